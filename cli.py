@@ -1,0 +1,201 @@
+"""quarterhour: the command line. A thin layer over the API in ``optimizer``.
+
+Exit codes: 0 solved (optimal, or feasible with a gap when a limit stopped the solver), 1 internal error,
+2 bad input (every problem is listed), 3 infeasible (with a diagnosis), 4 no solution within the limits
+or a failed verification.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import click
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 3, 4
+
+
+def _fail_input(err: Exception) -> None:
+    click.secho(str(err), fg="red", err=True)
+    sys.exit(EXIT_INPUT)
+
+
+def _guard(fn: Any) -> Any:
+    """Turn expected errors into messages and exit codes; never show a traceback for bad input."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from optimizer.errors import (
+            OutputExistsError,
+            QuarterHourError,
+            ScenarioError,
+            SolverUnavailableError,
+        )
+
+        try:
+            return fn(*args, **kwargs)
+        except (ScenarioError, OutputExistsError, SolverUnavailableError) as e:
+            _fail_input(e)
+        except QuarterHourError as e:
+            click.secho(str(e), fg="red", err=True)
+            sys.exit(EXIT_NO_SOLUTION)
+        except KeyboardInterrupt:
+            click.secho("interrupted: nothing was written", fg="yellow", err=True)
+            sys.exit(130)
+        except SystemExit:
+            raise
+        except Exception:  # an internal error: say so, with the details to report
+            click.secho("internal error (please report it with the text below):", fg="red", err=True)
+            click.echo(traceback.format_exc(), err=True)
+            sys.exit(EXIT_INTERNAL)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="quarterhour", message="%(prog)s %(version)s")
+def main() -> None:
+    """Place missing everyday-service shops (15-minute convenient living circle) in vacant spaces.
+
+    \b
+    Typical use:
+      quarterhour validate scenarios/shanghai_huangpu/scenario.yaml
+      quarterhour run scenarios/shanghai_huangpu/scenario.yaml --out out/huangpu
+      quarterhour formats        # the format catalog with walk limits and costs
+      quarterhour schema         # every scenario key and table column
+    """
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "-o",
+    "out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder to write the results into (created; must not exist unless --overwrite).",
+)
+@click.option(
+    "--solver",
+    type=click.Choice(["highs", "cbc", "highs-pulp"]),
+    default=None,
+    help="Override the scenario's solver.name.",
+)
+@click.option("--time-limit", type=float, default=None, help="Override solver.time_limit_s (seconds).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
+@click.option("--no-maps", is_flag=True, help="Skip the interactive map (map.html) and Excel workbook.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the final status line.")
+@_guard
+def run(
+    scenario: Path,
+    out: Path,
+    solver: str | None,
+    time_limit: float | None,
+    overwrite: bool,
+    no_maps: bool,
+    quiet: bool,
+) -> None:
+    """Solve SCENARIO (a scenario.yaml) and write results to --out.
+
+    \b
+    Writes summary.json, placements.csv, coverage.csv, excluded.csv, result.gpkg,
+    report.html, results.xlsx and map.html (diagnosis.csv when infeasible).
+    Exit code 0 solved, 2 bad input, 3 infeasible, 4 no solution within the limits.
+    """
+    from rich.console import Console
+
+    import optimizer as qh
+    from optimizer.reach import compute_reach
+
+    console = Console(stderr=True, quiet=quiet)
+    if out.exists() and not overwrite:
+        from optimizer.errors import OutputExistsError
+
+        raise OutputExistsError(f"output folder {out} exists: pass --overwrite or choose another --out")
+    with console.status("reading and checking the scenario"):
+        sc = qh.load_scenario(scenario)
+    for w in sc.warnings:
+        console.print(f"[yellow]warning[/]: {w}")
+    override: dict[str, Any] = {}
+    if solver:
+        override["name"] = solver
+    if time_limit:
+        override["time_limit_s"] = time_limit
+    with console.status(f"computing walk times ({sc.config['walk']['source']})"):
+        reach = compute_reach(sc, progress=not quiet)
+    with console.status("building the model and solving"):
+        res = qh.solve(sc, solver=override or None, reach=reach)
+    with console.status(f"writing {out}"):
+        res.to_dir(out, overwrite=overwrite, excel=not no_maps, maps=not no_maps)
+    s = res.summary()
+    for w in res.warnings():
+        console.print(f"[yellow]warning[/]: {w}")
+    if not quiet and res.has_solution:
+        console.print(
+            res.summary_frame()[["name_zh", "share_before", "share_after", "sites_opened"]].to_string(
+                float_format=lambda v: f"{v:.1%}"
+            )
+        )
+    if res.diagnosis is not None:
+        console.print("[red]infeasible[/]: the mandates cannot all be met; see diagnosis.csv")
+        console.print(res.diagnosis.to_string(index=False))
+    gap = f" gap {s['mip_gap']:.3%}" if s.get("mip_gap") is not None else ""
+    click.echo(
+        f"{s['status']}{gap}: {s['placements']} placements, objective {s['objective']}, written to {out}"
+    )
+    sys.exit(res.exit_code)
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+@_guard
+def validate(scenario: Path) -> None:
+    """Check SCENARIO's file and tables without solving (exit 0 valid, 2 problems listed)."""
+    import optimizer as qh
+
+    sc = qh.load_scenario(scenario)
+    for w in sc.warnings:
+        click.secho(f"warning: {w}", fg="yellow", err=True)
+    click.echo(
+        f"valid: {len(sc.residences)} residences, {len(sc.sites)} sites, {len(sc.outlets)} outlets, "
+        f"{len(sc.formats)} formats ({', '.join(sc.formats.index)})"
+    )
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def formats(as_json: bool) -> None:
+    """Print the format catalog: names, walk limits, areas, costs and sources."""
+    from optimizer.catalog import catalog_frame
+
+    df = catalog_frame()
+    if as_json:
+        click.echo(df.to_json(orient="index", force_ascii=False, indent=2))
+        return
+    cols = [
+        "name_zh",
+        "name_en",
+        "walk_minutes",
+        "area_m2",
+        "fitout_yuan_per_m2",
+        "opex_yuan_per_year",
+        "margin_yuan_per_resident_year",
+        "micro_profit",
+    ]
+    click.echo(df[cols].to_string())
+
+
+@main.command()
+def schema() -> None:
+    """Print every scenario key and table column (Markdown)."""
+    from optimizer.schema import markdown
+
+    click.echo(markdown())
+
+
+if __name__ == "__main__":
+    main()

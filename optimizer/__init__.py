@@ -1,0 +1,30 @@
+"""quarter-hour: which vacant spaces should host which missing everyday-service shops.
+
+>>> import optimizer as qh
+>>> sc = qh.load_scenario("scenarios/demo/scenario.yaml")
+>>> res = qh.solve(sc)
+>>> res.summary()["status"], res.placements
+"""
+
+from __future__ import annotations
+
+from . import catalog
+from .backends import SolverConfig
+from .errors import Problem, QuarterHourError, ScenarioError
+from .result import Result
+from .scenario import Scenario, load_scenario
+from .solve import solve
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "load_scenario",
+    "solve",
+    "Scenario",
+    "Result",
+    "SolverConfig",
+    "ScenarioError",
+    "Problem",
+    "QuarterHourError",
+    "catalog",
+]

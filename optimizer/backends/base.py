@@ -1,0 +1,70 @@
+"""What every backend takes and gives back: a solver config and an honest Solution."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..model import LinearProgram
+
+# Terminations reported to users (``status`` in summary.json and the CLI's exit code).
+OPTIMAL = "optimal"  # proved optimal within the requested relative gap
+FEASIBLE = "feasible"  # a solution, but a limit stopped the proof: see gap and bound
+INFEASIBLE = "infeasible"
+NO_SOLUTION = "no_solution"  # a limit stopped the solver before any solution
+ERROR = "error"
+
+
+@dataclass(frozen=True)
+class SolverConfig:
+    """Solver = name + options; serialisable in the scenario file under ``solver:``."""
+
+    name: str = "highs"
+    time_limit_s: float = 300.0
+    mip_gap: float = 1e-4
+    threads: int = 2
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, cfg: dict[str, Any]) -> SolverConfig:
+        return cls(
+            name=cfg.get("name") or "highs",
+            time_limit_s=float(cfg.get("time_limit_s") or 300.0),
+            mip_gap=float(cfg["mip_gap"]) if cfg.get("mip_gap") is not None else 1e-4,
+            threads=int(cfg.get("threads") or 2),
+            options=dict(cfg.get("options") or {}),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Solution:
+    """The real termination of one solve, read from the solver, never assumed."""
+
+    status: str
+    values: np.ndarray | None
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    seconds: float
+    solver: str
+    message: str = ""
+
+    @property
+    def has_solution(self) -> bool:
+        return self.values is not None and self.status in (OPTIMAL, FEASIBLE)
+
+
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    """|bound - objective| / max(|objective|, 1e-9): the gap definition used in every report."""
+    if objective is None or bound is None or not np.isfinite(bound):
+        return None
+    return abs(bound - objective) / max(abs(objective), 1e-9)
+
+
+class Backend(Protocol):
+    def solve(self, lp: LinearProgram, config: SolverConfig) -> Solution: ...

@@ -1,0 +1,109 @@
+"""HiGHS through highspy's array API: the whole model is passed as CSR arrays in one call."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import highspy
+import numpy as np
+
+from ..model import LinearProgram
+from .base import ERROR, FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL, Solution, SolverConfig, relative_gap
+
+DEFAULT_OPTIONS: dict[str, object] = {"mip_lp_solver": "ipm"}
+
+
+@contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Silence C-level stdout: highspy prints a banner when a Highs object is created."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def new_highs() -> highspy.Highs:
+    """A silent Highs instance."""
+    with _quiet_stdout():
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+def _to_highs_lp(lp: LinearProgram) -> highspy.HighsLp:
+    inf = highspy.kHighsInf
+    h = highspy.HighsLp()
+    h.num_col_ = lp.n_cols
+    h.num_row_ = lp.n_rows
+    h.col_cost_ = np.asarray(lp.c, dtype=np.float64)
+    h.col_lower_ = np.where(np.isfinite(lp.lb), lp.lb, -inf)
+    h.col_upper_ = np.where(np.isfinite(lp.ub), lp.ub, inf)
+    h.row_lower_ = np.where(np.isfinite(lp.row_lb), lp.row_lb, -inf)
+    h.row_upper_ = np.where(np.isfinite(lp.row_ub), lp.row_ub, inf)
+    h.sense_ = highspy.ObjSense.kMaximize if lp.sense == "max" else highspy.ObjSense.kMinimize
+    csc = lp.A.tocsc()
+    csc.sort_indices()
+    h.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    h.a_matrix_.start_ = csc.indptr.astype(np.int32)
+    h.a_matrix_.index_ = csc.indices.astype(np.int32)
+    h.a_matrix_.value_ = csc.data.astype(np.float64)
+    h.a_matrix_.num_col_ = lp.n_cols
+    h.a_matrix_.num_row_ = lp.n_rows
+    if lp.integer.any():
+        h.integrality_ = [
+            highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in lp.integer
+        ]
+    return h
+
+
+class HighsBackend:
+    """HiGHS via highspy. Defaults: interior point for the MIP's LPs (much faster on covering models)."""
+
+    name = "highs"
+
+    def solve(self, lp: LinearProgram, config: SolverConfig) -> Solution:
+        h = new_highs()
+        h.setOptionValue("time_limit", float(config.time_limit_s))
+        h.setOptionValue("mip_rel_gap", float(config.mip_gap))
+        h.setOptionValue("threads", int(config.threads))
+        h.setOptionValue("random_seed", 0)
+        for k, v in {**DEFAULT_OPTIONS, **config.options}.items():
+            if h.setOptionValue(k, v) != highspy.HighsStatus.kOk:
+                return Solution(
+                    ERROR, None, None, None, None, 0.0, self.name, f"HiGHS rejected option {k}={v!r}"
+                )
+        t0 = time.perf_counter()
+        h.passModel(_to_highs_lp(lp))
+        h.run()
+        seconds = time.perf_counter() - t0
+        ms = h.getModelStatus()
+        info = h.getInfo()
+        S = highspy.HighsModelStatus
+        has = info.primal_solution_status == 2  # kSolutionStatusFeasible
+        values = np.asarray(h.getSolution().col_value, dtype=float) if has else None
+        obj = float(info.objective_function_value) if has else None
+        is_mip = bool(lp.integer.any())
+        bound = float(info.mip_dual_bound) if is_mip else obj
+        if bound is not None and not np.isfinite(bound):
+            bound = None
+        if ms == S.kOptimal:
+            status = OPTIMAL
+        elif ms in (S.kInfeasible, S.kUnboundedOrInfeasible):
+            status, values, obj = INFEASIBLE, None, None
+        elif has:
+            status = FEASIBLE
+        elif ms in (S.kTimeLimit, S.kIterationLimit, S.kInterrupt, S.kSolutionLimit):
+            status = NO_SOLUTION
+        else:
+            status = ERROR
+        gap = relative_gap(obj, bound) if status in (OPTIMAL, FEASIBLE) else None
+        return Solution(status, values, obj, bound, gap, seconds, self.name, h.modelStatusToString(ms))

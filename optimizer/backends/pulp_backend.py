@@ -1,0 +1,150 @@
+"""PuLP: the only module that touches PuLP (4.0-style API). Runs CBC (from cbcbox) or HiGHS."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pulp
+
+from ..errors import SolverUnavailableError
+from ..model import LinearProgram
+from .base import ERROR, FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL, Solution, SolverConfig, relative_gap
+from .highs import _quiet_stdout
+
+
+def cbc_path() -> str | None:
+    """The CBC executable shipped by the cbcbox package, else one on PATH."""
+    try:
+        import cbcbox
+
+        return str(cbcbox.cbc_bin_path())
+    except (ImportError, AttributeError, OSError):
+        import shutil
+
+        return shutil.which("cbc")
+
+
+def to_pulp(lp: LinearProgram, name: str = "quarterhour") -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
+    """Build the PuLP problem from the arrays: one variable per column, one constraint per row."""
+    prob = pulp.LpProblem(name, pulp.LpMaximize if lp.sense == "max" else pulp.LpMinimize)
+    cat = np.where(lp.integer, pulp.LpInteger, pulp.LpContinuous)
+    xs = [
+        prob.add_variable(
+            f"v{k}",
+            None if not np.isfinite(lo) else float(lo),
+            None if not np.isfinite(hi) else float(hi),
+            str(c),
+        )
+        for k, (lo, hi, c) in enumerate(zip(lp.lb, lp.ub, cat, strict=True))
+    ]
+    nz = np.flatnonzero(lp.c)
+    prob.setObjective(pulp.LpAffineExpression([(xs[k], float(lp.c[k])) for k in nz]))
+    A = lp.A.tocsr()
+    for r in range(lp.n_rows):
+        s, e = A.indptr[r], A.indptr[r + 1]
+        expr = pulp.LpAffineExpression(
+            [(xs[c], float(v)) for c, v in zip(A.indices[s:e], A.data[s:e], strict=True)]
+        )
+        lo, hi = lp.row_lb[r], lp.row_ub[r]
+        if np.isfinite(lo) and np.isfinite(hi) and lo == hi:
+            prob.addConstraint(expr == float(lo), f"r{r}")
+            continue
+        if np.isfinite(hi):
+            prob.addConstraint(expr <= float(hi), f"r{r}u")
+        if np.isfinite(lo):
+            prob.addConstraint(expr >= float(lo), f"r{r}l")
+    return prob, xs
+
+
+_CBC_BOUND = re.compile(r"(?:best possible|Lower bound:)\s*(-?[\d.eE+-]+)")
+_CBC_OBJ = re.compile(r"Objective value:\s*(-?[\d.eE+-]+)")
+
+
+def _cbc_log_bound(log: str, sense: str) -> float | None:
+    """CBC prints its bound only in the log (in minimisation form, so negated for maximisation)."""
+    found = _CBC_BOUND.findall(log)
+    if not found:
+        return None
+    b = float(found[-1])
+    return -b if sense == "max" else b
+
+
+class PulpBackend:
+    """CBC (``cbc``) or HiGHS (``highs-pulp``) through PuLP."""
+
+    def __init__(self, name: str = "cbc") -> None:
+        self.name = name
+
+    def _solver(self, config: SolverConfig, log_path: Path) -> pulp.LpSolver:
+        if self.name == "cbc":
+            path = cbc_path()
+            if path is None:
+                raise SolverUnavailableError(
+                    "CBC is not installed: pip install cbcbox (a dependency of quarterhour)"
+                )
+            opts = [f"{k} {v}" for k, v in config.options.items()]
+            return pulp.COIN_CMD(
+                path=path,
+                msg=False,
+                timeLimit=config.time_limit_s,
+                gapRel=config.mip_gap,
+                threads=config.threads,
+                logPath=str(log_path),
+                options=opts,
+            )
+        return pulp.HiGHS(
+            msg=False,
+            timeLimit=config.time_limit_s,
+            gapRel=config.mip_gap,
+            threads=config.threads,
+            **config.options,
+        )
+
+    def solve(self, lp: LinearProgram, config: SolverConfig) -> Solution:
+        prob, xs = to_pulp(lp)
+        with tempfile.TemporaryDirectory() as tmp:
+            log_path = Path(tmp) / "cbc.log"
+            solver = self._solver(config, log_path)
+            t0 = time.perf_counter()
+            try:
+                with _quiet_stdout():
+                    prob.solve(solver)
+            except pulp.PulpSolverError as e:
+                return Solution(ERROR, None, None, None, None, time.perf_counter() - t0, self.name, str(e))
+            seconds = time.perf_counter() - t0
+            log = log_path.read_text(errors="replace") if log_path.exists() else ""
+        sol = prob.sol_status
+        has = sol in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+        values = np.array([v.value() or 0.0 for v in xs], dtype=float) if has else None
+        obj = float(lp.c @ values) if values is not None else None
+        bound: float | None
+        if self.name == "cbc":
+            bound = _cbc_log_bound(log, lp.sense)
+            stopped = "Stopped on time" in log or "Stopped on iterations" in log
+            message = next((ln.strip() for ln in log.splitlines() if ln.startswith("Result - ")), "")
+        else:
+            info = prob.solverModel.getInfo()
+            stopped = (
+                prob.solverModel.getModelStatus() != pulp.apis.highs_api.highspy.HighsModelStatus.kOptimal
+            )
+            b = float(info.mip_dual_bound) if lp.integer.any() else obj
+            bound = (-b if lp.sense == "max" else b) if b is not None and np.isfinite(b) else None
+            message = prob.solverModel.modelStatusToString(prob.solverModel.getModelStatus())
+        if sol == pulp.LpSolutionOptimal and not stopped:
+            status = OPTIMAL
+            if bound is None:
+                bound = obj
+        elif has:
+            status = FEASIBLE
+        elif sol == pulp.LpSolutionInfeasible or prob.status == pulp.LpStatusInfeasible:
+            status = INFEASIBLE
+        elif sol == pulp.LpSolutionNoSolutionFound:
+            status = NO_SOLUTION
+        else:
+            status = ERROR
+        gap = relative_gap(obj, bound) if has else None
+        return Solution(status, values, obj, bound, gap, seconds, self.name, message)

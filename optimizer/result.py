@@ -1,0 +1,443 @@
+"""The one result object: summary, tables keyed by the user's ids, maps and writers."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .catalog import BY_KEY
+from .io import atomic_dir
+from .model import group_mask
+
+if TYPE_CHECKING:
+    from .backends import Solution, SolverConfig
+    from .model import CoverageModel
+    from .reach import Reach
+    from .scenario import Scenario
+
+EXIT_CODES = {"optimal": 0, "feasible": 0, "infeasible": 3, "no_solution": 4, "error": 4}
+GROUPS = ("all", "old_neighbourhood", "affordable_housing")
+
+
+def _clean(v: Any) -> Any:
+    """JSON-safe values: numpy scalars to Python, NaN/inf to None."""
+    if isinstance(v, dict):
+        return {str(k): _clean(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_clean(x) for x in v]
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating, float)):
+        f = float(v)
+        return f if np.isfinite(f) else None
+    if isinstance(v, np.bool_):
+        return bool(v)
+    return v
+
+
+class Result:
+    """What a solve found, for every audience.
+
+    ``status``: optimal, feasible (a limit stopped the proof; see ``mip_gap``), infeasible (see
+    ``diagnosis``), no_solution or error. ``placements`` and ``coverage`` are DataFrames keyed by the
+    scenario's ids; ``summary()`` is the dict written to summary.json.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        reach: Reach,
+        model: CoverageModel,
+        first: Solution,
+        second: Solution | None,
+        config: SolverConfig,
+        timings: dict[str, float],
+        values: np.ndarray | None = None,
+        diagnosis: pd.DataFrame | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.reach = reach
+        self.model = model
+        self.first = first
+        self.second = second
+        self.solver_config = config
+        self.timings = timings
+        self.values = values
+        self.diagnosis = diagnosis
+        self.status = first.status
+        self._placements: pd.DataFrame | None = None
+        self._coverage: pd.DataFrame | None = None
+
+    # ---------------------------------------------------------------- tables
+    @property
+    def has_solution(self) -> bool:
+        return self.values is not None
+
+    @property
+    def placements(self) -> pd.DataFrame:
+        """One row per (site, format) opened: costs per year and the population newly covered."""
+        if self._placements is None:
+            cols = [
+                "site_id",
+                "format",
+                "name_zh",
+                "fitout_yuan",
+                "rent_yuan_per_year",
+                "subsidy_yuan_per_year",
+                "opex_yuan_per_year",
+                "catchment",
+                "margin_yuan_per_year",
+                "area_m2",
+            ]
+            if self.values is None:
+                self._placements = pd.DataFrame(columns=cols)
+            else:
+                lp, x = self.model.lp, self.model.x
+                xv = self.values[lp.col_blocks["x"]] > 0.5
+                sv = np.zeros(len(x))
+                if len(self.model.s):
+                    sv[self.model.s["x"].to_numpy()] = self.values[lp.col_blocks["s"]]
+                p = x.loc[xv].copy()
+                p["subsidy_yuan_per_year"] = np.round(np.maximum(sv[xv], 0.0), 2)
+                p["name_zh"] = [BY_KEY[k].name_zh for k in p["format"]]
+                self._placements = p[cols].reset_index(drop=True)
+        return self._placements
+
+    def _open_sites(self, key: str) -> np.ndarray:
+        open_ = np.zeros(len(self.scenario.sites), dtype=bool)
+        if self.values is not None:
+            pos = self.scenario.sites.index.get_indexer(
+                self.placements.loc[self.placements["format"] == key, "site_id"]
+            )
+            open_[pos] = True
+        return open_
+
+    @property
+    def coverage(self) -> pd.DataFrame:
+        """Per residence (and speed group) and format: minutes to the nearest outlet before and after."""
+        if self._coverage is None:
+            parts = []
+            d = self.reach.demand
+            sm = self.reach.site_minutes
+            for key, fr in self.reach.formats.items():
+                open_ = self._open_sites(key)
+                keep = open_[sm.cols]
+                best = np.full(len(d), np.inf)
+                np.minimum.at(best, sm.rows[keep], sm.minutes[keep])
+                after = np.minimum(fr.minutes_before, best)
+                credit_after = np.where(after <= fr.limit + 1e-9, 1.0, 0.0)
+                if fr.partial_limit is not None:
+                    credit_after = np.where(
+                        (credit_after == 0) & (after <= fr.partial_limit + 1e-9),
+                        fr.credit_partial,
+                        credit_after,
+                    )
+                parts.append(
+                    pd.DataFrame(
+                        {
+                            "residence_id": d["residence_id"].to_numpy(),
+                            "group": d["group"].to_numpy(),
+                            "format": key,
+                            "population": d["population"].to_numpy(),
+                            "minutes_before": np.where(
+                                np.isfinite(fr.minutes_before), fr.minutes_before, np.nan
+                            ),
+                            "minutes_after": np.where(np.isfinite(after), after, np.nan),
+                            "covered_before": fr.base_credit >= 1,
+                            "covered_after": credit_after >= 1,
+                            "credit_before": fr.base_credit,
+                            "credit_after": credit_after,
+                        }
+                    )
+                )
+            self._coverage = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        return self._coverage
+
+    # ---------------------------------------------------------------- summary
+    def objective_recomputed(self) -> float:
+        """Weighted coverage gained, recomputed from the placements (not read from the solver)."""
+        if self.values is None:
+            return 0.0
+        cov = self.coverage
+        w = self.scenario.formats["weight"]
+        prio = np.tile(self.reach.demand["priority"].to_numpy(), len(self.reach.formats))
+        gain = (cov["credit_after"] - cov["credit_before"]) * cov["population"] * prio * cov["format"].map(w)
+        return float(gain.sum())
+
+    def summary(self) -> dict[str, Any]:
+        """Everything summary.json holds: termination, objective, bound, gap, coverage, budgets, timings."""
+        sc = self.scenario
+        budget = sc.config["budget"]
+        cov = self.coverage if self.values is not None else None
+        fmts = {}
+        groups = {}
+        if cov is not None and len(cov):
+            for key in sc.formats.index:
+                c = cov[cov["format"] == key]
+                fmts[key] = {
+                    "name_zh": BY_KEY[key].name_zh,
+                    "walk_minutes": float(sc.formats.at[key, "walk_minutes"]),
+                    "population": float(c["population"].sum()),
+                    "covered_before": float(c.loc[c["covered_before"], "population"].sum()),
+                    "covered_after": float(c.loc[c["covered_after"], "population"].sum()),
+                    "share_before": float(
+                        c.loc[c["covered_before"], "population"].sum() / c["population"].sum()
+                    ),
+                    "share_after": float(
+                        c.loc[c["covered_after"], "population"].sum() / c["population"].sum()
+                    ),
+                    "sites_opened": int((self.placements["format"] == key).sum()),
+                }
+            n_f = len(self.reach.formats)
+            for g in GROUPS:
+                mask = np.tile(group_mask(self.reach.demand, g), n_f)
+                c = cov[mask]
+                tot = float(c["population"].sum())
+                groups[g] = {
+                    "population": float(
+                        self.reach.demand.loc[group_mask(self.reach.demand, g), "population"].sum()
+                    ),
+                    "covered_before_person_formats": float(c.loc[c["covered_before"], "population"].sum()),
+                    "covered_after_person_formats": float(c.loc[c["covered_after"], "population"].sum()),
+                    "share_before": float(c.loc[c["covered_before"], "population"].sum() / tot)
+                    if tot
+                    else None,
+                    "share_after": float(c.loc[c["covered_after"], "population"].sum() / tot)
+                    if tot
+                    else None,
+                }
+        p = self.placements
+        out = {
+            "scenario": sc.name,
+            "status": self.status,
+            "objective": self.first.objective,
+            "objective_recomputed": self.objective_recomputed() if self.values is not None else None,
+            "bound": self.first.bound,
+            "mip_gap": self.first.gap,
+            "solver": self.solver_config.to_dict(),
+            "solver_message": self.first.message,
+            "tie_break": sc.config["objective"]["tie_break"],
+            "tie_break_status": self.second.status if self.second else None,
+            "seconds": self.timings.get("total_s", sum(self.timings.values())),
+            "timings": self.timings,
+            "walk_source": self.reach.source,
+            "counts": {
+                "residences": len(sc.residences),
+                "sites": len(sc.sites),
+                "outlets": len(sc.outlets),
+                "formats": len(sc.formats),
+                "x_variables": len(self.model.x),
+                "y_variables": len(self.model.y),
+                "rows": self.model.lp.n_rows,
+            },
+            "formats": fmts,
+            "groups": groups,
+            "budget": {
+                "capital_yuan_used": float(p["fitout_yuan"].sum()) if len(p) else 0.0,
+                "capital_yuan_limit": float(budget["capital_yuan"]),
+                "rent_subsidy_yuan_per_year_used": float(p["subsidy_yuan_per_year"].sum()) if len(p) else 0.0,
+                "rent_subsidy_yuan_per_year_limit": float(budget["rent_subsidy_yuan_per_year"]),
+            },
+            "placements": len(p),
+            "warnings": [str(w) for w in sc.warnings] + self.warnings(),
+        }
+        if self.diagnosis is not None:
+            out["diagnosis"] = self.diagnosis.to_dict(orient="records")
+        return _clean(out)
+
+    def warnings(self) -> list[str]:
+        lost = self.reach.unreachable()
+        if len(lost):
+            ids = ", ".join(map(str, lost[:10])) + (f" and {len(lost) - 10} more" if len(lost) > 10 else "")
+            return [
+                f"{len(lost)} residences are reached by no site and no outlet within any walk limit: {ids}"
+            ]
+        return []
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES.get(self.status, 4)
+
+    # ---------------------------------------------------------------- geo
+    def to_geodataframe(self, layer: str = "placements") -> gpd.GeoDataFrame:
+        """``placements`` (site points), ``sites`` (every site, with what opened), ``residences``
+        (coverage per format before/after as columns) or ``coverage`` (long table with geometry)."""
+        sc = self.scenario
+        if layer == "placements":
+            g = sc.sites.geometry
+            p = self.placements
+            return gpd.GeoDataFrame(p, geometry=g.loc[p["site_id"]].to_numpy(), crs=sc.sites.crs)
+        if layer == "sites":
+            opened = self.placements.groupby("site_id")["format"].agg(";".join)
+            s = sc.sites.copy()
+            s["allowed_formats"] = s["allowed_formats"].map(";".join)
+            s["opened_formats"] = opened.reindex(s.index).fillna("")
+            return s.reset_index(names="site_id")
+        cov = self.coverage
+        if layer == "coverage":
+            return gpd.GeoDataFrame(
+                cov,
+                geometry=sc.residences.geometry.loc[cov["residence_id"]].to_numpy(),
+                crs=sc.residences.crs,
+            )
+        if layer == "residences":
+            full = cov.groupby(["residence_id", "format"])[["credit_before", "credit_after"]].apply(
+                lambda t: pd.Series(
+                    {
+                        "before": (t["credit_before"] * cov.loc[t.index, "population"]).sum(),
+                        "after": (t["credit_after"] * cov.loc[t.index, "population"]).sum(),
+                    }
+                )
+            )
+            wide = full.unstack("format")
+            wide.columns = [f"{f}_{when}" for when, f in wide.columns]
+            r = sc.residences.drop(columns=[c for c in ("allowed_formats",) if c in sc.residences]).join(wide)
+            return r.reset_index(names="residence_id")
+        raise ValueError(f"unknown layer '{layer}': placements, sites, residences or coverage")
+
+    def plot(self, format: str | None = None, ax: Any = None) -> Any:
+        """A static map: residences shaded by coverage after, sites, existing outlets and placements."""
+        import matplotlib.pyplot as plt
+
+        sc = self.scenario
+        if ax is None:
+            _, ax = plt.subplots(figsize=(8, 8))
+        crs = sc.metric_crs
+        cov = self.coverage if self.values is not None else None
+        res = sc.residences.to_crs(crs)
+        if cov is not None and len(cov):
+            c = cov if format is None else cov[cov["format"] == format]
+            share = c.groupby("residence_id")["credit_after"].mean().reindex(res.index)
+            res.assign(coverage=share.to_numpy()).plot(
+                ax=ax,
+                column="coverage",
+                cmap="YlGn",
+                vmin=0,
+                vmax=1,
+                legend=True,
+                markersize=12,
+                legend_kwds={"label": "covered share after"},
+            )
+        else:
+            res.plot(ax=ax, color="lightgrey", markersize=8)
+        sc.sites.to_crs(crs).plot(ax=ax, marker="s", facecolor="none", edgecolor="grey", markersize=30)
+        if len(sc.outlets):
+            o = sc.outlets if format is None else sc.outlets[sc.outlets["format"] == format]
+            if len(o):
+                o.to_crs(crs).plot(ax=ax, marker="^", color="steelblue", markersize=30)
+        if len(self.placements):
+            p = self.to_geodataframe("placements")
+            if format is not None:
+                p = p[p["format"] == format]
+            if len(p):
+                p.to_crs(crs).plot(ax=ax, marker="*", color="crimson", markersize=160)
+        ax.set_title(f"{sc.name}: {format or 'all formats'} ({self.status})")
+        ax.set_axis_off()
+        return ax
+
+    def explore(self, format: str | None = None) -> Any:
+        """An interactive folium map of residences, sites, outlets and placements."""
+        import folium
+
+        sc = self.scenario
+        res = self.to_geodataframe("residences") if self.values is not None else sc.residences.reset_index()
+        col = None
+        if self.values is not None:
+            after = [
+                c for c in res.columns if c.endswith("_after") and (format is None or c.startswith(format))
+            ]
+            res["covered_after"] = res[after].sum(axis=1) / (len(after) * res["population"]) if after else 0
+            col = "covered_after"
+        m = res.explore(column=col, cmap="YlGn", name="residences", vmin=0, vmax=1)
+        self.to_geodataframe("sites").explore(
+            m=m, color="grey", name="candidate sites", marker_kwds={"radius": 5}
+        )
+        if len(sc.outlets):
+            sc.outlets.reset_index().explore(
+                m=m, color="steelblue", name="existing outlets", marker_kwds={"radius": 4}
+            )
+        if len(self.placements):
+            p = self.to_geodataframe("placements")
+            if format is not None:
+                p = p[p["format"] == format]
+            if len(p):
+                p.explore(m=m, color="crimson", name="placements", marker_kwds={"radius": 8})
+        folium.LayerControl().add_to(m)
+        return m
+
+    # ---------------------------------------------------------------- text
+    def summary_frame(self) -> pd.DataFrame:
+        """Coverage before and after per format, as a table."""
+        s = self.summary()
+        return pd.DataFrame(s["formats"]).T if s["formats"] else pd.DataFrame()
+
+    def __repr__(self) -> str:
+        s = self.summary()
+        gap = f", gap {s['mip_gap']:.2%}" if s.get("mip_gap") is not None else ""
+        return (
+            f"<Result {s['scenario']}: {s['status']}{gap}, {s['placements']} placements, "
+            f"capital {s['budget']['capital_yuan_used']:,.0f}/{s['budget']['capital_yuan_limit']:,.0f} yuan>"
+        )
+
+    def _repr_html_(self) -> str:
+        s = self.summary()
+        head = (
+            f"<h4>{html.escape(s['scenario'])}: {html.escape(s['status'])}</h4>"
+            f"<p>objective {s['objective']}, bound {s['bound']}, gap {s['mip_gap']}; "
+            f"capital {s['budget']['capital_yuan_used']:,.0f} of "
+            f"{s['budget']['capital_yuan_limit']:,.0f} yuan; "
+            f"subsidy {s['budget']['rent_subsidy_yuan_per_year_used']:,.0f} of "
+            f"{s['budget']['rent_subsidy_yuan_per_year_limit']:,.0f} yuan/year</p>"
+        )
+        parts = [head]
+        if s["formats"]:
+            parts.append(self.summary_frame().to_html(float_format=lambda v: f"{v:,.2f}"))
+        if len(self.placements):
+            parts.append("<h5>Placements</h5>" + self.placements.to_html(index=False))
+        if self.diagnosis is not None:
+            parts.append("<h5>Why it is infeasible</h5>" + self.diagnosis.to_html(index=False))
+        for w in s["warnings"]:
+            parts.append(f"<p><b>warning</b>: {html.escape(w)}</p>")
+        return "\n".join(parts)
+
+    def to_html(self) -> str:
+        body = self._repr_html_()
+        return (
+            f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(self.scenario.name)}"
+            f"</title></head><body>{body}</body></html>"
+        )
+
+    # ---------------------------------------------------------------- writers
+    def to_dir(self, out: str | Path, overwrite: bool = False, excel: bool = True, maps: bool = True) -> Path:
+        """Write summary.json, placements.csv, coverage.csv, excluded.csv, result.gpkg, report.html
+        (and results.xlsx, map.html) into ``out``, atomically: all of it or nothing."""
+        out = Path(out)
+        with atomic_dir(out, overwrite=overwrite, protect=list(self.scenario.inputs)) as tmp:
+            (tmp / "summary.json").write_text(
+                json.dumps(self.summary(), indent=2, ensure_ascii=False), encoding="utf-8"
+            )
+            self.placements.to_csv(tmp / "placements.csv", index=False)
+            self.model.excluded.to_csv(tmp / "excluded.csv", index=False)
+            if self.diagnosis is not None:
+                self.diagnosis.to_csv(tmp / "diagnosis.csv", index=False)
+            if self.values is not None:
+                self.coverage.to_csv(tmp / "coverage.csv", index=False)
+                gpkg = tmp / "result.gpkg"
+                self.to_geodataframe("placements").to_file(gpkg, layer="placements", engine="pyogrio")
+                self.to_geodataframe("sites").to_file(gpkg, layer="sites", engine="pyogrio")
+                self.to_geodataframe("residences").to_file(gpkg, layer="residences", engine="pyogrio")
+                if excel:
+                    with pd.ExcelWriter(tmp / "results.xlsx") as xw:
+                        self.summary_frame().to_excel(xw, sheet_name="summary")
+                        self.placements.to_excel(xw, sheet_name="placements", index=False)
+                        self.coverage.to_excel(xw, sheet_name="coverage", index=False)
+                if maps:
+                    self.explore().save(str(tmp / "map.html"))
+            (tmp / "report.html").write_text(self.to_html(), encoding="utf-8")
+        return out

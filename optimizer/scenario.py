@@ -1,0 +1,938 @@
+"""Read a scenario, apply defaults and overrides, and validate it once.
+
+``load_scenario`` reads the YAML file and its tables; ``Scenario.from_frames`` takes tables a notebook
+user already has. Both go through the same checks and report every problem together
+(:class:`~optimizer.errors.ScenarioError`). After this step the model code trusts its inputs.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import yaml
+
+from . import catalog
+from .coords import TO_WGS84, in_china, utm_crs
+from .errors import Problem, Problems, did_you_mean
+from .io import read_table
+from .schema import KEYS, TABLES, Column, Key
+
+TRUE = {"true", "1", "yes", "y", "t", "是"}
+FALSE = {"false", "0", "no", "n", "f", "否", ""}
+MAX_IDS = 5
+
+
+def _ids(ids: pd.Index | list[str]) -> str:
+    ids = [str(i) for i in ids]
+    more = f" and {len(ids) - MAX_IDS} more" if len(ids) > MAX_IDS else ""
+    return ", ".join(ids[:MAX_IDS]) + more
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the YAML file
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _coerce(value: Any, key: Key) -> tuple[Any, str | None]:
+    """Convert one YAML value to the key's type; return (value, problem or None)."""
+    if value is None:
+        return None, None
+    t = key.type
+    try:
+        if t in ("str", "path"):
+            if isinstance(value, (dict, list)):
+                return None, f"expected text, got {type(value).__name__}"
+            return str(value), None
+        if t == "choice":
+            v = str(value).strip().lower()
+            if v not in key.choices:
+                return None, f"'{value}' is not one of {', '.join(key.choices)}{did_you_mean(v, key.choices)}"
+            return v, None
+        if t == "bool":
+            if isinstance(value, bool):
+                return value, None
+            v = str(value).strip().lower()
+            if v in TRUE or v in FALSE:
+                return v in TRUE, None
+            return None, f"expected true or false, got '{value}'"
+        if t in ("float", "int"):
+            if isinstance(value, bool):
+                return None, f"expected a number, got {value}"
+            v = (
+                float(str(value).replace("_", "").replace(",", ""))
+                if isinstance(value, str)
+                else float(value)
+            )
+            if not np.isfinite(v):
+                return None, f"expected a finite number, got {value}"
+            if t == "int":
+                if v != int(v):
+                    return None, f"expected a whole number, got {value}"
+                v = int(v)
+            if key.min is not None and (v < key.min or (key.exclusive_min and v == key.min)):
+                return (
+                    None,
+                    f"{value} is out of range: must be {'>' if key.exclusive_min else '>='} {key.min:g}",
+                )
+            if key.max is not None and v > key.max:
+                return None, f"{value} is out of range: must be <= {key.max:g}"
+            return v, None
+        if t == "list[str]":
+            if isinstance(value, str):
+                return [s.strip() for s in value.split(";") if s.strip()], None
+            if isinstance(value, (list, tuple)):
+                return [str(v).strip() for v in value], None
+            return None, f"expected a list, got {type(value).__name__}"
+        if t == "mapping":
+            if isinstance(value, dict):
+                return dict(value), None
+            return None, f"expected a mapping (key: value), got {type(value).__name__}"
+        if t == "mapping|list[str]":
+            if isinstance(value, dict):
+                return dict(value), None
+            if isinstance(value, (list, tuple)) and all(isinstance(v, (str, int)) for v in value):
+                return {str(v): {} for v in value}, None
+            if isinstance(value, str):
+                return {v.strip(): {} for v in value.split(";") if v.strip()}, None
+            return None, "expected a list of format names or a mapping of name to overrides"
+        if t == "list[mapping]":
+            if isinstance(value, list) and all(isinstance(v, dict) for v in value):
+                return list(value), None
+            return None, "expected a list of mappings (- key: value)"
+    except (TypeError, ValueError):
+        return None, f"expected a {t}, got '{value}'"
+    raise AssertionError(f"unknown schema type {t}")
+
+
+def _sections() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for k in KEYS:
+        if "[]" in k.path:
+            continue
+        head, _, tail = k.path.partition(".")
+        out.setdefault(head, [])
+        if tail:
+            out[head].append(tail)
+    return out
+
+
+SECTIONS = _sections()
+_FREE_MAPPINGS = {"formats", "solver.options"}
+
+
+def validate_config(raw: Any, probs: Problems, file: str) -> dict[str, Any]:
+    """Check every key of the YAML against the schema; return the nested config with defaults applied."""
+    cfg: dict[str, Any] = {}
+    if not isinstance(raw, dict):
+        probs.add(
+            "the scenario file must be a mapping of keys (name:, inputs:, budget:, ...)",
+            file=file,
+            fix="see the README's scenario format",
+        )
+        raw = {}
+    for top, value in raw.items():
+        if top not in SECTIONS:
+            probs.add(
+                f"unknown key '{top}'{did_you_mean(str(top), SECTIONS)}",
+                file=file,
+                column=str(top),
+                fix="remove it or correct its name",
+            )
+        elif SECTIONS[top] and value is not None and not isinstance(value, dict):
+            probs.add(f"'{top}' must be a mapping of {', '.join(SECTIONS[top])}", file=file, column=top)
+        elif SECTIONS[top] and isinstance(value, dict):
+            for sub in value:
+                if str(sub) not in SECTIONS[top]:
+                    probs.add(
+                        f"unknown key '{top}.{sub}'{did_you_mean(str(sub), SECTIONS[top])}",
+                        file=file,
+                        column=f"{top}.{sub}",
+                        fix="remove it or correct its name",
+                    )
+    for key in KEYS:
+        if "[]" in key.path:
+            continue
+        head, _, tail = key.path.partition(".")
+        section = raw.get(head) if tail else raw
+        value = section.get(tail or head) if isinstance(section, dict) else None
+        if value is None:
+            if key.required:
+                probs.add(
+                    f"'{key.path}' is required: {key.description}",
+                    file=file,
+                    column=key.path,
+                    fix=f"add '{key.path}' to the scenario file",
+                )
+            v = copy.deepcopy(key.default)
+        else:
+            v, err = _coerce(value, key)
+            if err:
+                probs.add(f"'{key.path}': {err}", file=file, column=key.path, fix=key.description)
+        node = cfg.setdefault(head, {}) if tail else cfg
+        node[tail or head] = v
+    cfg["mandates"] = _validate_mandates(cfg.get("mandates") or [], probs, file)
+    return cfg
+
+
+def _validate_mandates(items: list[dict[str, Any]], probs: Problems, file: str) -> list[dict[str, Any]]:
+    keys = {k.path.split("[].")[1]: k for k in KEYS if k.path.startswith("mandates[].")}
+    out = []
+    for n, item in enumerate(items, start=1):
+        m: dict[str, Any] = {}
+        for name in item:
+            if name not in keys:
+                probs.add(
+                    f"mandate {n}: unknown key '{name}'{did_you_mean(str(name), keys)}",
+                    file=file,
+                    column=f"mandates[{n}].{name}",
+                )
+        for name, key in keys.items():
+            if item.get(name) is None:
+                probs.add(
+                    f"mandate {n}: '{name}' is required: {key.description}",
+                    file=file,
+                    column=f"mandates[{n}].{name}",
+                )
+                continue
+            v, err = _coerce(item[name], key)
+            if err:
+                probs.add(f"mandate {n}: '{name}': {err}", file=file, column=f"mandates[{n}].{name}")
+            m[name] = v
+        out.append(m)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the tables
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _to_bool(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(values, bad mask) for a column of booleans written in any common way."""
+    if s.dtype == bool:
+        return s, pd.Series(False, index=s.index)
+    text = s.astype("string").str.strip().str.lower().fillna("")
+    bad = ~(text.isin(TRUE) | text.isin(FALSE))
+    return text.isin(TRUE), bad
+
+
+def _validate_table(
+    df: pd.DataFrame, table: str, file: str, probs: Problems, geometry: bool = True
+) -> gpd.GeoDataFrame | pd.DataFrame:
+    """Check columns, types, ranges and ids of one table against the schema; index it by id."""
+    cols: tuple[Column, ...] = TABLES[table]
+    df = df.copy()
+    if "id" not in df.columns and df.index.name == "id":
+        df = df.reset_index()
+    df.columns = [str(c).strip() for c in df.columns]
+    names = [c.name for c in cols]
+    if len(df) == 0:
+        probs.add(f"the {table} table is empty", file=file, fix=f"add at least one {table[:-1]}")
+    missing = [c for c in cols if c.required and c.name not in df.columns]
+    for c in missing:
+        others = [x for x in df.columns if x not in names]
+        probs.add(
+            f"missing column '{c.name}'{did_you_mean(c.name, others)}",
+            file=file,
+            column=c.name,
+            fix=f"add a column '{c.name}': {c.description}",
+        )
+    if missing:
+        return df
+    id_col = "id" if "id" in df.columns else None
+    if id_col:
+        ids = df["id"]
+        blank = ids.isna() | (ids.astype("string").str.strip() == "")
+        if blank.any():
+            rows = [f"line {i + 2}" for i in np.flatnonzero(blank.to_numpy())]
+            probs.add(
+                f"{int(blank.sum())} rows have no id ({_ids(rows)})",
+                file=file,
+                column="id",
+                fix="give every row a unique id",
+            )
+        ids = ids.astype("string").str.strip()
+        ids = ids.where(~blank, pd.Series([f"line {i + 2}" for i in range(len(df))], index=df.index))
+        df["id"] = ids.astype(str)
+        dup = df["id"][df["id"].duplicated(keep=False)].unique()
+        if len(dup):
+            probs.add(f"duplicate ids: {_ids(dup)}", file=file, column="id", fix="make every id unique")
+    label = df["id"] if id_col else pd.Series([f"line {i + 2}" for i in range(len(df))], index=df.index)
+    for c in cols:
+        if c.name == "id":
+            continue
+        if c.name not in df.columns:
+            if c.type == "list[str]":
+                df[c.name] = [[] for _ in range(len(df))]
+            else:
+                df[c.name] = c.default if c.default is not None else np.nan
+            continue
+        s = df[c.name]
+        if c.type in ("float", "int"):
+            raw = s
+            num = pd.to_numeric(s, errors="coerce")
+            if num.dtype == object:
+                num = num.astype(float)
+            blank = raw.isna() | (raw.astype("string").str.strip() == "")
+            bad = num.isna() & ~blank
+            if bad.any():
+                probs.add(
+                    f"not a number in {int(bad.sum())} rows: {_ids(label[bad])} (e.g. '{raw[bad].iloc[0]}')",
+                    file=file,
+                    column=c.name,
+                    row=str(label[bad].iloc[0]),
+                    fix=f"write {c.name} as a number in {c.unit or 'plain units'}",
+                )
+            inf = ~np.isfinite(num) & num.notna()
+            if inf.any():
+                probs.add(
+                    f"infinite value in rows {_ids(label[inf])}",
+                    file=file,
+                    column=c.name,
+                    row=str(label[inf].iloc[0]),
+                    fix="write a finite number",
+                )
+            if c.required and blank.any():
+                probs.add(
+                    f"empty (NaN) in {int(blank.sum())} rows: {_ids(label[blank])}",
+                    file=file,
+                    column=c.name,
+                    row=str(label[blank].iloc[0]),
+                    fix=f"fill in {c.name} ({c.description.lower()})",
+                )
+            if c.min is not None:
+                low = (num < c.min) | ((num == c.min) if c.exclusive_min else False)
+                low = low & num.notna()
+                if low.any():
+                    word = "zero or negative" if (c.exclusive_min and c.min == 0) else f"below {c.min:g}"
+                    probs.add(
+                        f"{word} in rows {_ids(label[low])} (e.g. {num[low].iloc[0]:g})",
+                        file=file,
+                        column=c.name,
+                        row=str(label[low].iloc[0]),
+                        fix=f"{c.name} must be {'>' if c.exclusive_min else '>='} {c.min:g}",
+                    )
+            if c.max is not None:
+                high = (num > c.max) & num.notna()
+                if high.any():
+                    probs.add(
+                        f"above {c.max:g} in rows {_ids(label[high])} (e.g. {num[high].iloc[0]:g})",
+                        file=file,
+                        column=c.name,
+                        row=str(label[high].iloc[0]),
+                        fix=f"{c.name} must be <= {c.max:g} (a share is written 0.25, not 25)",
+                    )
+            if c.type == "int":
+                frac = num.notna() & np.isfinite(num) & (num != np.round(num))
+                if frac.any():
+                    probs.add(
+                        f"not a whole number in rows {_ids(label[frac])}",
+                        file=file,
+                        column=c.name,
+                        row=str(label[frac].iloc[0]),
+                        fix=f"write {c.name} as a whole number",
+                    )
+            if c.default is not None:
+                num = num.fillna(c.default)
+            df[c.name] = num.astype(float)
+        elif c.type == "bool":
+            val, bad = _to_bool(s)
+            if bad.any():
+                probs.add(
+                    f"not true/false in rows {_ids(label[bad])} (e.g. '{s[bad].iloc[0]}')",
+                    file=file,
+                    column=c.name,
+                    row=str(label[bad].iloc[0]),
+                    fix="write true or false (or 1/0)",
+                )
+            df[c.name] = val.astype(bool)
+        elif c.type == "list[str]":
+            df[c.name] = [
+                [p.strip() for p in str(v).replace("；", ";").split(";") if p.strip()]
+                if isinstance(v, str)
+                else (list(v) if isinstance(v, (list, tuple)) else [])
+                for v in s
+            ]
+        elif c.type == "str":
+            blank = s.isna() | (s.astype("string").str.strip() == "")
+            if c.required and blank.any():
+                probs.add(
+                    f"empty in rows {_ids(label[blank])}",
+                    file=file,
+                    column=c.name,
+                    row=str(label[blank].iloc[0]),
+                    fix=f"fill in {c.name}",
+                )
+            df[c.name] = s.astype("string").str.strip().astype(object)
+    return df.set_index("id", drop=True) if id_col else df
+
+
+def _geometry(
+    df: pd.DataFrame | gpd.GeoDataFrame, table: str, file: str, coordinates: str, probs: Problems
+) -> gpd.GeoDataFrame | None:
+    """Points or polygons in EPSG:4326, from a geometry column or lon/lat columns."""
+    label = pd.Series(df.index.astype(str), index=df.index)
+    if isinstance(df, gpd.GeoDataFrame) and df.geometry.name in df.columns:
+        gdf = df
+        if gdf.crs is None:
+            probs.add(
+                "the layer has no coordinate reference system (CRS cannot be located)",
+                file=file,
+                fix="save the layer with a CRS (e.g. EPSG:4326), or give a CSV with lon/lat columns",
+            )
+            return None
+        geom = gdf.geometry
+        empty = geom.isna() | geom.is_empty
+        if empty.any():
+            probs.add(
+                f"missing or empty geometry in rows {_ids(label[empty])}",
+                file=file,
+                column="geometry",
+                row=str(label[empty].iloc[0]),
+                fix="give every row a point or polygon",
+            )
+        invalid = ~empty & ~geom.is_valid
+        if invalid.any():
+            probs.add(
+                f"invalid geometry in rows {_ids(label[invalid])}",
+                file=file,
+                column="geometry",
+                row=str(label[invalid].iloc[0]),
+                fix="repair the geometry (e.g. make_valid in QGIS)",
+            )
+        if empty.any() or invalid.any():
+            return None
+        try:
+            gdf = gdf.to_crs(4326)
+        except (pyproj.exceptions.CRSError, ValueError) as e:
+            probs.add(
+                f"cannot transform from the layer's CRS: {e}", file=file, fix="save the layer in EPSG:4326"
+            )
+            return None
+        if coordinates != "wgs84":
+            gdf = _convert_geoms(gdf, coordinates)
+        lon, lat = gdf.geometry.representative_point().x, gdf.geometry.representative_point().y
+    else:
+        lower = {str(c).lower(): c for c in df.columns}
+        lon_c = next((lower[k] for k in ("lon", "lng", "longitude", "x") if k in lower), None)
+        lat_c = next((lower[k] for k in ("lat", "latitude", "y") if k in lower), None)
+        if lon_c is None or lat_c is None:
+            probs.add(
+                "no geometry: a CSV needs 'lon' and 'lat' columns",
+                file=file,
+                column="lon",
+                fix="add lon and lat columns (decimal degrees)",
+            )
+            return None
+        lon = pd.to_numeric(df[lon_c], errors="coerce")
+        lat = pd.to_numeric(df[lat_c], errors="coerce")
+        bad = lon.isna() | lat.isna()
+        if bad.any():
+            probs.add(
+                f"missing or non-numeric lon/lat in rows {_ids(label[bad])}",
+                file=file,
+                column="lon",
+                row=str(label[bad].iloc[0]),
+                fix="write lon and lat in decimal degrees",
+            )
+            return None
+        x, y = TO_WGS84[coordinates](lon.to_numpy(), lat.to_numpy())
+        gdf = gpd.GeoDataFrame(df.drop(columns=[lon_c, lat_c]), geometry=gpd.points_from_xy(x, y), crs=4326)
+        gdf.index = df.index
+    out_range = (lon.abs() > 180) | (lat.abs() > 90)
+    if out_range.any():
+        swapped = (lat.abs() <= 180) & (lon.abs() <= 90)
+        hint = " (lon and lat look swapped)" if bool(swapped[out_range].all()) else ""
+        probs.add(
+            f"coordinates outside lon -180..180 / lat -90..90 in rows {_ids(label[out_range])}{hint}",
+            file=file,
+            column="lon",
+            row=str(label[out_range].iloc[0]),
+            fix="give lon (east) first and lat (north) second, in decimal degrees",
+        )
+        return None
+    if coordinates != "wgs84":
+        outside = ~in_china(lon.to_numpy(), lat.to_numpy())
+        if outside.any():
+            hint = (
+                " (lon and lat look swapped)"
+                if bool(in_china(lat.to_numpy(), lon.to_numpy())[outside].all())
+                else ""
+            )
+            probs.add(
+                f"{coordinates} coordinates outside China in rows {_ids(label[outside])}{hint}",
+                file=file,
+                column="lon",
+                row=str(label[outside].iloc[0]),
+                fix="GCJ-02 and BD-09 only exist inside China: check inputs.coordinates and lon/lat",
+            )
+            return None
+    return gdf
+
+
+def _convert_geoms(gdf: gpd.GeoDataFrame, coordinates: str) -> gpd.GeoDataFrame:
+    import shapely
+
+    fn = TO_WGS84[coordinates]
+
+    def tf(xy: np.ndarray) -> np.ndarray:
+        x, y = fn(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    out = gdf.copy()
+    out.geometry = shapely.transform(gdf.geometry.values, tf)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the scenario
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Scenario:
+    """A validated scenario: typed tables indexed by the user's ids, and the config with defaults.
+
+    ``residences``, ``sites``, ``outlets``: GeoDataFrames in EPSG:4326 indexed by id (text).
+    ``formats``: the formats in play (index: catalog key) with every catalog field after overrides.
+    ``config``: the scenario file's keys, nested, with defaults applied.
+    """
+
+    name: str
+    config: dict[str, Any]
+    residences: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame
+    outlets: gpd.GeoDataFrame
+    formats: pd.DataFrame
+    walk_minutes: pd.DataFrame | None = None
+    path: Path | None = None
+    folder: Path = field(default_factory=Path.cwd)
+    warnings: list[Problem] = field(default_factory=list)
+    inputs: list[Path] = field(default_factory=list)
+
+    @property
+    def metric_crs(self) -> pyproj.CRS:
+        c = self.residences.geometry.union_all().centroid
+        return utm_crs(c.x, c.y)
+
+    @classmethod
+    def from_frames(
+        cls,
+        residences: pd.DataFrame,
+        sites: pd.DataFrame,
+        outlets: pd.DataFrame | None = None,
+        config: dict[str, Any] | None = None,
+        walk_minutes: pd.DataFrame | None = None,
+        folder: Path | None = None,
+        path: Path | None = None,
+        files: dict[str, str] | None = None,
+        problems: Problems | None = None,
+    ) -> Scenario:
+        """Validate tables (DataFrames with lon/lat or GeoDataFrames) and a config dict into a Scenario.
+
+        ``config`` holds the same keys as a scenario file; ``inputs.residences``/``inputs.sites`` are
+        not needed here.
+        """
+        probs = problems or Problems()
+        files = files or {}
+        cfg_file = str(path) if path else "config"
+        raw = copy.deepcopy(config or {})
+        if "inputs" not in raw or not isinstance(raw.get("inputs"), dict):
+            raw["inputs"] = {}
+        raw["inputs"].setdefault("residences", files.get("residences", "<frame>"))
+        raw["inputs"].setdefault("sites", files.get("sites", "<frame>"))
+        cfg = validate_config(raw, probs, cfg_file)
+        coordinates = cfg["inputs"]["coordinates"] or "wgs84"
+        f_res = files.get("residences", "residences")
+        f_sites = files.get("sites", "sites")
+        f_out = files.get("outlets", "outlets")
+        res = _validate_table(residences, "residences", f_res, probs)
+        sit = _validate_table(sites, "sites", f_sites, probs)
+        if outlets is None:
+            outlets = pd.DataFrame(
+                {
+                    "id": pd.Series(dtype=str),
+                    "format": pd.Series(dtype=str),
+                    "lon": pd.Series(dtype=float),
+                    "lat": pd.Series(dtype=float),
+                }
+            )
+            out = _validate_table(outlets, "outlets", f_out, Problems())
+        else:
+            out = _validate_table(outlets, "outlets", f_out, probs)
+        geo = {}
+        for name, df, f in (("residences", res, f_res), ("sites", sit, f_sites), ("outlets", out, f_out)):
+            if "id" in getattr(df, "columns", []) or df.index.name != "id":
+                continue  # missing columns already reported
+            if len(df) == 0:
+                geo[name] = gpd.GeoDataFrame(
+                    df, geometry=gpd.GeoSeries([], crs=4326, index=df.index), crs=4326
+                )
+                continue
+            g = _geometry(df, name, f, coordinates, probs)
+            if g is not None:
+                geo[name] = g
+
+        formats = _resolve_formats(cfg, geo.get("sites"), geo.get("outlets"), probs, cfg_file, f_sites, f_out)
+        wm = None
+        if walk_minutes is not None:
+            wm = _validate_walk(walk_minutes, files.get("walk_minutes", "walk_minutes"), geo, probs)
+        _check_walk_config(cfg, cfg_file, wm is not None, probs)
+        probs.raise_if_any()
+        return cls(
+            name=str(cfg.get("name") or "scenario"),
+            config=cfg,
+            residences=geo["residences"],
+            sites=geo["sites"],
+            outlets=geo["outlets"],
+            formats=formats,
+            walk_minutes=wm,
+            path=path,
+            folder=folder or Path.cwd(),
+            warnings=probs.warnings,
+        )
+
+    def with_config(self, **changes: dict[str, Any]) -> Scenario:
+        """A copy with some config sections changed, validated again (e.g. ``budget={...}``)."""
+        cfg = copy.deepcopy(self.config)
+        for section, values in changes.items():
+            if isinstance(values, dict) and isinstance(cfg.get(section), dict):
+                cfg[section].update(values)
+            else:
+                cfg[section] = values
+        cfg["formats"] = {k: {} for k in self.formats.index} if cfg.get("formats") is None else cfg["formats"]
+        probs = Problems()
+        new_cfg = validate_config(cfg, probs, "config")
+        new_formats = _resolve_formats(new_cfg, self.sites, self.outlets, probs, "config", "sites", "outlets")
+        probs.raise_if_any()
+        return Scenario(
+            self.name,
+            new_cfg,
+            self.residences,
+            self.sites,
+            self.outlets,
+            new_formats,
+            self.walk_minutes,
+            self.path,
+            self.folder,
+            self.warnings,
+            self.inputs,
+        )
+
+
+def _resolve_name(name: str, probs: Problems, file: str, column: str, row: str | None = None) -> str | None:
+    key = catalog.resolve(name)
+    if key is None:
+        probs.add(
+            f"unknown format '{name}'{did_you_mean(str(name).lower(), catalog.NAMES)}",
+            file=file,
+            column=column,
+            row=row,
+            fix="use a catalog key or Chinese name (quarterhour formats)",
+        )
+    return key
+
+
+def _resolve_formats(
+    cfg: dict[str, Any],
+    sites: gpd.GeoDataFrame | None,
+    outlets: gpd.GeoDataFrame | None,
+    probs: Problems,
+    file: str,
+    f_sites: str,
+    f_out: str,
+) -> pd.DataFrame:
+    """Formats in play with their overridden fields.
+
+    Also resolves format names in sites, outlets, subsidy and mandates to catalog keys.
+    """
+    table = catalog.catalog_frame()
+    if outlets is not None and len(outlets):
+        keys = [catalog.resolve(v) for v in outlets["format"]]
+        bad = [i for i, k in zip(outlets.index, keys, strict=True) if k is None]
+        for i in bad[:MAX_IDS]:
+            _resolve_name(outlets.at[i, "format"], probs, f_out, "format", row=str(i))
+        if len(bad) > MAX_IDS:
+            probs.add(f"{len(bad) - MAX_IDS} more outlets with unknown formats", file=f_out, column="format")
+        outlets["format"] = [k if k is not None else v for k, v in zip(keys, outlets["format"], strict=True)]
+    if sites is not None and len(sites):
+        resolved = []
+        for i, names in zip(sites.index, sites["allowed_formats"], strict=True):
+            keys = []
+            for n in names:
+                k = _resolve_name(n, probs, f_sites, "allowed_formats", row=str(i))
+                if k:
+                    keys.append(k)
+            resolved.append(keys)
+        sites["allowed_formats"] = resolved
+    spec = cfg.get("formats")
+    overrides: dict[str, dict[str, Any]] = {}
+    if spec is None:
+        used: set[str] = set()
+        if outlets is not None and len(outlets):
+            used |= {k for k in outlets["format"] if k in table.index}
+        if sites is not None and len(sites):
+            for names in sites["allowed_formats"]:
+                used |= set(names)
+        keys = [k for k in table.index if k in used] or list(table.index)
+        overrides = {k: {} for k in keys}
+    else:
+        items = spec.items() if isinstance(spec, dict) else ((n, {}) for n in spec)
+        for name, ov in items:
+            key = _resolve_name(str(name), probs, file, f"formats.{name}")
+            if key is None:
+                continue
+            if ov is None:
+                ov = {}
+            if not isinstance(ov, dict):
+                probs.add(
+                    f"overrides of format '{name}' must be a mapping", file=file, column=f"formats.{name}"
+                )
+                continue
+            overrides[key] = ov
+    fields = {
+        "walk_minutes": Key("walk_minutes", "float", "", min=0, exclusive_min=True),
+        "area_m2": Key("area_m2", "float", "", min=0),
+        "fitout_yuan_per_m2": Key("fitout_yuan_per_m2", "float", "", min=0),
+        "opex_yuan_per_year": Key("opex_yuan_per_year", "float", "", min=0),
+        "margin_yuan_per_resident_year": Key("margin", "float", "", min=0),
+        "micro_profit": Key("micro_profit", "bool", ""),
+        "weight": Key("weight", "float", "", min=0),
+    }
+    rows = []
+    for key, ov in overrides.items():
+        row = table.loc[key].to_dict()
+        row["key"] = key
+        for field_name, value in ov.items():
+            if field_name not in fields:
+                probs.add(
+                    f"unknown format field '{field_name}'{did_you_mean(str(field_name), fields)}",
+                    file=file,
+                    column=f"formats.{key}.{field_name}",
+                    fix=f"one of {', '.join(fields)}",
+                )
+                continue
+            v, err = _coerce(value, fields[field_name])
+            if err:
+                probs.add(
+                    f"'formats.{key}.{field_name}': {err}",
+                    file=file,
+                    column=f"formats.{key}.{field_name}",
+                    fix="walk limits must be > 0 minutes" if field_name == "walk_minutes" else None,
+                )
+            else:
+                row[field_name] = v
+        rows.append(row)
+    frame = pd.DataFrame(rows).set_index("key") if rows else table.iloc[:0]
+    sub = cfg.get("subsidy", {})
+    if sub.get("formats") is None:
+        sub["formats"] = [k for k in frame.index if bool(frame.at[k, "micro_profit"])]
+    else:
+        sub["formats"] = [
+            k for k in (_resolve_name(n, probs, file, "subsidy.formats") for n in sub["formats"]) if k
+        ]
+    for n, m in enumerate(cfg.get("mandates") or [], start=1):
+        keys = []
+        for name in m.get("formats") or []:
+            k = _resolve_name(name, probs, file, f"mandates[{n}].formats")
+            if k is not None and k not in frame.index:
+                probs.add(
+                    f"mandate {n} names format '{k}' that is not in play",
+                    file=file,
+                    column=f"mandates[{n}].formats",
+                    fix="add it under formats: or remove it from the mandate",
+                )
+            elif k is not None:
+                keys.append(k)
+        m["formats"] = keys
+    if len(frame) == 0 and not probs.errors:
+        probs.add("no formats in play", file=file, column="formats", fix="list formats under formats:")
+    return frame
+
+
+def _validate_walk(
+    df: pd.DataFrame, file: str, geo: dict[str, gpd.GeoDataFrame], probs: Problems
+) -> pd.DataFrame:
+    df = df.copy()
+    df.columns = [str(c).strip() for c in df.columns]
+    missing = [c.name for c in TABLES["walk_minutes"] if c.name not in df.columns]
+    for c in missing:
+        probs.add(
+            f"missing column '{c}'{did_you_mean(c, df.columns)}",
+            file=file,
+            column=c,
+            fix="the walk-minutes CSV needs origin,destination,minutes",
+        )
+    if missing:
+        return df
+    df["origin"] = df["origin"].astype(str).str.strip()
+    df["destination"] = df["destination"].astype(str).str.strip()
+    minutes = pd.to_numeric(df["minutes"], errors="coerce")
+    bad = minutes.isna() | (minutes < 0)
+    if bad.any():
+        rows = [f"line {i + 2}" for i in np.flatnonzero(bad.to_numpy())]
+        probs.add(
+            f"minutes missing, not a number or negative on {_ids(rows)}",
+            file=file,
+            column="minutes",
+            row=rows[0],
+            fix="write walk minutes as numbers >= 0",
+        )
+    df["minutes"] = minutes
+    if "residences" in geo:
+        unknown = sorted(set(df["origin"]) - set(geo["residences"].index))
+        if unknown:
+            probs.add(
+                f"origins that are not residence ids: {_ids(unknown)}",
+                file=file,
+                column="origin",
+                row=unknown[0],
+                fix="origin must be a residence id",
+            )
+    dest_ids = set()
+    for name in ("sites", "outlets"):
+        if name in geo:
+            dest_ids |= set(geo[name].index)
+    if "sites" in geo and "outlets" in geo:
+        both = sorted(set(geo["sites"].index) & set(geo["outlets"].index))
+        if both:
+            probs.add(
+                f"ids used by both a site and an outlet: {_ids(both)}: walk minutes would be ambiguous",
+                file=file,
+                column="destination",
+                fix="give sites and outlets distinct ids",
+            )
+        unknown = sorted(set(df["destination"]) - dest_ids)
+        if unknown:
+            probs.add(
+                f"destinations that are neither site nor outlet ids: {_ids(unknown)}",
+                file=file,
+                column="destination",
+                row=unknown[0],
+                fix="destination must be a site or outlet id",
+            )
+    dup = df.duplicated(["origin", "destination"])
+    if dup.any():
+        probs.add(
+            f"{int(dup.sum())} origin-destination pairs listed twice", file=file, fix="list each pair once"
+        )
+    return df[["origin", "destination", "minutes"]]
+
+
+def _check_walk_config(cfg: dict[str, Any], file: str, has_matrix: bool, probs: Problems) -> None:
+    walk = cfg["walk"]
+    src = walk.get("source")
+    if src is None:
+        src = "matrix" if has_matrix else ("network" if walk.get("network") else "straight_line")
+    walk["source"] = src
+    if src == "matrix" and not has_matrix:
+        probs.add(
+            "walk.source is 'matrix' but inputs.walk_minutes is not given",
+            file=file,
+            column="walk.source",
+            fix="add inputs.walk_minutes or choose another walk.source",
+        )
+    if src == "network" and not walk.get("network"):
+        probs.add(
+            "walk.source is 'network' but walk.network is not given",
+            file=file,
+            column="walk.network",
+            fix="give the street network file",
+        )
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; raise ScenarioError listing every problem."""
+    path = Path(path)
+    probs = Problems()
+    file = str(path)
+    if not path.exists():
+        probs.add("scenario file not found", file=file, fix="check the path")
+        probs.raise_if_any()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        probs.add(
+            f"broken YAML{where}: {getattr(e, 'problem', e)}",
+            file=file,
+            fix="check indentation and that every 'key: value' has a space after the colon",
+        )
+        probs.raise_if_any()
+    except UnicodeDecodeError:
+        probs.add("the scenario file is not UTF-8 text", file=file, fix="save it as UTF-8")
+        probs.raise_if_any()
+    folder = path.parent
+    if raw is None:
+        raw = {}
+    inputs = raw.get("inputs") if isinstance(raw, dict) else None
+    tables: dict[str, pd.DataFrame | None] = {}
+    files: dict[str, str] = {}
+    used: list[Path] = [path]
+    specs = ["residences", "sites", "outlets", "walk_minutes"]
+    for name in specs:
+        ref = inputs.get(name) if isinstance(inputs, dict) else None
+        if ref is None:
+            tables[name] = None
+            continue
+        p = (folder / str(ref)).resolve() if not Path(str(ref)).is_absolute() else Path(str(ref))
+        files[name] = str(p)
+        used.append(p)
+        layer = inputs.get(f"{name}_layer") if isinstance(inputs, dict) else None
+        if not p.exists():
+            probs.add(
+                f"{name} file not found",
+                file=str(p),
+                column=f"inputs.{name}",
+                fix=f"check inputs.{name} (paths are relative to the scenario's folder)",
+            )
+            tables[name] = None
+            continue
+        try:
+            tables[name] = read_table(p, layer=layer)
+        except Exception as e:  # any reader failure is the user's file, reported not raised
+            probs.add(
+                f"cannot read the {name} file: {str(e).splitlines()[0] if str(e) else type(e).__name__}",
+                file=str(p),
+                column=f"inputs.{name}",
+                fix="use GeoPackage, GeoJSON, Shapefile or CSV (UTF-8) with the documented columns",
+            )
+            tables[name] = None
+    walk = raw.get("walk") if isinstance(raw, dict) else None
+    if isinstance(walk, dict) and walk.get("network"):
+        p = (folder / str(walk["network"])).resolve()
+        used.append(p)
+        if not p.exists():
+            probs.add(
+                "street network file not found",
+                file=str(p),
+                column="walk.network",
+                fix="check walk.network (paths are relative to the scenario's folder)",
+            )
+    if tables.get("residences") is None or tables.get("sites") is None:
+        # Report what can be checked without the tables, then stop.
+        validate_config(raw, probs, file)
+        probs.raise_if_any()
+    sc = Scenario.from_frames(
+        residences=tables["residences"],  # type: ignore[arg-type]
+        sites=tables["sites"],  # type: ignore[arg-type]
+        outlets=tables.get("outlets"),
+        config=raw if isinstance(raw, dict) else {},
+        walk_minutes=tables.get("walk_minutes"),
+        folder=folder,
+        path=path,
+        files=files,
+        problems=probs,
+    )
+    sc.inputs = used
+    if sc.config["walk"].get("network"):
+        sc.config["walk"]["network"] = str((folder / sc.config["walk"]["network"]).resolve())
+    return sc

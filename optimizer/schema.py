@@ -1,0 +1,371 @@
+"""Every scenario key and table column, as data: type, unit, default, description.
+
+This one table drives validation (:mod:`optimizer.scenario`) and the documentation
+(``quarterhour schema`` prints it as Markdown; the README's scenario section is generated from it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .catalog import CATALOG_SOURCES, FORMAT_FIELDS
+
+# Value types understood by the validator.
+TYPES = (
+    "str",
+    "float",
+    "int",
+    "bool",
+    "path",
+    "list[str]",
+    "mapping",
+    "mapping|list[str]",
+    "list[mapping]",
+    "choice",
+)
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of the scenario YAML file, by its dotted path."""
+
+    path: str
+    type: str
+    description: str
+    default: Any = None
+    unit: str = ""
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    min: float | None = None
+    exclusive_min: bool = False
+    max: float | None = None
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an input table."""
+
+    name: str
+    type: str
+    description: str
+    required: bool = False
+    default: Any = None
+    unit: str = ""
+    min: float | None = None
+    exclusive_min: bool = False
+    max: float | None = None
+
+
+SOLVERS = ("highs", "cbc", "highs-pulp")
+COORDINATES = ("wgs84", "gcj02", "bd09")
+WALK_SOURCES = ("straight_line", "network", "matrix")
+GROUPS = ("all", "old_neighbourhood", "affordable_housing", "priority")
+
+KEYS: tuple[Key, ...] = (
+    Key("name", "str", "Scenario name shown in reports.", default="scenario"),
+    Key("description", "str", "Free text for the report.", default=""),
+    Key(
+        "inputs.residences",
+        "path",
+        "Where people live: points or polygons (GeoPackage, GeoJSON, Shapefile, "
+        "or CSV with lon/lat). Columns: see the residences table.",
+        required=True,
+    ),
+    Key("inputs.residences_layer", "str", "Layer name when the residences file has several.", default=None),
+    Key(
+        "inputs.sites",
+        "path",
+        "Candidate sites (vacant or underused spaces). Columns: see the sites table.",
+        required=True,
+    ),
+    Key("inputs.sites_layer", "str", "Layer name when the sites file has several.", default=None),
+    Key(
+        "inputs.outlets",
+        "path",
+        "Existing outlets by format. Columns: see the outlets table. Leave out when there are none.",
+        default=None,
+    ),
+    Key("inputs.outlets_layer", "str", "Layer name when the outlets file has several.", default=None),
+    Key(
+        "inputs.coordinates",
+        "choice",
+        "Coordinate system of lon/lat inputs: WGS84, or the Chinese map "
+        "providers' GCJ-02 (Amap, Tencent) or BD-09 (Baidu), converted exactly to WGS84.",
+        default="wgs84",
+        choices=COORDINATES,
+    ),
+    Key(
+        "inputs.walk_minutes",
+        "path",
+        "Optional CSV origin,destination,minutes (residence id to site or "
+        "outlet id) that replaces computed walk times. Pairs not listed are out of reach.",
+        default=None,
+    ),
+    Key(
+        "formats",
+        "mapping|list[str]",
+        "Formats in play: a list of names, or a mapping of name to overrides of the "
+        "catalog defaults (keys: " + ", ".join(FORMAT_FIELDS) + "). Names may be catalog keys or Chinese "
+        "names. Default: every format that has an outlet or a site allowing it.",
+        default=None,
+    ),
+    Key(
+        "walk.source",
+        "choice",
+        "Where walk minutes come from. Default: matrix when inputs.walk_minutes is "
+        "given, network when walk.network is given, otherwise straight_line.",
+        default=None,
+        choices=WALK_SOURCES,
+    ),
+    Key("walk.speed_m_per_s", "float", "Walking speed.", default=1.2, unit="m/s", min=0, exclusive_min=True),
+    Key(
+        "walk.elderly_speed_m_per_s",
+        "float",
+        "Walking speed of the elderly share of each residence; when "
+        "set, that share is counted covered only if it reaches the shop at this speed.",
+        default=None,
+        unit="m/s",
+        min=0,
+        exclusive_min=True,
+    ),
+    Key(
+        "walk.detour_factor",
+        "float",
+        "Straight-line source: street distance / straight distance.",
+        default=1.3,
+        min=1.0,
+    ),
+    Key("walk.network", "path", "Street network file (.osm, .osm.pbf, or a line layer).", default=None),
+    Key(
+        "walk.include_highway",
+        "list[str]",
+        "Network source: highway values to keep (replaces the default walkable set).",
+        default=None,
+    ),
+    Key("walk.exclude_highway", "list[str]", "Network source: highway values to drop.", default=None),
+    Key("walk.cache", "bool", "Cache network walk times next to the scenario.", default=True),
+    Key(
+        "priority.old_neighbourhood",
+        "float",
+        "Weight multiplier for residents of old neighbourhoods (老旧小区).",
+        default=1.5,
+        min=0,
+    ),
+    Key(
+        "priority.affordable_housing",
+        "float",
+        "Weight multiplier for residents of affordable-housing areas (大型保障性居住社区).",
+        default=1.5,
+        min=0,
+    ),
+    Key(
+        "priority.elderly",
+        "float",
+        "Extra weight per elderly share: a residence weighs (1 + elderly x elderly_share).",
+        default=0.0,
+        min=0,
+    ),
+    Key("budget.capital_yuan", "float", "Capital budget for fit-out.", required=True, unit="yuan", min=0),
+    Key(
+        "budget.rent_subsidy_yuan_per_year",
+        "float",
+        "Rent-subsidy budget per year.",
+        default=0.0,
+        unit="yuan/year",
+        min=0,
+    ),
+    Key(
+        "subsidy.share_of_rent",
+        "float",
+        "Largest share of a subsidised format's rent the subsidy may pay.",
+        default=0.5,
+        min=0,
+        max=1,
+    ),
+    Key(
+        "subsidy.formats",
+        "list[str]",
+        "Formats eligible for rent subsidy. Default: the catalog's low-margin formats (微利业态).",
+        default=None,
+    ),
+    Key(
+        "viability.enabled",
+        "bool",
+        "Open a format only where its margin from the residents in its "
+        "catchment plus subsidy pays its rent and operating cost.",
+        default=True,
+    ),
+    Key(
+        "partial_credit.factor",
+        "float",
+        "A second walk limit, this many times each format's limit, gives partial credit. Leave out for none.",
+        default=None,
+        min=1.0,
+        exclusive_min=True,
+    ),
+    Key(
+        "partial_credit.credit",
+        "float",
+        "Share of the credit earned within the second limit.",
+        default=0.5,
+        min=0,
+        max=1,
+    ),
+    Key(
+        "mandates",
+        "list[mapping]",
+        "Hard equity floors: each {group, formats, min_share}: at least "
+        "min_share of the group's population covered for each listed format.",
+        default=(),
+    ),
+    Key(
+        "mandates[].group", "choice", "Population group the floor applies to.", required=True, choices=GROUPS
+    ),
+    Key("mandates[].formats", "list[str]", "Formats the floor applies to.", required=True),
+    Key(
+        "mandates[].min_share",
+        "float",
+        "Smallest covered share of the group's population.",
+        required=True,
+        min=0,
+        max=1,
+    ),
+    Key(
+        "objective.tie_break",
+        "choice",
+        "Among plans of maximum coverage, pick the one with the least "
+        "public money (two-stage), or take the first found.",
+        default="least_public_money",
+        choices=("least_public_money", "none"),
+    ),
+    Key(
+        "solver.name",
+        "choice",
+        "MIP solver: highs (HiGHS through its array API), cbc (CBC through PuLP), "
+        "highs-pulp (HiGHS through PuLP).",
+        default="highs",
+        choices=SOLVERS,
+    ),
+    Key(
+        "solver.time_limit_s",
+        "float",
+        "Time limit per solve.",
+        default=300.0,
+        unit="s",
+        min=0,
+        exclusive_min=True,
+    ),
+    Key("solver.mip_gap", "float", "Relative MIP gap at which the solver stops.", default=1e-4, min=0),
+    Key("solver.threads", "int", "Solver threads.", default=2, min=1),
+    Key("solver.options", "mapping", "Extra solver options passed through by name.", default=None),
+)
+
+KEY_BY_PATH: dict[str, Key] = {k.path: k for k in KEYS}
+
+RESIDENCE_COLUMNS: tuple[Column, ...] = (
+    Column("id", "str", "Residence id, unique.", required=True),
+    Column("population", "float", "Residents.", required=True, unit="persons", min=0, exclusive_min=True),
+    Column("elderly_share", "float", "Share of residents aged 60 or over.", default=0.0, min=0, max=1),
+    Column("old_neighbourhood", "bool", "In an old neighbourhood (老旧小区).", default=False),
+    Column(
+        "affordable_housing", "bool", "In an affordable-housing area (大型保障性居住社区).", default=False
+    ),
+    Column("households", "float", "Households (for reports).", default=None, min=0),
+)
+
+SITE_COLUMNS: tuple[Column, ...] = (
+    Column("id", "str", "Site id, unique.", required=True),
+    Column(
+        "floor_area_m2", "float", "Usable floor area.", required=True, unit="m2", min=0, exclusive_min=True
+    ),
+    Column("rent_yuan_per_m2_month", "float", "Rent.", required=True, unit="yuan/m2/month", min=0),
+    Column(
+        "fitout_yuan",
+        "float",
+        "Fit-out cost per format opened here; overrides the catalog's area x cost per m2.",
+        default=None,
+        unit="yuan",
+        min=0,
+    ),
+    Column(
+        "allowed_formats", "list[str]", "Formats this site may host, ';'-separated. Empty: any.", default=None
+    ),
+    Column("max_formats", "int", "Most formats this site may host (一点多用).", default=None, min=1),
+)
+
+OUTLET_COLUMNS: tuple[Column, ...] = (
+    Column("id", "str", "Outlet id, unique.", required=True),
+    Column("format", "str", "Format (catalog key or Chinese name).", required=True),
+)
+
+WALK_COLUMNS: tuple[Column, ...] = (
+    Column("origin", "str", "Residence id.", required=True),
+    Column("destination", "str", "Site or outlet id.", required=True),
+    Column("minutes", "float", "Walk time.", required=True, unit="min", min=0),
+)
+
+TABLES: dict[str, tuple[Column, ...]] = {
+    "residences": RESIDENCE_COLUMNS,
+    "sites": SITE_COLUMNS,
+    "outlets": OUTLET_COLUMNS,
+    "walk_minutes": WALK_COLUMNS,
+}
+
+
+def _fmt_default(v: Any) -> str:
+    if v is None or v == ():
+        return ""
+    return f"`{v}`"
+
+
+def _range(item: Key | Column) -> str:
+    parts = []
+    if item.min is not None:
+        parts.append(f"{'>' if item.exclusive_min else '>='} {item.min:g}")
+    if item.max is not None:
+        parts.append(f"<= {item.max:g}")
+    return ", ".join(parts)
+
+
+def markdown() -> str:
+    """The scenario format as Markdown, generated from the schema above."""
+    out = [
+        "### Scenario file keys",
+        "",
+        "| key | type | unit | default | allowed | description |",
+        "|---|---|---|---|---|---|",
+    ]
+    for k in KEYS:
+        allowed = ", ".join(k.choices) if k.choices else _range(k)
+        req = " **required**" if k.required else ""
+        out.append(
+            f"| `{k.path}` | {k.type} | {k.unit} | {_fmt_default(k.default)} | {allowed} | "
+            f"{k.description}{req} |"
+        )
+    for table, cols in TABLES.items():
+        out += [
+            "",
+            f"### Table `{table}`",
+            "",
+            "| column | type | unit | default | allowed | description |",
+            "|---|---|---|---|---|---|",
+        ]
+        for c in cols:
+            req = " **required**" if c.required else ""
+            out.append(
+                f"| `{c.name}` | {c.type} | {c.unit} | {_fmt_default(c.default)} | {_range(c)} | "
+                f"{c.description}{req} |"
+            )
+    out += [
+        "",
+        "Tables may be GeoPackage, GeoJSON, Shapefile (geometry column), or CSV with `lon`/`lat` "
+        "columns (residences, sites, outlets).",
+        "",
+        "### Format catalog fields (overridable per format)",
+        "",
+        "| field | source |",
+        "|---|---|",
+    ]
+    out += [f"| `{k}` | {v} |" for k, v in CATALOG_SOURCES.items()]
+    return "\n".join(out) + "\n"

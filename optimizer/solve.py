@@ -1,0 +1,134 @@
+"""Choose the backend, solve (two stages for the tie-break), read the true termination, map back to ids."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .backends import FEASIBLE, INFEASIBLE, OPTIMAL, Solution, SolverConfig, backend_for
+from .model import CoverageModel, build_model, group_mask
+from .reach import Reach, compute_reach
+from .result import Result
+from .scenario import Scenario
+
+BIG_BUDGET = 1e15
+
+
+def solver_config(
+    scenario: Scenario, solver: SolverConfig | str | dict[str, Any] | None = None
+) -> SolverConfig:
+    """The scenario's solver settings, overridden by ``solver`` (a name, a dict of settings or a config)."""
+    base = SolverConfig.from_config(scenario.config.get("solver") or {})
+    if solver is None:
+        return base
+    if isinstance(solver, SolverConfig):
+        return solver
+    if isinstance(solver, str):
+        return replace(base, name=solver)
+    return replace(base, **solver)
+
+
+def _stage_two(model: CoverageModel, first: Solution, config: SolverConfig) -> Solution | None:
+    """Among plans with the first stage's coverage, the one with the least public money."""
+    lp = model.lp
+    z = float(first.objective or 0.0)
+    tol = 1e-7 * max(1.0, abs(z))
+    row = sp.csr_array(lp.c.reshape(1, -1))
+    lp2 = lp.with_rows("keep_coverage", row, np.array([z - tol]), np.array([np.inf])).with_objective(
+        model.money, "min"
+    )
+    left = max(1.0, config.time_limit_s - first.seconds)
+    return backend_for(config.name).solve(lp2, replace(config, time_limit_s=left))
+
+
+def solve(
+    scenario: Scenario,
+    solver: SolverConfig | str | dict[str, Any] | None = None,
+    reach: Reach | None = None,
+    progress: bool = False,
+) -> Result:
+    """Solve a scenario: walk times, model, solve, and one Result (infeasible and time-limited included)."""
+    t0 = time.perf_counter()
+    config = solver_config(scenario, solver)
+    reach = reach or compute_reach(scenario, progress=progress)
+    t_reach = time.perf_counter() - t0
+    model = build_model(scenario, reach)
+    t_build = time.perf_counter() - t0 - t_reach
+    backend = backend_for(config.name)
+    first = backend.solve(model.lp, config)
+    timings = {"walk_times_s": t_reach, "build_s": t_build, "stage1_s": first.seconds}
+    if first.status == INFEASIBLE:
+        diagnosis = diagnose_infeasible(scenario, reach, model, config)
+        return Result(scenario, reach, model, first, None, config, timings, diagnosis=diagnosis)
+    if not first.has_solution:
+        return Result(scenario, reach, model, first, None, config, timings)
+    final = first
+    second = None
+    if scenario.config["objective"]["tie_break"] == "least_public_money" and len(model.x):
+        second = _stage_two(model, first, config)
+        timings["stage2_s"] = second.seconds if second else 0.0
+        if second is not None and second.has_solution:
+            final = second
+    timings["total_s"] = time.perf_counter() - t0
+    return Result(scenario, reach, model, first, second, config, timings, values=final.values)
+
+
+def diagnose_infeasible(
+    scenario: Scenario, reach: Reach, model: CoverageModel, config: SolverConfig
+) -> pd.DataFrame:
+    """Why mandates cannot be met: per mandate and format, the best share within the budgets, the share
+    reachable with unlimited money, the budget that would be needed, and the residences no site can reach."""
+    rows = []
+    pop = reach.demand["population"].to_numpy(float)
+    # 1. the best each mandate can do alone within the budgets: maximise its covered population
+    relaxed = scenario.with_config(mandates=[])
+    m_free = build_model(relaxed, reach)
+    # 2. the money needed to meet all mandates together, with unlimited budgets
+    rich = scenario.with_config(budget={"capital_yuan": BIG_BUDGET, "rent_subsidy_yuan_per_year": BIG_BUDGET})
+    m_rich = build_model(rich, reach)
+    money = backend_for(config.name).solve(m_rich.lp.with_objective(m_rich.money, "min"), config)
+    need_cap = need_sub = None
+    if money.has_solution:
+        xv = money.values[m_rich.lp.col_blocks["x"]] > 0.5
+        need_cap = float(m_rich.x.loc[xv, "fitout_yuan"].sum())
+        need_sub = float(money.values[m_rich.lp.col_blocks["s"]].sum())
+    for _, mrow in model.mandates.iterrows():
+        g = group_mask(reach.demand, mrow["group"])
+        key = mrow["format"]
+        y = m_free.y
+        sel = y[(y["format"] == key) & g[y["unit"].to_numpy()]]
+        c = np.zeros(m_free.lp.n_cols)
+        c[m_free.lp.col_blocks["y"].start + sel.index.to_numpy()] = pop[sel["unit"].to_numpy()]
+        best = backend_for(config.name).solve(m_free.lp.with_objective(c, "max"), config)
+        total = mrow["group_population"]
+        best_share = (mrow["covered_before"] + (best.objective or 0.0)) / total if total > 0 else 1.0
+        fr = reach.formats[key]
+        y_rich = m_rich.y
+        reachable = y_rich[(y_rich["format"] == key) & g[y_rich["unit"].to_numpy()]]["unit"].to_numpy()
+        max_share = (mrow["covered_before"] + pop[reachable].sum()) / total if total > 0 else 1.0
+        can = np.zeros(len(pop), dtype=bool)
+        can[reachable] = True
+        stuck = g & (fr.base_credit < 1) & ~can
+        rows.append(
+            {
+                "mandate": int(mrow["mandate"]),
+                "group": mrow["group"],
+                "format": key,
+                "min_share": float(mrow["min_share"]),
+                "best_share_within_budget": float(best_share),
+                "met_within_budget": bool(best_share >= mrow["min_share"] - 1e-9),
+                "max_share_any_budget": float(max_share),
+                "capital_needed_yuan": need_cap,
+                "subsidy_needed_yuan_per_year": need_sub,
+                "unreachable_residences": ";".join(sorted(set(reach.demand.loc[stuck, "residence_id"]))),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+__all__ = ["solve", "solver_config", "diagnose_infeasible", "OPTIMAL", "FEASIBLE"]

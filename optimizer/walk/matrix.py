@@ -1,0 +1,39 @@
+"""User-supplied walk minutes (a CSV origin,destination,minutes): pairs not listed are out of reach."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .base import WalkMatrix
+
+
+@dataclass(frozen=True)
+class MatrixSource:
+    """Walk minutes as given by the user, already at the scenario's walking speed."""
+
+    table: pd.DataFrame
+    name: str = "matrix"
+
+    def compute(
+        self,
+        origins: gpd.GeoSeries,
+        destinations: gpd.GeoSeries,
+        max_minutes: float,
+        speed_m_per_s: float,
+    ) -> WalkMatrix:
+        t = self.table
+        r = origins.index.get_indexer(t["origin"])
+        c = destinations.index.get_indexer(t["destination"])
+        keep = (r >= 0) & (c >= 0) & (t["minutes"].to_numpy() <= max_minutes + 1e-9)
+        order = np.lexsort((c[keep], r[keep]))
+        return WalkMatrix(
+            origins.index,
+            destinations.index,
+            r[keep][order].astype(np.int64),
+            c[keep][order].astype(np.int64),
+            t["minutes"].to_numpy(dtype=float)[keep][order],
+        )
