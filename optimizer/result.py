@@ -215,6 +215,7 @@ class Result:
         p = self.placements
         out = {
             "scenario": sc.name,
+            "scenario_file": str(sc.path.resolve()) if sc.path else None,
             "status": self.status,
             "objective": self.first.objective,
             "objective_recomputed": self.objective_recomputed() if self.values is not None else None,
