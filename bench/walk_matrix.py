@@ -1,0 +1,167 @@
+"""Benchmark: walk-network Dijkstra of optimizer.walk.network against a networkx loop.
+
+Usage::
+
+    python bench/walk_matrix.py [DATA_DIR] [--sources 2000] [--nx-sources 50] [--minutes 15] [--speed 1.2]
+
+On the Helsinki OSM extract (``DATA_DIR/helsinki_centre.osm.pbf``; default ``../shared/data``
+beside the repository) and on a generated street grid (447 x 447 nodes, 80 m apart, 5 % of
+the streets removed, seeded), it times :func:`optimizer.walk.network.node_distances` for
+``--sources`` random source nodes within a ``--minutes`` walk, times networkx
+``single_source_dijkstra_path_length(G, s, cutoff=..., weight='length')`` on the same graph for
+``--nx-sources`` of those sources, checks that both give the same node-to-node minutes, and
+prints the per-source times and their ratio. One run, wall-clock times, nothing averaged away.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from optimizer.walk.network import NetworkWalkSource, WalkGraph, node_distances  # noqa: E402
+
+
+def street_grid(n: int = 447, spacing: float = 80.0, drop: float = 0.05, seed: int = 0) -> WalkGraph:
+    """An ``n`` x ``n`` street grid, ``spacing`` metres apart, with a seeded share of streets removed."""
+    rng = np.random.default_rng(seed)
+    ids = np.arange(n * n).reshape(n, n)
+    u = np.r_[ids[:, :-1].ravel(), ids[:-1, :].ravel()]
+    v = np.r_[ids[:, 1:].ravel(), ids[1:, :].ravel()]
+    keep = rng.random(len(u)) >= drop
+    xy = np.column_stack([(ids % n).ravel() * spacing, (ids // n).ravel() * spacing]).astype(float)
+    return WalkGraph.from_edges(xy, u[keep], v[keep], crs="EPSG:3067")
+
+
+def to_networkx(graph: WalkGraph) -> nx.Graph:
+    """The same graph for networkx, lengths in the ``length`` attribute."""
+    g = nx.Graph()
+    g.add_nodes_from(range(graph.n_nodes))
+    g.add_weighted_edges_from(
+        zip(graph.edge_u.tolist(), graph.edge_v.tolist(), graph.edge_length.tolist(), strict=True),
+        weight="length",
+    )
+    return g
+
+
+def run(
+    name: str, graph: WalkGraph, n_sources: int, n_nx: int, minutes: float, speed: float, seed: int
+) -> dict:
+    """Time both engines on ``graph`` and check their minutes agree; print and return the numbers."""
+    limit = minutes * 60.0 * speed
+    rng = np.random.default_rng(seed)
+    sources = rng.choice(graph.n_nodes, min(n_sources, graph.n_nodes), replace=False)
+    nx_sources = sources[:n_nx]
+    print(
+        f"\n== {name}: {graph.n_nodes:,} nodes, {graph.n_edges:,} edges; walk {minutes:g} min at "
+        f"{speed:g} m/s = {limit:g} m"
+    )
+
+    t0 = time.perf_counter()
+    rows, nodes, metres = node_distances(graph, sources, limit)
+    t_all = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    r50, n50, m50 = node_distances(graph, nx_sources, limit)
+    t_same = time.perf_counter() - t0
+
+    g = to_networkx(graph)
+    t0 = time.perf_counter()
+    reference = [
+        nx.single_source_dijkstra_path_length(g, int(s), cutoff=limit, weight="length") for s in nx_sources
+    ]
+    t_nx = time.perf_counter() - t0
+
+    # Same node-to-node minutes? (from the big run, restricted to the networkx sources)
+    got: dict[tuple[int, int], float] = {}
+    keep = rows < n_nx
+    for r, n, m in zip(rows[keep].tolist(), nodes[keep].tolist(), metres[keep].tolist(), strict=True):
+        got[(r, n)] = m / speed / 60.0
+    want = {(k, n): m / speed / 60.0 for k, lengths in enumerate(reference) for n, m in lengths.items()}
+    same_pairs = set(got) == set(want)
+    max_diff = max((abs(got[p] - want[p]) for p in want if p in got), default=0.0)
+    got50 = {
+        (r, n): m / speed / 60.0 for r, n, m in zip(r50.tolist(), n50.tolist(), m50.tolist(), strict=True)
+    }
+    same_50 = set(got50) == set(want) and all(abs(got50[p] - want[p]) <= 1e-9 for p in want)
+
+    ms_nx = t_nx / len(nx_sources) * 1e3
+    ms_all = t_all / len(sources) * 1e3
+    ms_same = t_same / len(nx_sources) * 1e3
+    print(f"  networkx loop      : {len(nx_sources):>6,} sources {t_nx:8.3f} s  {ms_nx:8.3f} ms/source")
+    print(
+        f"  engine, same subset: {len(nx_sources):>6,} sources {t_same:8.3f} s  {ms_same:8.3f} ms/source"
+        f"  ratio {ms_nx / ms_same:6.1f}x"
+    )
+    print(
+        f"  engine, all sources: {len(sources):>6,} sources {t_all:8.3f} s  {ms_all:8.3f} ms/source"
+        f"  ratio {ms_nx / ms_all:6.1f}x"
+    )
+    print(f"  pairs within reach : {len(metres):,} ({len(metres) / len(sources):.0f} nodes per source)")
+    print(
+        f"  minutes identical  : same pairs {same_pairs}, max |diff| {max_diff:.3g} min; "
+        f"subset run identical {same_50}"
+    )
+    if not (same_pairs and max_diff <= 1e-9 and same_50):
+        raise SystemExit(f"{name}: the engine disagrees with networkx")
+    return {"ratio": ms_nx / ms_all, "seconds": t_all, "sources": len(sources)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    default = Path(__file__).resolve().parents[2] / "shared" / "data"
+    parser.add_argument("data_dir", nargs="?", type=Path, default=default, help=f"default {default}")
+    parser.add_argument("--sources", type=int, default=2000)
+    parser.add_argument("--nx-sources", type=int, default=50)
+    parser.add_argument("--minutes", type=float, default=15.0)
+    parser.add_argument("--speed", type=float, default=1.2)
+    parser.add_argument("--grid", type=int, default=447, help="grid side in nodes (447 -> 199,809 nodes)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs visible; the engine runs in one process")
+
+    pbf = args.data_dir / "helsinki_centre.osm.pbf"
+    if pbf.is_file():
+        t0 = time.perf_counter()
+        graph = NetworkWalkSource(pbf).graph()
+        print(f"Helsinki network read and built in {time.perf_counter() - t0:.2f} s ({graph.crs.name})")
+        run(
+            "Helsinki centre (OSM pbf)",
+            graph,
+            args.sources,
+            args.nx_sources,
+            args.minutes,
+            args.speed,
+            args.seed,
+        )
+    else:
+        print(f"(skipping Helsinki: {pbf} not found)")
+
+    t0 = time.perf_counter()
+    grid = street_grid(args.grid, seed=args.seed)
+    print(f"\nGrid built in {time.perf_counter() - t0:.2f} s")
+    result = run(
+        f"street grid {args.grid} x {args.grid}, 80 m",
+        grid,
+        args.sources,
+        args.nx_sources,
+        args.minutes,
+        args.speed,
+        args.seed + 1,
+    )
+    ok_ratio = "met" if result["ratio"] >= 30 else "NOT met"
+    ok_time = "met" if result["seconds"] < 10 else "NOT met"
+    print(
+        f"\nTargets on the grid: >= 30x networkx per source: {ok_ratio} ({result['ratio']:.1f}x); "
+        f"{result['sources']:,} sources in < 10 s: {ok_time} ({result['seconds']:.2f} s)"
+    )
+
+
+if __name__ == "__main__":
+    main()
