@@ -1,0 +1,1006 @@
+"""Build a scenario folder from an OpenStreetMap extract (.osm or .osm.pbf).
+
+What comes from where (every derived row also says so in its ``source`` column):
+
+* **Residences** are residential buildings (:data:`RESIDENTIAL_BUILDINGS`, or ``building=yes`` and the
+  other generic values in :data:`GENERIC_BUILDINGS` when the building's representative point lies in
+  ``landuse=residential``). Population comes from a population grid (polygons with a population
+  column), each cell's people shared among the residential buildings in it by floor area
+  (footprint area x ``building:levels``; missing levels take the median of the extract's tagged
+  buildings unless ``default_levels`` is given). The grid and the buildings are clipped to their
+  overlap (the extract's bounding box): a cell cut by the box keeps the share of its population equal
+  to the share of its area inside. A cell without residential buildings shares its people among
+  the other buildings in it (except :data:`NON_RESIDENTIAL_BUILDINGS`); a cell without any building
+  becomes a residence itself. So the residences' population equals the clipped grid's exactly.
+  Without a grid, ``density_per_km2`` x the extract's area is shared the same way.
+* **Outlets** come from the tag table :data:`OUTLET_TAGS` (one documented row per OSM tag).
+* **Candidate sites** come from :data:`SITE_TAGS`: vacant and disused shops, retail and commercial
+  buildings' ground floors, and small buildings in retail (or other chosen) land use.
+* **Streets**: the extract itself is copied into the folder and named by ``walk.network``.
+
+Features the GDAL OSM reader cannot build a geometry for (ways cut open by the extract's edge) are
+left out. Areas are measured in the UTM zone of the extract's centre.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from .. import catalog
+from ..coords import utm_crs
+from .write import md_table, write_scenario
+
+# --------------------------------------------------------------------------------------------------
+# The tag tables
+
+
+@dataclass(frozen=True)
+class OutletTag:
+    """One OSM tag that marks an existing outlet of a catalog format.
+
+    ``value`` ``*`` matches any value but ``no``; ``;``-separated OSM values match if any part does.
+    ``requires`` is an extra condition on the same element: ``k=*`` (tag present), ``k=v`` or
+    ``k~text`` (value contains text); empty for none.
+    """
+
+    key: str
+    value: str
+    format: str
+    requires: str
+    note: str
+
+
+OUTLET_TAGS: tuple[OutletTag, ...] = (
+    OutletTag("shop", "convenience", "convenience_store", "", "convenience store (便利店)"),
+    OutletTag("shop", "supermarket", "supermarket", "", "supermarket of any size (综合超市)"),
+    OutletTag("shop", "greengrocer", "fresh_food_store", "", "fruit and vegetable shop (菜店)"),
+    OutletTag("amenity", "marketplace", "wet_market", "", "market hall or market square (菜市场)"),
+    OutletTag("amenity", "pharmacy", "pharmacy", "", "pharmacy (药店)"),
+    OutletTag("healthcare", "pharmacy", "pharmacy", "", "pharmacy tagged with the healthcare scheme only"),
+    OutletTag(
+        "shop",
+        "chemist",
+        "pharmacy",
+        "",
+        "chemist / drugstore: counted as a pharmacy (药店) though it may not dispense prescriptions",
+    ),
+    OutletTag("shop", "hairdresser", "hair_salon", "", "hairdresser (美发)"),
+    OutletTag("shop", "beauty", "hair_salon", "", "beauty salon (美容)"),
+    OutletTag("shop", "laundry", "laundry", "", "laundry (洗衣)"),
+    OutletTag("shop", "dry_cleaning", "laundry", "", "dry cleaner (干洗/洗染)"),
+    OutletTag("amenity", "laundry", "laundry", "", "self-service laundry (non-standard tag)"),
+    OutletTag("shop", "bakery", "breakfast", "", "bakery: sells breakfast food in the morning (早餐)"),
+    OutletTag(
+        "amenity",
+        "cafe",
+        "breakfast",
+        "breakfast=*",
+        "cafe only when it says it serves breakfast (breakfast=* tag)",
+    ),
+    OutletTag(
+        "amenity", "cafe", "breakfast", "cuisine~breakfast", "cafe only when its cuisine lists breakfast"
+    ),
+    OutletTag(
+        "amenity",
+        "fast_food",
+        "breakfast",
+        "cuisine~breakfast",
+        "fast food only when its cuisine lists breakfast",
+    ),
+    OutletTag(
+        "amenity",
+        "restaurant",
+        "breakfast",
+        "cuisine~breakfast",
+        "restaurant only when its cuisine lists breakfast",
+    ),
+    OutletTag("shop", "repair", "repair", "", "general repair shop (维修)"),
+    OutletTag("shop", "electronics_repair", "repair", "", "electronics repair (non-standard shop value)"),
+    OutletTag("shop", "shoe_repair", "repair", "", "shoe repair (修鞋)"),
+    OutletTag("shop", "computer_repair", "repair", "", "computer repair (non-standard shop value)"),
+    OutletTag("shop", "locksmith", "repair", "", "keys and locks (配钥匙)"),
+    OutletTag("craft", "shoemaker", "repair", "", "shoemaker: mends shoes (修鞋)"),
+    OutletTag("craft", "electronics_repair", "repair", "", "electronics repair craft"),
+    OutletTag("craft", "key_cutter", "repair", "", "key cutting (配钥匙)"),
+    OutletTag("craft", "locksmith", "repair", "", "locksmith (配钥匙)"),
+    OutletTag("craft", "watchmaker", "repair", "", "watch repair (修表)"),
+    OutletTag("craft", "clockmaker", "repair", "", "clock repair (修表)"),
+    OutletTag("craft", "tailor", "repair", "", "tailor: clothes alterations and mending (缝补)"),
+    OutletTag("amenity", "recycling", "recycling", "", "recycling point or container (回收点)"),
+    OutletTag("amenity", "parcel_locker", "parcel_locker", "", "parcel locker (智能快件箱)"),
+    OutletTag("vending", "parcel_pickup", "parcel_locker", "", "parcel pick-up machine, older tagging"),
+    OutletTag("amenity", "post_office", "post_express", "", "post office (邮政)"),
+    OutletTag("amenity", "parcel_pickup", "post_express", "", "staffed parcel pick-up point (快递点)"),
+    OutletTag("shop", "copyshop", "photo_print", "", "copy and print shop (文印)"),
+    OutletTag("shop", "photo", "photo_print", "", "photo shop (照相)"),
+)
+"""Which OSM tags mark an existing outlet of which catalog format. Not mapped on purpose:
+``shop=kiosk`` (often only newspapers and tickets), ``shop=deli``/``butcher`` (not the 菜店 format),
+housekeeping and front warehouses (no established OSM tag)."""
+
+
+@dataclass(frozen=True)
+class SiteTag:
+    """One OSM tag that marks a candidate site. ``value`` as in :class:`OutletTag`."""
+
+    key: str
+    value: str
+    kind: str
+    note: str
+
+
+SITE_TAGS: tuple[SiteTag, ...] = (
+    SiteTag("shop", "vacant", "vacant shop", "an empty shop unit"),
+    SiteTag("disused:shop", "*", "disused shop", "a shop that has closed"),
+    SiteTag("abandoned:shop", "*", "abandoned shop", "a shop left empty for long"),
+    SiteTag(
+        "disused:amenity",
+        "cafe;restaurant;bar;pub;fast_food;bank;pharmacy;post_office;ice_cream",
+        "disused shop-type amenity",
+        "a closed cafe, restaurant, bar, bank, ... (street-front unit)",
+    ),
+    SiteTag("building", "retail", "retail building", "ground floor of a retail building"),
+    SiteTag("building", "commercial", "commercial building", "ground floor of a commercial building"),
+    SiteTag("building", "kiosk", "kiosk building", "a kiosk"),
+)
+"""Which OSM tags mark a candidate site. Besides these, buildings whose representative point lies in
+one of the ``site_landuse`` land uses (default ``retail``) with a footprint up to ``max_site_footprint_m2``
+are candidates (their ground floor). A building that is itself tagged as a live shop or amenity
+(``shop=*``, ``amenity=*`` other than parking) is occupied and not a candidate."""
+
+RESIDENTIAL_BUILDINGS = frozenset(
+    {
+        "apartments",
+        "residential",
+        "house",
+        "detached",
+        "semidetached_house",
+        "terrace",
+        "dormitory",
+        "bungalow",
+        "farm",
+        "static_caravan",
+        "houseboat",
+    }
+)
+GENERIC_BUILDINGS = frozenset({"yes", "block"})
+NON_RESIDENTIAL_BUILDINGS = frozenset(
+    {
+        "church",
+        "chapel",
+        "cathedral",
+        "mosque",
+        "temple",
+        "synagogue",
+        "shrine",
+        "public",
+        "civic",
+        "government",
+        "train_station",
+        "transportation",
+        "roof",
+        "shed",
+        "garage",
+        "garages",
+        "parking",
+        "carport",
+        "kiosk",
+        "service",
+        "utility",
+        "tower",
+        "pavilion",
+        "atrium",
+        "entrance",
+        "underpass_entrance",
+        "ship",
+        "glasshouse",
+        "greenhouse",
+        "bridge",
+        "construction",
+        "ruins",
+        "museum",
+        "stadium",
+        "sports_hall",
+        "warehouse",
+        "industrial",
+        "hospital",
+        "school",
+        "university",
+        "college",
+        "kindergarten",
+        "fire_station",
+        "toilets",
+        "bunker",
+        "hut",
+        "cabin",
+    }
+)
+
+DEFAULT_SITE_AREA_M2 = 80.0
+"""Floor area given to a site mapped as a point: a typical small street-front unit (the Shanghai 2024
+draft standard puts community service points at 50-200 m2)."""
+
+DEFAULT_MAX_SITE_AREA_M2 = 2000.0
+"""A building site's floor area is its footprint (the ground floor), capped here: the part of a large
+building that a planner could let to community shops."""
+
+FALLBACK_LEVELS = 3.0
+"""Levels used when no building in the extract has ``building:levels``."""
+
+# --------------------------------------------------------------------------------------------------
+# Reading
+
+_TAG_RE = re.compile(r'"((?:[^"\\]|\\.)*)"=>"((?:[^"\\]|\\.)*)"')
+_SKIP_COLUMNS = {"osm_id", "osm_way_id", "z_order", "other_tags", "geometry"}
+
+
+def parse_other_tags(text: object) -> dict[str, str]:
+    """Parse GDAL's ``other_tags`` hstore-like string ``"k"=>"v","k2"=>"v2"`` into a dict."""
+    if not isinstance(text, str) or not text:
+        return {}
+    return {_unescape(k): _unescape(v) for k, v in _TAG_RE.findall(text)}
+
+
+def _unescape(s: str) -> str:
+    return s.replace('\\"', '"').replace("\\\\", "\\")
+
+
+def _tag_dicts(df: pd.DataFrame) -> list[dict[str, str]]:
+    cols = [c for c in df.columns if c not in _SKIP_COLUMNS]
+    out = []
+    records = df[cols].to_dict("records")
+    others = df["other_tags"].tolist() if "other_tags" in df.columns else [None] * len(df)
+    for rec, other in zip(records, others, strict=True):
+        tags = parse_other_tags(other)
+        for k, v in rec.items():
+            if isinstance(v, str) and v:
+                tags[k] = v
+        out.append(tags)
+    return out
+
+
+@dataclass
+class OsmData:
+    """The parts of an OSM extract the builder uses, each row with its parsed tags."""
+
+    points: gpd.GeoDataFrame  # columns ref, tags, geometry
+    areas: gpd.GeoDataFrame  # columns ref, tags, geometry (closed ways and multipolygon relations)
+    bounds: tuple[float, float, float, float]
+
+
+def _read_layer(path: Path, layer: str) -> gpd.GeoDataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pyogrio.read_dataframe(path, layer=layer, on_invalid="ignore")
+
+
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    """The polygon parts of a repaired geometry; a collapsed area (no polygon part) stays as it is
+    repaired (a line or point), so an outlet mapped on it still has a location."""
+    polys = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(polys) if polys else geom
+
+
+def read_osm(path: Path) -> OsmData:
+    """Read the tagged nodes and the areas of an OSM file with GDAL's OSM driver (via pyogrio).
+
+    Ids are OSM references: ``node/1``, ``way/2``, ``relation/3``. Areas with no buildable geometry
+    are dropped; invalid ones are repaired with ``make_valid`` (keeping the polygon parts; an area that
+    collapses to a line keeps the line, so a shop mapped on it still counts as an outlet). ``bounds``
+    is the bounding box of all nodes, lines and areas read.
+    """
+    path = Path(path)
+    pts = _read_layer(path, "points")
+    areas = _read_layer(path, "multipolygons")
+    lines = _read_layer(path, "lines")
+    pts_out = gpd.GeoDataFrame(
+        {"ref": ["node/" + str(int(i)) for i in pts["osm_id"]], "tags": _tag_dicts(pts)},
+        geometry=pts.geometry.values,
+        crs=4326,
+    )
+    refs = [
+        f"way/{int(w)}" if pd.notna(w) else f"relation/{int(r)}"
+        for r, w in zip(areas["osm_id"], areas["osm_way_id"], strict=True)
+    ]
+    areas_out = gpd.GeoDataFrame(
+        {"ref": refs, "tags": _tag_dicts(areas)}, geometry=areas.geometry.values, crs=4326
+    )
+    areas_out = areas_out[areas_out.geometry.notna() & ~areas_out.geometry.is_empty].copy()
+    bad = ~areas_out.geometry.is_valid
+    if bad.any():
+        fixed = shapely.make_valid(areas_out.geometry.values[bad.values])
+        fixed = [_polygonal(f) for f in fixed]
+        areas_out.loc[bad, "geometry"] = fixed
+        areas_out = areas_out[~areas_out.geometry.is_empty]
+    b = np.array([g.total_bounds for g in (pts, lines, areas) if len(g) and g.geometry.notna().any()])
+    bounds = (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max()))
+    return OsmData(pts_out.reset_index(drop=True), areas_out.reset_index(drop=True), bounds)
+
+
+# --------------------------------------------------------------------------------------------------
+# Tag matching
+
+
+def _values(tags: dict[str, str], key: str) -> list[str]:
+    v = tags.get(key)
+    if not v:
+        return []
+    return [p.strip() for p in v.split(";") if p.strip()]
+
+
+def _value_matches(tags: dict[str, str], key: str, value: str) -> bool:
+    vals = _values(tags, key)
+    if value == "*":
+        return any(v != "no" for v in vals)
+    wanted = set(value.split(";"))
+    return any(v in wanted for v in vals)
+
+
+def _requires(tags: dict[str, str], cond: str) -> bool:
+    if not cond:
+        return True
+    if "~" in cond:
+        k, text = cond.split("~", 1)
+        return text in tags.get(k, "")
+    k, v = cond.split("=", 1)
+    return _value_matches(tags, k, v)
+
+
+def match_outlet(tags: dict[str, str]) -> list[tuple[str, OutletTag]]:
+    """The catalog formats an element's tags mark, each with the first table row that matched."""
+    found: dict[str, OutletTag] = {}
+    for row in OUTLET_TAGS:
+        if (
+            row.format not in found
+            and _value_matches(tags, row.key, row.value)
+            and _requires(tags, row.requires)
+        ):
+            found[row.format] = row
+    return list(found.items())
+
+
+def match_site(tags: dict[str, str]) -> SiteTag | None:
+    """The first :data:`SITE_TAGS` row an element's tags match, or None."""
+    for row in SITE_TAGS:
+        if _value_matches(tags, row.key, row.value):
+            return row
+    return None
+
+
+def _live(tags: dict[str, str]) -> bool:
+    """True when an element is itself a working shop or service (so not vacant)."""
+    if _values(tags, "shop") and tags.get("shop") not in ("vacant", "no"):
+        return True
+    amen = tags.get("amenity", "")
+    return bool(amen) and amen not in ("parking", "bicycle_parking", "no")
+
+
+def outlet_tag_frame() -> pd.DataFrame:
+    """:data:`OUTLET_TAGS` as a table (for documentation and the CLI)."""
+    return pd.DataFrame([r.__dict__ for r in OUTLET_TAGS])
+
+
+def site_tag_frame() -> pd.DataFrame:
+    """:data:`SITE_TAGS` as a table (for documentation and the CLI)."""
+    return pd.DataFrame([r.__dict__ for r in SITE_TAGS])
+
+
+# --------------------------------------------------------------------------------------------------
+# Tables
+
+
+def _tag_text(row: OutletTag | SiteTag, tags: dict[str, str] | None = None) -> str:
+    """``key=value`` of a matched row, with the element's own value when given."""
+    return f"{row.key}={tags.get(row.key, row.value) if tags else row.value}"
+
+
+def extract_outlets(osm: OsmData) -> gpd.GeoDataFrame:
+    """Existing outlets: one row per (element, format) that :data:`OUTLET_TAGS` maps.
+
+    Points keep their location; areas are represented by their representative point. The id is the
+    OSM reference, with ``#format`` added when one element holds several formats.
+    """
+    rows = []
+    for layer in (osm.points, osm.areas):
+        for ref, tags, geom in zip(layer["ref"], layer["tags"], layer.geometry, strict=True):
+            hits = match_outlet(tags)
+            for fmt, row in hits:
+                cond = f" with {row.requires}" if row.requires else ""
+                rows.append(
+                    {
+                        "id": ref if len(hits) == 1 else f"{ref}#{fmt}",
+                        "format": fmt,
+                        "name": tags.get("name", ""),
+                        "osm_tag": _tag_text(row, tags),
+                        "source": (
+                            f"OSM {ref} tagged {row.key}={tags.get(row.key)}{cond} -> {fmt} (OUTLET_TAGS)"
+                        ),
+                        "geometry": geom if geom.geom_type == "Point" else geom.representative_point(),
+                    }
+                )
+    cols = ["id", "format", "name", "osm_tag", "source", "geometry"]
+    return gpd.GeoDataFrame(pd.DataFrame(rows, columns=cols), geometry="geometry", crs=4326)
+
+
+def _rent_lookup(
+    points: gpd.GeoSeries, default: float, rent_table: Path | None
+) -> tuple[np.ndarray, list[str]]:
+    """Rent and its source for each point: the first zone of ``rent_table`` holding it, else ``default``.
+
+    The rent table is a CSV with columns ``zone``, ``rent_yuan_per_m2_month`` and either ``wkt`` (a
+    polygon in lon/lat) or ``min_lon, min_lat, max_lon, max_lat`` (a box).
+    """
+    rent = np.full(len(points), float(default))
+    src = [f"rent: scenario default {default:g} yuan/m2/month"] * len(points)
+    if rent_table is None:
+        return rent, src
+    table = pd.read_csv(rent_table)
+    done = np.zeros(len(points), dtype=bool)
+    for rec in table.to_dict("records"):
+        if "wkt" in table.columns and isinstance(rec.get("wkt"), str):
+            zone = shapely.from_wkt(rec["wkt"])
+        else:
+            zone = shapely.box(rec["min_lon"], rec["min_lat"], rec["max_lon"], rec["max_lat"])
+        inside = shapely.contains_xy(zone, points.x.values, points.y.values) & ~done
+        rent[inside] = float(rec["rent_yuan_per_m2_month"])
+        for i in np.flatnonzero(inside):
+            src[i] = f"rent: zone {rec['zone']} of {Path(rent_table).name}"
+        done |= inside
+    return rent, src
+
+
+def extract_sites(
+    osm: OsmData,
+    metric: object,
+    rent_yuan_per_m2_month: float,
+    rent_table: Path | None = None,
+    site_landuse: Sequence[str] = ("retail",),
+    max_site_footprint_m2: float = 1500.0,
+    default_site_area_m2: float = DEFAULT_SITE_AREA_M2,
+    max_site_area_m2: float = DEFAULT_MAX_SITE_AREA_M2,
+    max_sites: int | None = None,
+    seed: int = 0,
+) -> gpd.GeoDataFrame:
+    """Candidate sites from :data:`SITE_TAGS` and small buildings in ``site_landuse``.
+
+    Floor area: the footprint (ground floor) capped at ``max_site_area_m2`` for areas,
+    ``default_site_area_m2`` for points. When there are more than ``max_sites`` candidates, those
+    matched by a tag row are kept first (in table order), the rest filled by a seeded random draw.
+    """
+    rows = []
+    for ref, tags, geom in zip(osm.points["ref"], osm.points["tags"], osm.points.geometry, strict=True):
+        hit = match_site(tags)
+        if hit is None or _live(tags):
+            continue
+        rows.append(
+            {
+                "id": ref,
+                "kind": hit.kind,
+                "osm_tag": _tag_text(hit, tags),
+                "rank": SITE_TAGS.index(hit),
+                "name": tags.get("name", ""),
+                "floor_area_m2": float(default_site_area_m2),
+                "area_source": f"floor area: default {default_site_area_m2:g} m2 for a site mapped "
+                "as a point",
+                "geometry": geom,
+            }
+        )
+    areas = osm.areas
+    footprint = areas.geometry.to_crs(metric).area.values
+    landuse = areas[[bool(t.get("landuse")) and t.get("landuse") in site_landuse for t in areas["tags"]]]
+    rep = areas.geometry.representative_point()
+    in_landuse = np.zeros(len(areas), dtype=bool)
+    if len(landuse):
+        zone = shapely.union_all(landuse.geometry.values)
+        in_landuse = shapely.contains_xy(zone, rep.x.values, rep.y.values)
+    for i, (ref, tags) in enumerate(zip(areas["ref"], areas["tags"], strict=True)):
+        if _live(tags):
+            continue
+        hit = match_site(tags)
+        if hit is not None:
+            kind, tag, rank = hit.kind, _tag_text(hit, tags), SITE_TAGS.index(hit)
+        elif (
+            tags.get("building")
+            and tags.get("building") != "no"
+            and in_landuse[i]
+            and footprint[i] <= max_site_footprint_m2
+        ):
+            kind, tag, rank = (
+                "building in " + "/".join(site_landuse) + " land use",
+                f"building={tags['building']}",
+                len(SITE_TAGS),
+            )
+        else:
+            continue
+        area = min(float(footprint[i]), float(max_site_area_m2))
+        cap = f", capped at {max_site_area_m2:g}" if footprint[i] > max_site_area_m2 else ""
+        rows.append(
+            {
+                "id": ref,
+                "kind": kind,
+                "osm_tag": tag,
+                "rank": rank,
+                "name": tags.get("name", ""),
+                "floor_area_m2": round(area, 1),
+                "area_source": f"floor area: footprint {footprint[i]:.0f} m2 (ground floor){cap}",
+                "geometry": rep.iloc[i],
+            }
+        )
+    cols = ["id", "kind", "osm_tag", "rank", "name", "floor_area_m2", "area_source", "geometry"]
+    sites = gpd.GeoDataFrame(pd.DataFrame(rows, columns=cols), geometry="geometry", crs=4326)
+    sites = sites.drop_duplicates("id").reset_index(drop=True)
+    sites = sites[sites["floor_area_m2"] > 0]
+    if max_sites is not None and len(sites) > max_sites:
+        tagged = sites[sites["rank"] < len(SITE_TAGS)].sort_values("rank", kind="stable")
+        rest = sites[sites["rank"] >= len(SITE_TAGS)]
+        keep = tagged.iloc[:max_sites]
+        extra = max_sites - len(keep)
+        if extra > 0:
+            keep = pd.concat([keep, rest.sample(n=min(extra, len(rest)), random_state=seed)])
+        sites = keep.sort_index()
+    rent, rent_src = _rent_lookup(sites.geometry, rent_yuan_per_m2_month, rent_table)
+    sites = sites.assign(rent_yuan_per_m2_month=rent)
+    sites["source"] = [
+        f"OSM {i} {t} ({k}); {a}; {r}"
+        for i, t, k, a, r in zip(
+            sites["id"], sites["osm_tag"], sites["kind"], sites["area_source"], rent_src, strict=True
+        )
+    ]
+    sites = sites.drop(columns=["rank", "area_source"])
+    order = ["id", "floor_area_m2", "rent_yuan_per_m2_month", "kind", "osm_tag", "name", "source", "geometry"]
+    return sites[order].reset_index(drop=True)
+
+
+def _levels(tags: dict[str, str]) -> float | None:
+    m = re.match(r"\s*(\d+(?:[.,]\d+)?)", tags.get("building:levels", ""))
+    if not m:
+        return None
+    v = float(m.group(1).replace(",", "."))
+    return v if v > 0 else None
+
+
+def residential_buildings(osm: OsmData, default_levels: float | None = None) -> tuple[gpd.GeoDataFrame, str]:
+    """Every building with its footprint, levels, and whether it is residential.
+
+    Returns the buildings (columns ``id``, ``building``, ``residential``, ``rule``, ``levels``,
+    ``levels_source``, geometry in EPSG:4326) and a sentence saying how missing levels were filled.
+    """
+    areas = osm.areas
+    is_b = np.array([bool(t.get("building")) and t.get("building") != "no" for t in areas["tags"]])
+    b = areas[is_b].copy()
+    b = b[b.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
+    lu = areas[[t.get("landuse") == "residential" for t in areas["tags"]]]
+    rep = b.geometry.representative_point()
+    in_res = np.zeros(len(b), dtype=bool)
+    if len(lu):
+        zone = shapely.union_all(lu.geometry.values)
+        in_res = shapely.contains_xy(zone, rep.x.values, rep.y.values)
+    kinds = [t["building"] for t in b["tags"]]
+    rules = []
+    for kind, tags, inside in zip(kinds, b["tags"], in_res, strict=True):
+        if kind in RESIDENTIAL_BUILDINGS:
+            rules.append(f"building={kind}")
+        elif tags.get("building:use") in ("residential", "apartments") or tags.get("building:flats"):
+            rules.append("building:use=residential or building:flats")
+        elif kind in GENERIC_BUILDINGS and inside:
+            rules.append(f"building={kind} in landuse=residential")
+        else:
+            rules.append("")
+    levels = [_levels(t) for t in b["tags"]]
+    tagged = [v for v in levels if v is not None]
+    if default_levels is None:
+        if tagged:
+            default_levels = float(np.median(tagged))
+            how = (
+                f"missing building:levels: median of the {len(tagged)} buildings in the extract that "
+                f"have it ({default_levels:g})"
+            )
+        else:
+            default_levels = FALLBACK_LEVELS
+            how = f"missing building:levels: fallback {default_levels:g} (no building in the extract has it)"
+    else:
+        how = f"missing building:levels: default {default_levels:g} given to the builder"
+    out = gpd.GeoDataFrame(
+        {
+            "id": b["ref"].values,
+            "building": kinds,
+            "residential": [bool(r) for r in rules],
+            "rule": rules,
+            "levels": [v if v is not None else default_levels for v in levels],
+            "levels_source": ["building:levels" if v is not None else "default" for v in levels],
+        },
+        geometry=b.geometry.values,
+        crs=4326,
+    )
+    return out.reset_index(drop=True), how
+
+
+def find_population_column(grid: pd.DataFrame) -> str:
+    """The population column of a grid: the numeric column whose name says population."""
+    names = [c for c in grid.columns if c != "geometry" and pd.api.types.is_numeric_dtype(grid[c])]
+    for pat in ("population", "pop", "asukas", "asukkaat", "vaesto", "väestö", "inhabitants", "residents"):
+        for c in names:
+            if c.lower() == pat or c.lower().startswith(pat):
+                return c
+    raise ValueError(f"no population column among {names}; pass population_column")
+
+
+def share_population(
+    buildings: gpd.GeoDataFrame,
+    zones: gpd.GeoDataFrame,
+    metric: object,
+    zone_label: str,
+) -> gpd.GeoDataFrame:
+    """Share each zone's ``population`` among the buildings in it by floor area.
+
+    ``zones`` has columns ``zone``, ``population`` (already clipped) and polygon geometry; ``buildings``
+    comes from :func:`residential_buildings`. Buildings are cut by the zones; in each zone the
+    residential pieces share its people by footprint x levels, else the non-excluded other buildings,
+    else the zone itself becomes a residence. Returns residences with ``id``, ``population``,
+    ``floor_area_m2``, ``levels``, ``source`` and polygon geometry in EPSG:4326.
+    """
+    bm = buildings.to_crs(metric)
+    zm = zones.to_crs(metric)
+    pieces = gpd.overlay(bm, zm, how="intersection", keep_geom_type=True)
+    pieces["piece_area"] = pieces.geometry.area
+    pieces = pieces[pieces["piece_area"] > 0.5]
+    pieces["floor"] = pieces["piece_area"] * pieces["levels"]
+    parts = []
+    for zone, zpop, zgeom in zip(zm["zone"], zm["population"], zm.geometry, strict=True):
+        if zpop <= 0:
+            continue
+        zp = pieces[pieces["zone"] == zone]
+        res = zp[zp["residential"]]
+        how = "residential buildings"
+        if res.empty:
+            res = zp[~zp["building"].isin(NON_RESIDENTIAL_BUILDINGS)]
+            how = "other buildings (fallback: no residential building in the cell)"
+        if res.empty:
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "id": [f"{zone_label}/{zone}"],
+                        "zone": [zone],
+                        "population": [float(zpop)],
+                        "floor": [np.nan],
+                        "piece_area": [zgeom.area],
+                        "levels": [np.nan],
+                        "levels_source": [""],
+                        "how": ["the cell itself (fallback: no building in the cell)"],
+                        "geometry": [zgeom],
+                    }
+                )
+            )
+            continue
+        res = res.copy()
+        res["population"] = zpop * res["floor"] / res["floor"].sum()
+        res["how"] = how
+        parts.append(
+            pd.DataFrame(
+                res[
+                    [
+                        "id",
+                        "zone",
+                        "population",
+                        "floor",
+                        "piece_area",
+                        "levels",
+                        "levels_source",
+                        "how",
+                        "geometry",
+                    ]
+                ]
+            )
+        )
+    if not parts:
+        cols = ["id", "population", "floor_area_m2", "levels", "source", "geometry"]
+        return gpd.GeoDataFrame(pd.DataFrame(columns=cols), geometry="geometry", crs=4326)
+    allp = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=metric)
+    rows = []
+    for rid, grp in allp.groupby("id", sort=False):
+        zones_txt = ", ".join(
+            f"{zone_label} {z} ({p:.1f} of its people, {h})"
+            for z, p, h in zip(grp["zone"], grp["population"], grp["how"], strict=True)
+        )
+        lev = grp["levels"].iloc[0]
+        if np.isnan(lev):
+            floor_txt = "area of the cell"
+            floor = np.nan
+        else:
+            floor = float(grp["floor"].sum())
+            floor_txt = (
+                f"floor area {floor:.0f} m2 = footprint {grp['piece_area'].sum():.0f} m2 x {lev:g} levels "
+                f"[{grp['levels_source'].iloc[0]}]"
+            )
+        rows.append(
+            {
+                "id": rid,
+                "population": float(grp["population"].sum()),
+                "floor_area_m2": floor,
+                "levels": lev,
+                "source": f"population: shared by floor area from {zones_txt}; {floor_txt}",
+                "geometry": shapely.union_all(grp.geometry.values),
+            }
+        )
+    out = gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=metric).to_crs(4326)
+    return out[out["population"] > 0].reset_index(drop=True)
+
+
+def clip_grid(
+    grid: gpd.GeoDataFrame, region: shapely.Geometry, metric: object, column: str
+) -> gpd.GeoDataFrame:
+    """Cells of ``grid`` cut to ``region`` (EPSG:4326), each keeping the share of its population equal to
+    the share of its area inside. Columns ``zone`` (the cell id), ``population``, ``share``, geometry."""
+    g = grid.to_crs(4326)
+    ids = g["id"].astype(str) if "id" in g.columns else pd.Series(g.index.astype(str), index=g.index)
+    cut = shapely.intersection(g.geometry.values, region)
+    full = gpd.GeoSeries(g.geometry.values, crs=4326).to_crs(metric).area.values
+    part = gpd.GeoSeries(cut, crs=4326).to_crs(metric).area.values
+    share = np.where(full > 0, part / np.where(full > 0, full, 1), 0.0)
+    out = gpd.GeoDataFrame(
+        {"zone": ids.values, "population": g[column].astype(float).values * share, "share": share},
+        geometry=cut,
+        crs=4326,
+    )
+    return out[out["share"] > 1e-9].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# The builder
+
+
+def build_scenario(
+    osm: Path,
+    out: Path,
+    population: Path | None = None,
+    population_layer: str | None = None,
+    population_column: str | None = None,
+    density_per_km2: float | None = None,
+    rent_yuan_per_m2_month: float = 150.0,
+    rent_table: Path | None = None,
+    name: str | None = None,
+    description: str = "",
+    formats: Sequence[str] | None = None,
+    budget_capital_yuan: float = 2_000_000.0,
+    budget_rent_subsidy_yuan_per_year: float = 300_000.0,
+    subsidy_share_of_rent: float = 0.5,
+    viability: bool = True,
+    default_levels: float | None = None,
+    site_landuse: Sequence[str] = ("retail",),
+    max_site_footprint_m2: float = 1500.0,
+    default_site_area_m2: float = DEFAULT_SITE_AREA_M2,
+    max_site_area_m2: float = DEFAULT_MAX_SITE_AREA_M2,
+    max_sites: int | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+    copy_network: bool = True,
+    walk_speed_m_per_s: float = 1.2,
+    solver_time_limit_s: float = 120.0,
+    seed: int = 0,
+    readme_notes: str = "",
+    attribution: str = "",
+    extra_texts: dict[str, str] | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Build a scenario folder from an OSM extract; returns the path of its ``scenario.yaml``.
+
+    Parameters mirror the scenario keys: ``population`` is a population grid (polygons with a
+    population column, any CRS) or ``density_per_km2`` is used instead; ``rent_table`` a CSV of rent
+    zones (see :func:`_rent_lookup`); ``formats`` the formats in play (default: the catalog formats
+    with at least one outlet in the extract); ``bbox`` (lon/lat) limits the study area, by default the
+    extract's bounding box. ``max_sites`` keeps the scenario small (seeded draw, see
+    :func:`extract_sites`). ``extra_texts`` (file name -> text) are written into the folder too (e.g. a
+    LICENSE). The OSM file is copied into the folder as the walk network unless
+    ``copy_network`` is false (then it is referenced by a path relative to the folder).
+    """
+    osm = Path(osm)
+    out = Path(out)
+    if population is None and density_per_km2 is None:
+        raise ValueError("give a population grid (population=...) or a density (density_per_km2=...)")
+    data = read_osm(osm)
+    lon0, lat0, lon1, lat1 = bbox if bbox is not None else data.bounds
+    region = shapely.box(lon0, lat0, lon1, lat1)
+    metric = utm_crs((lon0 + lon1) / 2, (lat0 + lat1) / 2)
+
+    buildings, levels_how = residential_buildings(data, default_levels)
+    if population is not None:
+        grid = pyogrio.read_dataframe(population, layer=population_layer)
+        col = population_column or find_population_column(grid)
+        zones = clip_grid(grid, region, metric, col)
+        overlap = shapely.union_all(zones.geometry.values)
+        pop_how = (
+            f"population grid {Path(population).name} (column '{col}'), {len(zones)} cells overlapping "
+            f"the extract, each cut to the extract's bounding box keeping the share of its population "
+            f"equal to the share of its area inside: {zones['population'].sum():.1f} residents"
+        )
+        label = "cell"
+    else:
+        area_km2 = gpd.GeoSeries([region], crs=4326).to_crs(metric).area.iloc[0] / 1e6
+        zones = gpd.GeoDataFrame(
+            {"zone": ["extent"], "population": [density_per_km2 * area_km2], "share": [1.0]},
+            geometry=[region],
+            crs=4326,
+        )
+        overlap = region
+        pop_how = (
+            f"density {density_per_km2:g} per km2 x extract area {area_km2:.3f} km2 = "
+            f"{density_per_km2 * area_km2:.1f} residents"
+        )
+        label = "area"
+    inside = buildings.geometry.intersects(overlap)
+    residences = share_population(buildings[inside], zones, metric, label)
+
+    outlets = extract_outlets(data)
+    outlets = outlets[shapely.intersects_xy(region, outlets.geometry.x.values, outlets.geometry.y.values)]
+    sites = extract_sites(
+        data,
+        metric,
+        rent_yuan_per_m2_month,
+        rent_table,
+        site_landuse,
+        max_site_footprint_m2,
+        default_site_area_m2,
+        max_site_area_m2,
+        max_sites,
+        seed,
+    )
+    sites = sites[shapely.intersects_xy(region, sites.geometry.x.values, sites.geometry.y.values)]
+
+    if formats is None:
+        present = set(outlets["format"])
+        formats = [f.key for f in catalog.FORMATS if f.key in present]
+    unknown = [f for f in formats if catalog.resolve(f) is None]
+    if unknown:
+        raise ValueError(f"unknown formats {unknown}; see optimizer.catalog")
+    formats = [catalog.resolve(f) for f in formats]  # type: ignore[misc]
+    outlets = outlets[outlets["format"].isin(formats)].reset_index(drop=True)
+
+    suffix = ".osm.pbf" if osm.name.endswith(".pbf") else ".osm"
+    network = f"streets{suffix}" if copy_network else Path(_relpath(osm.resolve(), out.resolve()))
+    config = {
+        "name": name or osm.name.split(".")[0],
+        "description": description or f"Built from {osm.name} by optimizer.build.osm.",
+        "inputs": {"residences": "residences.gpkg", "sites": "sites.gpkg", "outlets": "outlets.gpkg"},
+        "walk": {"network": network, "speed_m_per_s": walk_speed_m_per_s},
+        "formats": {f: {} for f in formats},
+        "priority": {"old_neighbourhood": 1.5, "affordable_housing": 1.5},
+        "budget": {
+            "capital_yuan": budget_capital_yuan,
+            "rent_subsidy_yuan_per_year": budget_rent_subsidy_yuan_per_year,
+        },
+        "subsidy": {"share_of_rent": subsidy_share_of_rent},
+        "viability": {"enabled": bool(viability)},
+        "solver": {"name": "highs", "time_limit_s": solver_time_limit_s},
+    }
+    facts = {
+        "osm": osm.name,
+        "bounds": (lon0, lat0, lon1, lat1),
+        "metric": metric.to_string(),
+        "population": pop_how,
+        "levels": levels_how,
+        "residences": len(residences),
+        "population_total": float(residences["population"].sum()),
+        "sites": len(sites),
+        "outlets": outlets["format"].value_counts().to_dict(),
+        "formats": formats,
+        "rent": rent_yuan_per_m2_month,
+        "rent_table": rent_table,
+        "site_landuse": site_landuse,
+        "max_site_footprint_m2": max_site_footprint_m2,
+        "default_site_area_m2": default_site_area_m2,
+        "max_site_area_m2": max_site_area_m2,
+        "max_sites": max_sites,
+        "seed": seed,
+        "n_buildings": len(buildings),
+        "n_residential": int(buildings["residential"].sum()),
+    }
+    texts = {
+        "README.md": _readme(config, facts, readme_notes),
+        "ATTRIBUTION.md": _attribution(osm.name, attribution),
+        **(extra_texts or {}),
+    }
+    header = (
+        f"# Built by optimizer.build.osm.build_scenario from {osm.name}; see README.md for how every "
+        "number was derived.\n"
+    )
+    return write_scenario(
+        out,
+        config,
+        {"residences": residences, "sites": sites, "outlets": outlets},
+        copy_files={network: osm} if copy_network else None,
+        texts=texts,
+        overwrite=overwrite,
+        header=header,
+    )
+
+
+def _relpath(target: Path, start: Path) -> str:
+    import os
+
+    return os.path.relpath(target, start)
+
+
+def _attribution(osm_name: str, extra: str) -> str:
+    text = (
+        f"# Attribution\n\nStreets, buildings, land use, shops and amenities: {osm_name}, "
+        "© OpenStreetMap contributors, available under the Open Database License (ODbL) 1.0 "
+        "(https://opendatacommons.org/licenses/odbl/1-0/; https://www.openstreetmap.org/copyright). "
+        "The tables in this folder are derived from it and are likewise under the ODbL.\n"
+    )
+    if extra:
+        text += "\n" + extra.strip() + "\n"
+    return text
+
+
+def _readme(config: dict, f: dict, notes: str) -> str:
+    outlet_rows = [[k, v] for k, v in sorted(f["outlets"].items())] or [["(none)", 0]]
+    rent = (
+        f"the zones of {Path(f['rent_table']).name}, else {f['rent']:g} yuan/m2/month"
+        if f["rent_table"]
+        else f"{f['rent']:g} yuan/m2/month everywhere (scenario default)"
+    )
+    b = f["bounds"]
+    tables = md_table(
+        ["table", "rows", "derivation"],
+        [
+            [
+                "residences.gpkg",
+                f["residences"],
+                f"residential buildings ({f['n_residential']} of {f['n_buildings']} buildings: `building` in "
+                "apartments/residential/house/..., or `building=yes` inside `landuse=residential`) with "
+                f"population from the {f['population']}; each cell's people shared by floor area = footprint "
+                f"x levels ({f['levels']}); total {f['population_total']:.1f}",
+            ],
+            [
+                "sites.gpkg",
+                f["sites"],
+                "vacant/disused shops, retail/commercial/kiosk buildings, and buildings in land use "
+                f"{', '.join(f['site_landuse'])} with footprint <= {f['max_site_footprint_m2']:g} m2 "
+                "(occupied "
+                f"shops excluded); floor area = footprint capped at {f['max_site_area_m2']:g} m2, or "
+                f"{f['default_site_area_m2']:g} m2 for points; rent {rent}; at most {f['max_sites']} sites "
+                f"(tagged ones first, then a draw with seed {f['seed']})",
+            ],
+            [
+                "outlets.gpkg",
+                sum(f["outlets"].values()),
+                "OSM shops and amenities mapped to formats by the table `optimizer.build.osm.OUTLET_TAGS`",
+            ],
+            [
+                "streets",
+                "-",
+                f"`{config['walk']['network']}`: the OSM extract itself, read by the network walk source",
+            ],
+        ],
+    )
+    budget = config["budget"]
+    return f"""# {config["name"]}
+
+{config["description"]}
+
+{notes.strip()}
+
+## How this folder was built
+
+Built by `optimizer.build.osm.build_scenario` from `{f["osm"]}` (© OpenStreetMap contributors, ODbL 1.0).
+Study area: the bounding box lon {b[0]:.5f}-{b[2]:.5f}, lat {b[1]:.5f}-{b[3]:.5f}; areas measured in
+{f["metric"]}. Every row of every table has a `source` column saying how its numbers were derived.
+
+{tables}
+
+Outlets by format:
+
+{md_table(["format", "outlets"], outlet_rows)}
+
+Formats in play: {", ".join(f["formats"])}. Budgets: capital {budget["capital_yuan"]:,.0f} yuan, rent subsidy
+{budget["rent_subsidy_yuan_per_year"]:,.0f} yuan/year.
+"""
