@@ -11,7 +11,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .backends import FEASIBLE, INFEASIBLE, OPTIMAL, Solution, SolverConfig, backend_for
-from .model import CoverageModel, build_model, group_mask
+from .backends.base import solve_empty
+from .model import CoverageModel, LinearProgram, build_model, group_mask
 from .reach import Reach, compute_reach
 from .result import Result
 from .scenario import Scenario
@@ -33,6 +34,13 @@ def solver_config(
     return replace(base, **solver)
 
 
+def run_backend(lp: LinearProgram, config: SolverConfig) -> Solution:
+    """Solve with the configured backend; a model with no variables needs no solver."""
+    if lp.n_cols == 0:
+        return solve_empty(lp, config.name)
+    return backend_for(config.name).solve(lp, config)
+
+
 def _stage_two(model: CoverageModel, first: Solution, config: SolverConfig) -> Solution | None:
     """Among plans with the first stage's coverage, the one with the least public money."""
     lp = model.lp
@@ -43,7 +51,7 @@ def _stage_two(model: CoverageModel, first: Solution, config: SolverConfig) -> S
         model.money, "min"
     )
     left = max(1.0, config.time_limit_s - first.seconds)
-    return backend_for(config.name).solve(lp2, replace(config, time_limit_s=left))
+    return run_backend(lp2, replace(config, time_limit_s=left))
 
 
 def solve(
@@ -59,8 +67,7 @@ def solve(
     t_reach = time.perf_counter() - t0
     model = build_model(scenario, reach)
     t_build = time.perf_counter() - t0 - t_reach
-    backend = backend_for(config.name)
-    first = backend.solve(model.lp, config)
+    first = run_backend(model.lp, config)
     timings = {"walk_times_s": t_reach, "build_s": t_build, "stage1_s": first.seconds}
     if first.status == INFEASIBLE:
         diagnosis = diagnose_infeasible(scenario, reach, model, config)
@@ -91,7 +98,7 @@ def diagnose_infeasible(
     # 2. the money needed to meet all mandates together, with unlimited budgets
     rich = scenario.with_config(budget={"capital_yuan": BIG_BUDGET, "rent_subsidy_yuan_per_year": BIG_BUDGET})
     m_rich = build_model(rich, reach)
-    money = backend_for(config.name).solve(m_rich.lp.with_objective(m_rich.money, "min"), config)
+    money = run_backend(m_rich.lp.with_objective(m_rich.money, "min"), config)
     need_cap = need_sub = None
     if money.has_solution:
         xv = money.values[m_rich.lp.col_blocks["x"]] > 0.5
@@ -104,7 +111,7 @@ def diagnose_infeasible(
         sel = y[(y["format"] == key) & g[y["unit"].to_numpy()]]
         c = np.zeros(m_free.lp.n_cols)
         c[m_free.lp.col_blocks["y"].start + sel.index.to_numpy()] = pop[sel["unit"].to_numpy()]
-        best = backend_for(config.name).solve(m_free.lp.with_objective(c, "max"), config)
+        best = run_backend(m_free.lp.with_objective(c, "max"), config)
         total = mrow["group_population"]
         best_share = (mrow["covered_before"] + (best.objective or 0.0)) / total if total > 0 else 1.0
         fr = reach.formats[key]

@@ -68,3 +68,11 @@ def relative_gap(objective: float | None, bound: float | None) -> float | None:
 
 class Backend(Protocol):
     def solve(self, lp: LinearProgram, config: SolverConfig) -> Solution: ...
+
+
+def solve_empty(lp: LinearProgram, solver: str) -> Solution:
+    """A model without variables: optimal at 0 if every row admits 0, else infeasible."""
+    ok = bool(np.all(lp.row_lb <= 1e-9) and np.all(lp.row_ub >= -1e-9))
+    if ok:
+        return Solution(OPTIMAL, np.zeros(0), 0.0, 0.0, 0.0, 0.0, solver, "no variables: nothing to open")
+    return Solution(INFEASIBLE, None, None, None, None, 0.0, solver, "no variables and a row that needs some")

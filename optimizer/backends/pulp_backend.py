@@ -60,17 +60,27 @@ def to_pulp(lp: LinearProgram, name: str = "quarterhour") -> tuple[pulp.LpProble
     return prob, xs
 
 
-_CBC_BOUND = re.compile(r"(?:best possible|Lower bound:)\s*(-?[\d.eE+-]+)")
-_CBC_OBJ = re.compile(r"Objective value:\s*(-?[\d.eE+-]+)")
+_CBC_BOUND = re.compile(r"(?:Upper|Lower) bound:\s*(-?[\d.eE+-]+)")
+_CBC_OPTIMAL = "Result - Optimal solution found"
 
 
-def _cbc_log_bound(log: str, sense: str) -> float | None:
-    """CBC prints its bound only in the log (in minimisation form, so negated for maximisation)."""
+def _cbc_log_bound(log: str, sense: str, objective: float | None) -> float | None:
+    """CBC prints its bound only in the log. Builds differ in its sign for maximisation, so take the sign
+    that makes it a valid bound (>= the incumbent when maximising, <= when minimising)."""
     found = _CBC_BOUND.findall(log)
     if not found:
         return None
     b = float(found[-1])
-    return -b if sense == "max" else b
+    if objective is None:
+        return b
+    if sense == "max":
+        return b if b >= objective - 1e-6 * max(1.0, abs(objective)) else -b
+    return b if b <= objective + 1e-6 * max(1.0, abs(objective)) else -b
+
+
+def _integral(lp: LinearProgram, values: np.ndarray) -> bool:
+    v = values[lp.integer]
+    return bool(np.all(np.abs(v - np.round(v)) <= 1e-6))
 
 
 class PulpBackend:
@@ -120,21 +130,25 @@ class PulpBackend:
         sol = prob.sol_status
         has = sol in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
         values = np.array([v.value() or 0.0 for v in xs], dtype=float) if has else None
+        if values is not None and not _integral(lp, values):
+            # A limit hit before any integer solution: PuLP hands back the LP relaxation as "optimal".
+            values, has = None, False
         obj = float(lp.c @ values) if values is not None else None
         bound: float | None
         if self.name == "cbc":
-            bound = _cbc_log_bound(log, lp.sense)
-            stopped = "Stopped on time" in log or "Stopped on iterations" in log
+            bound = _cbc_log_bound(log, lp.sense, obj)
+            proved = _CBC_OPTIMAL in log
             message = next((ln.strip() for ln in log.splitlines() if ln.startswith("Result - ")), "")
+            if not message and not has:
+                message = "stopped before an integer solution was found"
         else:
-            info = prob.solverModel.getInfo()
-            stopped = (
-                prob.solverModel.getModelStatus() != pulp.apis.highs_api.highspy.HighsModelStatus.kOptimal
-            )
+            model = prob.solverModel
+            info = model.getInfo()
+            proved = model.getModelStatus() == model.getModelStatus().__class__.kOptimal
             b = float(info.mip_dual_bound) if lp.integer.any() else obj
             bound = (-b if lp.sense == "max" else b) if b is not None and np.isfinite(b) else None
-            message = prob.solverModel.modelStatusToString(prob.solverModel.getModelStatus())
-        if sol == pulp.LpSolutionOptimal and not stopped:
+            message = model.modelStatusToString(model.getModelStatus())
+        if has and proved:
             status = OPTIMAL
             if bound is None:
                 bound = obj
@@ -142,7 +156,7 @@ class PulpBackend:
             status = FEASIBLE
         elif sol == pulp.LpSolutionInfeasible or prob.status == pulp.LpStatusInfeasible:
             status = INFEASIBLE
-        elif sol == pulp.LpSolutionNoSolutionFound:
+        elif sol in (pulp.LpSolutionNoSolutionFound, pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
             status = NO_SOLUTION
         else:
             status = ERROR

@@ -1,0 +1,27 @@
+"""Shared fixtures: the tiny scenario and the real data beside the repository (skipped when absent)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture
+def tiny() -> Path:
+    return ROOT / "tests" / "data" / "tiny" / "scenario.yaml"
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """../shared/data: real data that no one here wrote. Tests that need it skip cleanly without it."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not present")
+    return SHARED_DATA
