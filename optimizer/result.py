@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 from pathlib import Path
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .catalog import BY_KEY
+from .errors import VerificationError
 from .io import atomic_dir
 from .model import group_mask
 
@@ -22,7 +24,21 @@ if TYPE_CHECKING:
     from .scenario import Scenario
 
 EXIT_CODES = {"optimal": 0, "feasible": 0, "infeasible": 3, "no_solution": 4, "error": 4}
-GROUPS = ("all", "old_neighbourhood", "affordable_housing")
+GROUPS = ("all", "old_neighbourhood", "affordable_housing", "priority")
+
+
+def inputs_digest(paths: list[Path]) -> dict[str, str]:
+    """SHA-256 of every input file, so a later check can tell whether the inputs changed since the run."""
+    out = {}
+    for p in paths:
+        p = Path(p)
+        if p.is_file():
+            h = hashlib.sha256()
+            with p.open("rb") as f:
+                for chunk in iter(lambda f=f: f.read(1 << 20), b""):
+                    h.update(chunk)
+            out[str(p)] = h.hexdigest()
+    return out
 
 
 def _clean(v: Any) -> Any:
@@ -73,6 +89,7 @@ class Result:
         self.status = first.status
         self._placements: pd.DataFrame | None = None
         self._coverage: pd.DataFrame | None = None
+        self.verification: Any = None
 
     # ---------------------------------------------------------------- tables
     @property
@@ -100,11 +117,13 @@ class Result:
             else:
                 lp, x = self.model.lp, self.model.x
                 xv = self.values[lp.col_blocks["x"]] > 0.5
-                sv = np.zeros(len(x))
-                if len(self.model.s):
-                    sv[self.model.s["x"].to_numpy()] = self.values[lp.col_blocks["s"]]
                 p = x.loc[xv].copy()
-                p["subsidy_yuan_per_year"] = np.round(np.maximum(sv[xv], 0.0), 2)
+                # The subsidy a placement needs is its viability deficit, paid in whole fen and never above
+                # the policy cap; the solver's s values can sit a rounding error below it.
+                need = np.where(p["needs_subsidy"], np.maximum(p["deficit_yuan_per_year"], 0.0), 0.0)
+                p["subsidy_yuan_per_year"] = np.minimum(
+                    np.ceil(need * 100 - 1e-6) / 100, p["max_subsidy_yuan_per_year"]
+                )
                 p["name_zh"] = [BY_KEY[k].name_zh for k in p["format"]]
                 self._placements = p[cols].reset_index(drop=True)
         return self._placements
@@ -195,14 +214,18 @@ class Result:
                     "sites_opened": int((self.placements["format"] == key).sum()),
                 }
             n_f = len(self.reach.formats)
-            for g in GROUPS:
-                mask = np.tile(group_mask(self.reach.demand, g), n_f)
+            speed_groups = [g for g in self.reach.demand["group"].unique() if g != "all"]
+            for g in (*GROUPS, *speed_groups):
+                unit_mask = (
+                    group_mask(self.reach.demand, g)
+                    if g in GROUPS
+                    else (self.reach.demand["group"] == g).to_numpy()
+                )
+                mask = np.tile(unit_mask, n_f)
                 c = cov[mask]
                 tot = float(c["population"].sum())
                 groups[g] = {
-                    "population": float(
-                        self.reach.demand.loc[group_mask(self.reach.demand, g), "population"].sum()
-                    ),
+                    "population": float(self.reach.demand.loc[unit_mask, "population"].sum()),
                     "covered_before_person_formats": float(c.loc[c["covered_before"], "population"].sum()),
                     "covered_after_person_formats": float(c.loc[c["covered_after"], "population"].sum()),
                     "share_before": float(c.loc[c["covered_before"], "population"].sum() / tot)
@@ -216,6 +239,7 @@ class Result:
         out = {
             "scenario": sc.name,
             "scenario_file": str(sc.path.resolve()) if sc.path else None,
+            "inputs_sha256": inputs_digest(sc.inputs),
             "status": self.status,
             "objective": self.first.objective,
             "objective_recomputed": self.objective_recomputed() if self.values is not None else None,
@@ -415,7 +439,14 @@ class Result:
         )
 
     # ---------------------------------------------------------------- writers
-    def to_dir(self, out: str | Path, overwrite: bool = False, excel: bool = True, maps: bool = True) -> Path:
+    def to_dir(
+        self,
+        out: str | Path,
+        overwrite: bool = False,
+        excel: bool = True,
+        maps: bool = True,
+        verify: bool = True,
+    ) -> Path:
         """Write summary.json, placements.csv, coverage.csv, excluded.csv, result.gpkg, report.html
         (and results.xlsx, map.html) into ``out``, atomically: all of it or nothing."""
         out = Path(out)
@@ -441,4 +472,17 @@ class Result:
                 if maps:
                     self.explore().save(str(tmp / "map.html"))
             (tmp / "report.html").write_text(self.to_html(), encoding="utf-8")
+            report = None
+            if verify:
+                from .verify import verify_dir
+
+                report = verify_dir(tmp, scenario=self.scenario)
+                (tmp / "verify.json").write_text(
+                    json.dumps(_clean(report.to_dict()), indent=2, ensure_ascii=False), encoding="utf-8"
+                )
+        self.verification = report
+        if report is not None and not report.ok:
+            raise VerificationError(
+                f"the results written to {out} failed independent verification (see verify.json):\n{report}"
+            )
         return out

@@ -12,6 +12,7 @@ import scipy.sparse as sp
 
 from .backends import FEASIBLE, INFEASIBLE, OPTIMAL, Solution, SolverConfig, backend_for
 from .backends.base import solve_empty
+from .heuristic import greedy_start, is_feasible
 from .model import CoverageModel, LinearProgram, build_model, group_mask
 from .reach import Reach, compute_reach
 from .result import Result
@@ -34,11 +35,11 @@ def solver_config(
     return replace(base, **solver)
 
 
-def run_backend(lp: LinearProgram, config: SolverConfig) -> Solution:
+def run_backend(lp: LinearProgram, config: SolverConfig, start: np.ndarray | None = None) -> Solution:
     """Solve with the configured backend; a model with no variables needs no solver."""
     if lp.n_cols == 0:
         return solve_empty(lp, config.name)
-    return backend_for(config.name).solve(lp, config)
+    return backend_for(config.name).solve(lp, config, start=start)
 
 
 def _stage_two(model: CoverageModel, first: Solution, config: SolverConfig) -> Solution | None:
@@ -51,7 +52,7 @@ def _stage_two(model: CoverageModel, first: Solution, config: SolverConfig) -> S
         model.money, "min"
     )
     left = max(1.0, config.time_limit_s - first.seconds)
-    return run_backend(lp2, replace(config, time_limit_s=left))
+    return run_backend(lp2, replace(config, time_limit_s=left), start=first.values)
 
 
 def solve(
@@ -67,7 +68,10 @@ def solve(
     t_reach = time.perf_counter() - t0
     model = build_model(scenario, reach)
     t_build = time.perf_counter() - t0 - t_reach
-    first = run_backend(model.lp, config)
+    start = greedy_start(scenario, reach, model) if len(model.x) else None
+    if start is not None and not is_feasible(model, start):
+        start = None  # the greedy plan misses a mandate: let the solver search from scratch
+    first = run_backend(model.lp, config, start=start)
     timings = {"walk_times_s": t_reach, "build_s": t_build, "stage1_s": first.seconds}
     if first.status == INFEASIBLE:
         diagnosis = diagnose_infeasible(scenario, reach, model, config)

@@ -67,7 +67,9 @@ def relative_gap(objective: float | None, bound: float | None) -> float | None:
 
 
 class Backend(Protocol):
-    def solve(self, lp: LinearProgram, config: SolverConfig) -> Solution: ...
+    def solve(self, lp: LinearProgram, config: SolverConfig, start: np.ndarray | None = None) -> Solution:
+        """Solve ``lp``; ``start`` is an optional feasible point to begin from (an incumbent)."""
+        ...
 
 
 def solve_empty(lp: LinearProgram, solver: str) -> Solution:

@@ -70,7 +70,7 @@ class HighsBackend:
 
     name = "highs"
 
-    def solve(self, lp: LinearProgram, config: SolverConfig) -> Solution:
+    def solve(self, lp: LinearProgram, config: SolverConfig, start: np.ndarray | None = None) -> Solution:
         h = new_highs()
         h.setOptionValue("time_limit", float(config.time_limit_s))
         h.setOptionValue("mip_rel_gap", float(config.mip_gap))
@@ -83,6 +83,11 @@ class HighsBackend:
                 )
         t0 = time.perf_counter()
         h.passModel(_to_highs_lp(lp))
+        if start is not None:
+            sol = highspy.HighsSolution()
+            sol.col_value = np.asarray(start, dtype=float)
+            sol.value_valid = True
+            h.setSolution(sol)
         h.run()
         seconds = time.perf_counter() - t0
         ms = h.getModelStatus()

@@ -89,7 +89,7 @@ class PulpBackend:
     def __init__(self, name: str = "cbc") -> None:
         self.name = name
 
-    def _solver(self, config: SolverConfig, log_path: Path) -> pulp.LpSolver:
+    def _solver(self, config: SolverConfig, log_path: Path, warm: bool = False) -> pulp.LpSolver:
         if self.name == "cbc":
             path = cbc_path()
             if path is None:
@@ -98,6 +98,7 @@ class PulpBackend:
                 )
             opts = [f"{k} {v}" for k, v in config.options.items()]
             return pulp.COIN_CMD(
+                warmStart=warm,
                 path=path,
                 msg=False,
                 timeLimit=config.time_limit_s,
@@ -114,11 +115,14 @@ class PulpBackend:
             **config.options,
         )
 
-    def solve(self, lp: LinearProgram, config: SolverConfig) -> Solution:
+    def solve(self, lp: LinearProgram, config: SolverConfig, start: np.ndarray | None = None) -> Solution:
         prob, xs = to_pulp(lp)
+        if start is not None:
+            for v, val in zip(xs, start, strict=True):
+                v.setInitialValue(float(val))
         with tempfile.TemporaryDirectory() as tmp:
             log_path = Path(tmp) / "cbc.log"
-            solver = self._solver(config, log_path)
+            solver = self._solver(config, log_path, warm=start is not None)
             t0 = time.perf_counter()
             try:
                 with _quiet_stdout():
