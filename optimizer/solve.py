@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .backends import FEASIBLE, INFEASIBLE, OPTIMAL, Solution, SolverConfig, backend_for
-from .backends.base import solve_empty
+from .backends import FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL, Solution, SolverConfig, backend_for
+from .backends.base import relative_gap, solve_empty
 from .heuristic import greedy_start, is_feasible
 from .model import CoverageModel, LinearProgram, build_model, group_mask
 from .reach import Reach, compute_reach
@@ -39,7 +39,22 @@ def run_backend(lp: LinearProgram, config: SolverConfig, start: np.ndarray | Non
     """Solve with the configured backend; a model with no variables needs no solver."""
     if lp.n_cols == 0:
         return solve_empty(lp, config.name)
-    return backend_for(config.name).solve(lp, config, start=start)
+    sol = backend_for(config.name).solve(lp, config, start=start)
+    if sol.status == NO_SOLUTION and start is not None:
+        # The solver stopped before it could even take up the starting plan: that plan is the incumbent.
+        obj = float(lp.c @ start)
+        bound = sol.bound if sol.bound is not None and sol.bound >= obj else None
+        return Solution(
+            FEASIBLE,
+            np.asarray(start, dtype=float),
+            obj,
+            bound,
+            relative_gap(obj, bound),
+            sol.seconds,
+            sol.solver,
+            f"{sol.message}; no solution of the solver's own: the greedy starting plan is returned",
+        )
+    return sol
 
 
 def _stage_two(model: CoverageModel, first: Solution, config: SolverConfig) -> Solution | None:

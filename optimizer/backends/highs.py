@@ -107,8 +107,10 @@ class HighsBackend:
         elif has:
             status = FEASIBLE
         elif ms in (S.kTimeLimit, S.kIterationLimit, S.kInterrupt, S.kSolutionLimit):
-            status = NO_SOLUTION
+            status = NO_SOLUTION  # the bound, when HiGHS has one, is kept for the caller
         else:
             status = ERROR
+        if status not in (OPTIMAL, FEASIBLE, NO_SOLUTION):
+            bound = None
         gap = relative_gap(obj, bound) if status in (OPTIMAL, FEASIBLE) else None
         return Solution(status, values, obj, bound, gap, seconds, self.name, h.modelStatusToString(ms))
