@@ -1,4 +1,4 @@
-"""Small scenarios built in code for tests: walk minutes given as a matrix, so optima are checkable by hand."""
+"""Small scenarios built in code for tests: walk minutes given as a matrix, so optima check by hand."""
 
 from __future__ import annotations
 
@@ -29,8 +29,10 @@ def make_scenario(
         out = pd.DataFrame(outlets, columns=["id", "format"])
         out["lon"] = 121.48
         out["lat"] = 31.232
-    wm = pd.DataFrame([{"origin": o, "destination": d, "minutes": m} for (o, d), m in minutes.items()],
-                      columns=["origin", "destination", "minutes"])
+    wm = pd.DataFrame(
+        [{"origin": o, "destination": d, "minutes": m} for (o, d), m in minutes.items()],
+        columns=["origin", "destination", "minutes"],
+    )
     cfg: dict[str, Any] = {"viability": {"enabled": False}, "objective": {"tie_break": "least_public_money"}}
     for k, v in config.items():
         if isinstance(v, dict) and isinstance(cfg.get(k), dict):

@@ -24,13 +24,24 @@ def random_instance(seed: int) -> dict:
     rng = np.random.default_rng(seed)
     n_res, n_sites = int(rng.integers(3, 7)), int(rng.integers(2, 4))
     fmts = list(rng.choice(FORMATS, size=2, replace=False))
-    residences = [{"id": f"r{i}", "population": float(rng.integers(200, 6000)),
-                   "old_neighbourhood": bool(rng.random() < 0.3), "affordable_housing": bool(rng.random() < 0.2)}
-                  for i in range(n_res)]
-    sites = [{"id": f"s{j}", "floor_area_m2": float(rng.choice([50, 90, 130, 200])),
-              "rent_yuan_per_m2_month": float(rng.integers(40, 160)),
-              "max_formats": float(rng.choice([1, 2])) if rng.random() < 0.3 else np.nan}
-             for j in range(n_sites)]
+    residences = [
+        {
+            "id": f"r{i}",
+            "population": float(rng.integers(200, 6000)),
+            "old_neighbourhood": bool(rng.random() < 0.3),
+            "affordable_housing": bool(rng.random() < 0.2),
+        }
+        for i in range(n_res)
+    ]
+    sites = [
+        {
+            "id": f"s{j}",
+            "floor_area_m2": float(rng.choice([50, 90, 130, 200])),
+            "rent_yuan_per_m2_month": float(rng.integers(40, 160)),
+            "max_formats": float(rng.choice([1, 2])) if rng.random() < 0.3 else np.nan,
+        }
+        for j in range(n_sites)
+    ]
     outlets = [{"id": "o0", "format": str(rng.choice(fmts))}] if rng.random() < 0.5 else []
     minutes = {}
     for r in residences:
@@ -39,9 +50,15 @@ def random_instance(seed: int) -> dict:
                 minutes[(r["id"], d)] = float(rng.integers(0, 13))
     partial = {"factor": 1.5, "credit": 0.4} if rng.random() < 0.3 else {}
     return {
-        "residences": residences, "sites": sites, "outlets": outlets, "minutes": minutes, "formats": fmts,
-        "budget": {"capital_yuan": float(rng.integers(100_000, 500_000)),
-                   "rent_subsidy_yuan_per_year": float(rng.choice([0, 20_000, 80_000]))},
+        "residences": residences,
+        "sites": sites,
+        "outlets": outlets,
+        "minutes": minutes,
+        "formats": fmts,
+        "budget": {
+            "capital_yuan": float(rng.integers(100_000, 500_000)),
+            "rent_subsidy_yuan_per_year": float(rng.choice([0, 20_000, 80_000])),
+        },
         "viability": {"enabled": bool(rng.random() < 0.6)},
         "subsidy": {"share_of_rent": float(rng.choice([0.3, 0.5, 1.0]))},
         "priority": {"old_neighbourhood": 1.5, "affordable_housing": 1.2},
@@ -55,8 +72,10 @@ def brute_force(inst: dict) -> float:
     fmts = inst["formats"]
     pc = inst["partial_credit"]
     share = inst["subsidy"]["share_of_rent"]
-    prio = {r["id"]: (1.5 if r["old_neighbourhood"] else 1.0) * (1.2 if r["affordable_housing"] else 1.0)
-            for r in res}
+    prio = {
+        r["id"]: (1.5 if r["old_neighbourhood"] else 1.0) * (1.2 if r["affordable_housing"] else 1.0)
+        for r in res
+    }
     pop = {r["id"]: r["population"] for r in res}
 
     def credit(t: float, lim: float) -> float:
@@ -69,8 +88,13 @@ def brute_force(inst: dict) -> float:
     def best_credit(rid: str, dests: list[str], lim: float) -> float:
         return max([credit(m[(rid, d)], lim) for d in dests if (rid, d) in m] + [0.0])
 
-    before = {(r["id"], f): best_credit(r["id"], [o["id"] for o in outs if o["format"] == f],
-                                        BY_KEY[f].walk_minutes) for r in res for f in fmts}
+    before = {
+        (r["id"], f): best_credit(
+            r["id"], [o["id"] for o in outs if o["format"] == f], BY_KEY[f].walk_minutes
+        )
+        for r in res
+        for f in fmts
+    }
     pairs = [(s, f) for s in sites for f in fmts]
     best = 0.0
     for k in range(len(pairs) + 1):
@@ -86,7 +110,9 @@ def brute_force(inst: dict) -> float:
                     catch = 0.0
                     for r in res:
                         if m.get((r["id"], s["id"]), np.inf) <= lim:
-                            n_out = sum(1 for o in outs if o["format"] == f and m.get((r["id"], o["id"]), 99) <= lim)
+                            n_out = sum(
+                                1 for o in outs if o["format"] == f and m.get((r["id"], o["id"]), 99) <= lim
+                            )
                             catch += r["population"] / (1 + n_out)
                     rent = 12 * s["rent_yuan_per_m2_month"] * fmt.area_m2
                     deficit = rent + fmt.opex_yuan_per_year - fmt.margin_yuan_per_resident_year * catch
@@ -115,8 +141,9 @@ def brute_force(inst: dict) -> float:
 def scenario_of(inst: dict) -> qh.Scenario:
     cfg = {k: inst[k] for k in ("budget", "viability", "subsidy", "priority", "partial_credit")}
     sites = [{k: v for k, v in s.items() if not (k == "max_formats" and np.isnan(v))} for s in inst["sites"]]
-    return make_scenario(inst["residences"], sites, inst["minutes"], outlets=inst["outlets"],
-                         formats=inst["formats"], **cfg)
+    return make_scenario(
+        inst["residences"], sites, inst["minutes"], outlets=inst["outlets"], formats=inst["formats"], **cfg
+    )
 
 
 @settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])

@@ -24,8 +24,17 @@ def test_run_writes_every_output_and_verifies(tiny, tmp_path) -> None:
     out = tmp_path / "out"
     r = run("run", tiny, "--out", out)
     assert r.exit_code == 0, r.output
-    for name in ("summary.json", "placements.csv", "coverage.csv", "excluded.csv", "result.gpkg", "report.html",
-                 "results.xlsx", "map.html", "verify.json"):
+    for name in (
+        "summary.json",
+        "placements.csv",
+        "coverage.csv",
+        "excluded.csv",
+        "result.gpkg",
+        "report.html",
+        "results.xlsx",
+        "map.html",
+        "verify.json",
+    ):
         assert (out / name).is_file(), name
     s = json.loads((out / "summary.json").read_text())
     assert s["status"] == "optimal" and s["objective"] == 10_500 and s["mip_gap"] == 0
@@ -35,8 +44,15 @@ def test_run_writes_every_output_and_verifies(tiny, tmp_path) -> None:
     assert list(p.columns[:5]) == ["site_id", "format", "name_zh", "fitout_yuan", "rent_yuan_per_year"]
     assert set(p["site_id"]) == {"s1", "s2"}
     cov = pd.read_csv(out / "coverage.csv")
-    for col in ("residence_id", "format", "population", "minutes_before", "minutes_after", "covered_before",
-                "covered_after"):
+    for col in (
+        "residence_id",
+        "format",
+        "population",
+        "minutes_before",
+        "minutes_after",
+        "covered_before",
+        "covered_after",
+    ):
         assert col in cov.columns
     assert json.loads((out / "verify.json").read_text())["ok"] is True
     # A second run must not overwrite without --overwrite
@@ -88,7 +104,9 @@ def test_readme_scenario_format_is_generated_from_the_schema() -> None:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     section = re.search(r"<!-- schema:start -->\n(.*)<!-- schema:end -->", text, re.S)
     assert section is not None
-    assert section.group(1) == markdown(), "README is stale: regenerate its schema section from `quarterhour schema`"
+    assert section.group(1) == markdown(), (
+        "README is stale: regenerate its schema section from `quarterhour schema`"
+    )
 
 
 def test_readme_commands_match_ci() -> None:

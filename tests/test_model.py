@@ -34,16 +34,21 @@ def test_tiny_scenario_known_optimum(tiny) -> None:
 
 
 RES3 = [{"id": "A", "population": 1000}, {"id": "B", "population": 2000}, {"id": "C", "population": 1500}]
-SITES2 = [{"id": "s1", "floor_area_m2": 200, "rent_yuan_per_m2_month": 100},
-          {"id": "s2", "floor_area_m2": 200, "rent_yuan_per_m2_month": 100}]
+SITES2 = [
+    {"id": "s1", "floor_area_m2": 200, "rent_yuan_per_m2_month": 100},
+    {"id": "s2", "floor_area_m2": 200, "rent_yuan_per_m2_month": 100},
+]
 M3 = {("A", "s1"): 2, ("B", "s1"): 4, ("B", "s2"): 3, ("C", "s2"): 5}
 
 
-@pytest.mark.parametrize(("capital", "objective", "placed"), [
-    (149_999, 0, set()),
-    (150_000, 3_500, {("s2", CONV)}),
-    (300_000, 4_500, {("s1", CONV), ("s2", CONV)}),
-])
+@pytest.mark.parametrize(
+    ("capital", "objective", "placed"),
+    [
+        (149_999, 0, set()),
+        (150_000, 3_500, {("s2", CONV)}),
+        (300_000, 4_500, {("s1", CONV), ("s2", CONV)}),
+    ],
+)
 def test_cover_and_capital(capital, objective, placed) -> None:
     sc = make_scenario(RES3, SITES2, M3, formats=[CONV], budget={"capital_yuan": capital})
     res = _one(sc)
@@ -61,31 +66,45 @@ def test_floor_area_hosts_several_formats() -> None:
     # 150 m2: breakfast (40) + pharmacy (80) or conv (100) + breakfast fit; conv + pharmacy (180) does not.
     sites = [{"id": "s1", "floor_area_m2": 150, "rent_yuan_per_m2_month": 100}]
     m = {("A", "s1"): 1}
-    sc = make_scenario(RES3[:1], sites, m, formats={CONV: {}, "breakfast": {}, "pharmacy": {"weight": 2.0}},
-                       budget={"capital_yuan": 1e7})
+    sc = make_scenario(
+        RES3[:1],
+        sites,
+        m,
+        formats={CONV: {}, "breakfast": {}, "pharmacy": {"weight": 2.0}},
+        budget={"capital_yuan": 1e7},
+    )
     res = _one(sc)
     assert res.first.objective == pytest.approx(3000)
     assert _placed(res) == {("s1", "breakfast"), ("s1", "pharmacy")}
 
 
 def test_allowed_and_max_formats() -> None:
-    sites = [{"id": "s1", "floor_area_m2": 500, "rent_yuan_per_m2_month": 100, "allowed_formats": "便利店"},
-             {"id": "s2", "floor_area_m2": 500, "rent_yuan_per_m2_month": 100, "max_formats": 1}]
+    sites = [
+        {"id": "s1", "floor_area_m2": 500, "rent_yuan_per_m2_month": 100, "allowed_formats": "便利店"},
+        {"id": "s2", "floor_area_m2": 500, "rent_yuan_per_m2_month": 100, "max_formats": 1},
+    ]
     m = {("A", "s1"): 1, ("A", "s2"): 1}
     sc = make_scenario(RES3[:1], sites, m, formats=[CONV, "pharmacy"], budget={"capital_yuan": 1e7})
     res = _one(sc)
     assert res.first.objective == pytest.approx(2000)
     assert _placed(res) == {("s1", CONV), ("s2", "pharmacy")}
     assert ("s1", "pharmacy", "format not allowed at this site") in set(
-        map(tuple, res.model.excluded[["site_id", "format", "reason"]].to_numpy()))
+        map(tuple, res.model.excluded[["site_id", "format", "reason"]].to_numpy())
+    )
 
 
 def _breakfast(pop: float, subsidy_budget: float) -> qh.Result:
     # breakfast: 40 m2 at 100 yuan/m2/month -> rent 48,000/yr; opex 150,000; margin 35/resident/yr.
     sites = [{"id": "s1", "floor_area_m2": 100, "rent_yuan_per_m2_month": 100}]
-    sc = make_scenario([{"id": "A", "population": pop}], sites, {("A", "s1"): 1}, formats=["breakfast"],
-                       budget={"capital_yuan": 1e6, "rent_subsidy_yuan_per_year": subsidy_budget},
-                       viability={"enabled": True}, subsidy={"share_of_rent": 0.5})
+    sc = make_scenario(
+        [{"id": "A", "population": pop}],
+        sites,
+        {("A", "s1"): 1},
+        formats=["breakfast"],
+        budget={"capital_yuan": 1e6, "rent_subsidy_yuan_per_year": subsidy_budget},
+        viability={"enabled": True},
+        subsidy={"share_of_rent": 0.5},
+    )
     return _one(sc)
 
 
@@ -107,8 +126,14 @@ def test_viability_needs_subsidy_and_gets_exactly_the_deficit() -> None:
 def test_unsubsidised_format_is_not_rescued() -> None:
     # convenience store: rent 120,000 + opex 260,000 vs margin 120 x 3,000 = 360,000; not a subsidised format.
     sites = [{"id": "s1", "floor_area_m2": 100, "rent_yuan_per_m2_month": 100}]
-    sc = make_scenario([{"id": "A", "population": 3000}], sites, {("A", "s1"): 1}, formats=[CONV],
-                       budget={"capital_yuan": 1e6, "rent_subsidy_yuan_per_year": 1e6}, viability={"enabled": True})
+    sc = make_scenario(
+        [{"id": "A", "population": 3000}],
+        sites,
+        {("A", "s1"): 1},
+        formats=[CONV],
+        budget={"capital_yuan": 1e6, "rent_subsidy_yuan_per_year": 1e6},
+        viability={"enabled": True},
+    )
     assert len(_one(sc).placements) == 0
 
 
@@ -119,9 +144,15 @@ def test_catchment_is_shared_with_existing_outlets() -> None:
     for n_out, opens in ((1, True), (2, True), (3, False)):  # catchments 4,500 / 3,333 / 2,750
         outlets = [{"id": f"o{k}", "format": CONV} for k in range(n_out)]
         m = {("A", "s1"): 1, ("B", "s1"): 1, **{("B", f"o{k}"): 2 for k in range(n_out)}}
-        sc = make_scenario([{"id": "A", "population": 1000}, {"id": "B", "population": 7000}], sites, m,
-                           outlets=outlets, formats=[CONV], budget={"capital_yuan": 1e6},
-                           viability={"enabled": True})
+        sc = make_scenario(
+            [{"id": "A", "population": 1000}, {"id": "B", "population": 7000}],
+            sites,
+            m,
+            outlets=outlets,
+            formats=[CONV],
+            budget={"capital_yuan": 1e6},
+            viability={"enabled": True},
+        )
         res = _one(sc)
         assert len(res.placements) == int(opens)
         assert res.first.objective == pytest.approx(1000 if opens else 0)
@@ -135,8 +166,14 @@ def test_partial_credit() -> None:
     m = {("A", "s1"): 7, ("B", "s2"): 3}
     for pop_a, expected, site in ((1000, 1000, "s2"), (3000, 1500, "s1")):
         res_ = [{"id": "A", "population": pop_a}, {"id": "B", "population": 1000}]
-        sc = make_scenario(res_, SITES2, m, formats=[CONV], budget={"capital_yuan": 150_000},
-                           partial_credit={"factor": 2.0, "credit": 0.5})
+        sc = make_scenario(
+            res_,
+            SITES2,
+            m,
+            formats=[CONV],
+            budget={"capital_yuan": 150_000},
+            partial_credit={"factor": 2.0, "credit": 0.5},
+        )
         res = _one(sc)
         assert res.first.objective == pytest.approx(expected)
         assert _placed(res) == {(site, CONV)}
@@ -145,8 +182,9 @@ def test_partial_credit() -> None:
 def test_priority_weights_old_neighbourhoods() -> None:
     res_ = [{"id": "A", "population": 1000, "old_neighbourhood": True}, {"id": "B", "population": 1500}]
     m = {("A", "s1"): 1, ("B", "s2"): 1}
-    sc = make_scenario(res_, SITES2, m, formats=[CONV], budget={"capital_yuan": 150_000},
-                       priority={"old_neighbourhood": 2.0})
+    sc = make_scenario(
+        res_, SITES2, m, formats=[CONV], budget={"capital_yuan": 150_000}, priority={"old_neighbourhood": 2.0}
+    )
     res = _one(sc)
     assert res.first.objective == pytest.approx(2000)
     assert _placed(res) == {("s1", CONV)}
@@ -166,8 +204,14 @@ def test_mandate_forces_the_old_neighbourhood() -> None:
 def test_infeasible_mandate_is_diagnosed() -> None:
     res_ = [{"id": "A", "population": 5000}, {"id": "B", "population": 1000, "old_neighbourhood": True}]
     # Nobody reaches B: no budget can meet the old-neighbourhood floor.
-    sc = make_scenario(res_, SITES2, {("A", "s1"): 1}, formats=[CONV], budget={"capital_yuan": 150_000},
-                       mandates=[{"group": "old_neighbourhood", "formats": [CONV], "min_share": 0.5}])
+    sc = make_scenario(
+        res_,
+        SITES2,
+        {("A", "s1"): 1},
+        formats=[CONV],
+        budget={"capital_yuan": 150_000},
+        mandates=[{"group": "old_neighbourhood", "formats": [CONV], "min_share": 0.5}],
+    )
     res = qh.solve(sc)
     assert res.status == "infeasible" and res.exit_code == 3
     d = res.diagnosis.iloc[0]
@@ -175,8 +219,14 @@ def test_infeasible_mandate_is_diagnosed() -> None:
     assert d["unreachable_residences"] == "B"
     # Everyone must be covered but the budget pays for one store: 300,000 would do.
     m = {("A", "s1"): 1, ("B", "s2"): 1}
-    sc = make_scenario(res_, SITES2, m, formats=[CONV], budget={"capital_yuan": 150_000},
-                       mandates=[{"group": "all", "formats": [CONV], "min_share": 1.0}])
+    sc = make_scenario(
+        res_,
+        SITES2,
+        m,
+        formats=[CONV],
+        budget={"capital_yuan": 150_000},
+        mandates=[{"group": "all", "formats": [CONV], "min_share": 1.0}],
+    )
     res = qh.solve(sc)
     assert res.status == "infeasible"
     d = res.diagnosis.iloc[0]
@@ -186,9 +236,11 @@ def test_infeasible_mandate_is_diagnosed() -> None:
 
 
 def test_tie_break_takes_the_least_public_money() -> None:
-    sites = [{"id": "s1", "floor_area_m2": 200, "rent_yuan_per_m2_month": 100, "fitout_yuan": 200_000},
-             {"id": "s2", "floor_area_m2": 200, "rent_yuan_per_m2_month": 100, "fitout_yuan": 100_000},
-             {"id": "s3", "floor_area_m2": 200, "rent_yuan_per_m2_month": 100, "fitout_yuan": 120_000}]
+    sites = [
+        {"id": "s1", "floor_area_m2": 200, "rent_yuan_per_m2_month": 100, "fitout_yuan": 200_000},
+        {"id": "s2", "floor_area_m2": 200, "rent_yuan_per_m2_month": 100, "fitout_yuan": 100_000},
+        {"id": "s3", "floor_area_m2": 200, "rent_yuan_per_m2_month": 100, "fitout_yuan": 120_000},
+    ]
     m = {("A", "s1"): 1, ("A", "s2"): 1, ("A", "s3"): 1}
     sc = make_scenario(RES3[:1], sites, m, formats=[CONV], budget={"capital_yuan": 1e6})
     res = _one(sc)
@@ -198,8 +250,14 @@ def test_tie_break_takes_the_least_public_money() -> None:
 
 def test_existing_outlets_cover_before() -> None:
     m = {("A", "s1"): 1, ("B", "s1"): 1, ("A", "o1"): 3}
-    sc = make_scenario(RES3[:2], SITES2[:1], m, outlets=[{"id": "o1", "format": "便利店"}], formats=[CONV],
-                       budget={"capital_yuan": 1e6})
+    sc = make_scenario(
+        RES3[:2],
+        SITES2[:1],
+        m,
+        outlets=[{"id": "o1", "format": "便利店"}],
+        formats=[CONV],
+        budget={"capital_yuan": 1e6},
+    )
     res = _one(sc)
     assert res.first.objective == pytest.approx(2000)
     cov = res.coverage.set_index("residence_id")
@@ -209,9 +267,14 @@ def test_existing_outlets_cover_before() -> None:
 
 def test_elderly_walk_slower() -> None:
     # 1,000 residents, 30% elderly; 4 minutes at 1.2 m/s is 8 minutes at 0.6 m/s: only the 700 are covered.
-    sc = make_scenario([{"id": "A", "population": 1000, "elderly_share": 0.3}], SITES2[:1], {("A", "s1"): 4},
-                       formats=[CONV], budget={"capital_yuan": 1e6},
-                       walk={"speed_m_per_s": 1.2, "elderly_speed_m_per_s": 0.6})
+    sc = make_scenario(
+        [{"id": "A", "population": 1000, "elderly_share": 0.3}],
+        SITES2[:1],
+        {("A", "s1"): 4},
+        formats=[CONV],
+        budget={"capital_yuan": 1e6},
+        walk={"speed_m_per_s": 1.2, "elderly_speed_m_per_s": 0.6},
+    )
     res = _one(sc)
     assert res.first.objective == pytest.approx(700)
     cov = res.coverage.set_index("group")
