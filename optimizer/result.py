@@ -329,6 +329,7 @@ class Result:
     def plot(self, format: str | None = None, ax: Any = None) -> Any:
         """A static map: residences shaded by coverage after, sites, existing outlets and placements."""
         import matplotlib.pyplot as plt
+        from matplotlib.lines import Line2D
 
         sc = self.scenario
         if ax is None:
@@ -338,7 +339,8 @@ class Result:
         res = sc.residences.to_crs(crs)
         if cov is not None and len(cov):
             c = cov if format is None else cov[cov["format"] == format]
-            share = c.groupby("residence_id")["credit_after"].mean().reindex(res.index)
+            weighted = (c["credit_after"] * c["population"]).groupby(c["residence_id"]).sum()
+            share = (weighted / c.groupby("residence_id")["population"].sum()).reindex(res.index)
             res.assign(coverage=share.to_numpy()).plot(
                 ax=ax,
                 column="coverage",
@@ -347,21 +349,29 @@ class Result:
                 vmax=1,
                 legend=True,
                 markersize=12,
-                legend_kwds={"label": "covered share after"},
+                legend_kwds={"label": "share of residents covered after", "shrink": 0.6},
             )
         else:
             res.plot(ax=ax, color="lightgrey", markersize=8)
-        sc.sites.to_crs(crs).plot(ax=ax, marker="s", facecolor="none", edgecolor="grey", markersize=30)
+        handles = []
+        sites = sc.sites.to_crs(crs)
+        sites.plot(ax=ax, marker="s", facecolor="none", edgecolor="grey", markersize=30)
+        handles.append(Line2D([], [], marker="s", ls="", mfc="none", mec="grey", label="candidate site"))
         if len(sc.outlets):
             o = sc.outlets if format is None else sc.outlets[sc.outlets["format"] == format]
             if len(o):
                 o.to_crs(crs).plot(ax=ax, marker="^", color="steelblue", markersize=30)
+                handles.append(Line2D([], [], marker="^", ls="", color="steelblue", label="existing outlet"))
         if len(self.placements):
             p = self.to_geodataframe("placements")
             if format is not None:
                 p = p[p["format"] == format]
             if len(p):
                 p.to_crs(crs).plot(ax=ax, marker="*", color="crimson", markersize=160)
+                handles.append(
+                    Line2D([], [], marker="*", ls="", color="crimson", ms=12, label="new placement")
+                )
+        ax.legend(handles=handles, loc="lower left", frameon=True)
         ax.set_title(f"{sc.name}: {format or 'all formats'} ({self.status})")
         ax.set_axis_off()
         return ax
