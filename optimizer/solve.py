@@ -108,7 +108,8 @@ def diagnose_infeasible(
     scenario: Scenario, reach: Reach, model: CoverageModel, config: SolverConfig
 ) -> pd.DataFrame:
     """Why mandates cannot be met: per mandate and format, the best share within the budgets, the share
-    reachable with unlimited money, the budget that would be needed, and the residences no site can reach."""
+    reachable with unlimited money, the budget that would be needed (and the cheapest set of
+    site:format placements meeting every mandate), and the residences no site can reach."""
     rows = []
     pop = reach.demand["population"].to_numpy(float)
     # 1. the best each mandate can do alone within the budgets: maximise its covered population
@@ -119,10 +120,13 @@ def diagnose_infeasible(
     m_rich = build_model(rich, reach)
     money = run_backend(m_rich.lp.with_objective(m_rich.money, "min"), config)
     need_cap = need_sub = None
+    plan = ""
     if money.has_solution:
         xv = money.values[m_rich.lp.col_blocks["x"]] > 0.5
         need_cap = float(m_rich.x.loc[xv, "fitout_yuan"].sum())
         need_sub = float(money.values[m_rich.lp.col_blocks["s"]].sum())
+        chosen = m_rich.x.loc[xv]
+        plan = ";".join(f"{sid}:{f}" for sid, f in zip(chosen["site_id"], chosen["format"], strict=True))
     for _, mrow in model.mandates.iterrows():
         g = group_mask(reach.demand, mrow["group"])
         key = mrow["format"]
@@ -151,6 +155,7 @@ def diagnose_infeasible(
                 "max_share_any_budget": float(max_share),
                 "capital_needed_yuan": need_cap,
                 "subsidy_needed_yuan_per_year": need_sub,
+            "cheapest_plan_meeting_all": plan,
                 "unreachable_residences": ";".join(sorted(set(reach.demand.loc[stuck, "residence_id"]))),
             }
         )

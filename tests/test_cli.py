@@ -85,6 +85,8 @@ def test_infeasible_exit_code_and_diagnosis(tiny, tmp_path) -> None:
     # they need all four: 610k.
     assert d["met_within_budget"].all()
     assert (d["capital_needed_yuan"] == 610_000).all()
+    plan = set(d["cheapest_plan_meeting_all"].iloc[0].split(";"))
+    assert plan == {"s1:convenience_store", "s2:convenience_store", "s1:pharmacy", "s3:pharmacy"}
     assert "610,000" in r.output or "610000" in r.output
 
 

@@ -1,0 +1,30 @@
+"""The shipped real scenarios solve to optimality from the CLI and verify."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("name", ["shanghai_huangpu", "helsinki_centre"])
+def test_shipped_scenario_solves_to_optimality(name, tmp_path) -> None:
+    out = tmp_path / name
+    r = CliRunner().invoke(main, ["run", str(ROOT / "scenarios" / name / "scenario.yaml"), "--out", str(out),
+                                  "--no-maps"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert s["status"] == "optimal" and s["mip_gap"] <= 1e-4
+    assert s["walk_source"] == "network"
+    assert s["placements"] > 0
+    for f in s["formats"].values():
+        assert f["covered_after"] >= f["covered_before"]
+    assert any(f["covered_after"] > f["covered_before"] for f in s["formats"].values())
+    assert s["budget"]["capital_yuan_used"] <= s["budget"]["capital_yuan_limit"]
+    assert json.loads((out / "verify.json").read_text())["ok"] is True
