@@ -50,9 +50,12 @@ def atomic_dir(target: Path, overwrite: bool = False, protect: list[Path] | None
                 "(inputs are never written)"
             )
     if target.exists() and not overwrite:
-        raise OutputExistsError(f"output folder {target} exists: pass --overwrite or choose another --out")
+        raise OutputExistsError(f"{target} exists: pass --overwrite (overwrite=True) or choose another")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes the folder private; give it the usual mode
     try:
         yield tmp
         if target.exists():

@@ -3,9 +3,7 @@ which is then renamed into place, so a failed build never leaves a half-written 
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,7 +13,7 @@ import numpy as np
 import pyogrio
 import yaml
 
-from ..errors import OutputExistsError
+from ..io import atomic_dir
 
 # Layer name used for every table; the engine reads the first (only) layer.
 TABLE_FILES = {"residences": "residences.gpkg", "sites": "sites.gpkg", "outlets": "outlets.gpkg"}
@@ -66,14 +64,7 @@ def write_scenario(
     Returns the path of ``scenario.yaml``.
     """
     out = Path(out)
-    if out.exists() and not overwrite:
-        raise OutputExistsError(f"{out} exists; pass overwrite=True (--overwrite) to replace it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; give it the usual folder mode
-    try:
+    with atomic_dir(out, overwrite=overwrite) as tmp:
         for name, gdf in tables.items():
             fname = TABLE_FILES.get(name, f"{name}.gpkg")
             write_table(gdf, tmp / fname, layer=name)
@@ -83,14 +74,4 @@ def write_scenario(
             (tmp / name).write_text(text, encoding="utf-8")
         body = yaml.safe_dump(plain(dict(config)), sort_keys=False, allow_unicode=True, width=100)
         (tmp / "scenario.yaml").write_text(header + body, encoding="utf-8")
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-            os.replace(out, old / out.name)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out / "scenario.yaml"
