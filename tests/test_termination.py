@@ -79,3 +79,15 @@ def test_infeasible_is_reported_by_every_solver(solver) -> None:
     assert res.status == "infeasible" and res.exit_code == 3
     d = res.diagnosis.iloc[0]
     assert not d["met_within_budget"] and d["best_share_within_budget"] < 0.9
+
+
+@pytest.mark.parametrize("solver", ["cbc", "highs-pulp"])
+def test_pulp_path_raises_no_deprecation_warning(tiny, solver) -> None:
+    import warnings
+
+    sc = qh.load_scenario(tiny)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = qh.solve(sc, solver=solver)
+    assert res.status == "optimal"
+    assert [str(w.message) for w in caught if issubclass(w.category, DeprecationWarning)] == []
