@@ -61,10 +61,19 @@ class VerificationError(QuarterHourError):
     """An independent recomputation disagrees with what a result claims."""
 
 
+def closest(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The choice closest to ``word`` ignoring case and surrounding spaces, or None if none is close."""
+    by_lower: dict[str, str] = {}
+    for c in choices:
+        by_lower.setdefault(str(c).strip().lower(), str(c))
+    match = difflib.get_close_matches(str(word).strip().lower(), list(by_lower), n=1, cutoff=cutoff)
+    return by_lower[match[0]] if match else None
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """' (did you mean 'x'?)' when a close match exists, else ''."""
-    match = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{match[0]}'?)" if match else ""
+    """' (did you mean 'x'?)' when a close match exists (ignoring case), else ''."""
+    match = closest(word, choices)
+    return f" (did you mean '{match}'?)" if match else ""
 
 
 class Problems:

@@ -8,6 +8,7 @@ user already has. Both go through the same checks and report every problem toget
 from __future__ import annotations
 
 import copy
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,13 +21,18 @@ import yaml
 
 from . import catalog
 from .coords import TO_WGS84, in_china, utm_crs
-from .errors import Problem, Problems, did_you_mean
+from .errors import Problem, Problems, closest, did_you_mean
 from .io import read_table
 from .schema import KEYS, TABLES, Column, Key
 
+_COORD_COLUMNS = {"geometry", "lon", "lng", "longitude", "x", "lat", "latitude", "y"}
 TRUE = {"true", "1", "yes", "y", "t", "是"}
 FALSE = {"false", "0", "no", "n", "f", "否", ""}
 MAX_IDS = 5
+
+
+def _rows(n: int) -> str:
+    return f"{n} row{'s' if n != 1 else ''}"
 
 
 def _ids(ids: pd.Index | list[str]) -> str:
@@ -178,7 +184,50 @@ def validate_config(raw: Any, probs: Problems, file: str) -> dict[str, Any]:
         node = cfg.setdefault(head, {}) if tail else cfg
         node[tail or head] = v
     cfg["mandates"] = _validate_mandates(cfg.get("mandates") or [], probs, file)
+    _check_solver(cfg.get("solver") or {}, probs, file)
     return cfg
+
+
+MAX_THREADS = 256  # HiGHS aborts the whole process (SIGABRT) when asked for ~100000 threads
+
+
+def _check_solver(solver: dict[str, Any], probs: Problems, file: str) -> None:
+    """Limits the schema cannot state: a sane thread count, and HiGHS option names and values."""
+    threads = solver.get("threads")
+    if isinstance(threads, int) and threads > MAX_THREADS:
+        probs.add(
+            f"'solver.threads': {threads} is out of range: must be <= {MAX_THREADS}",
+            file=file,
+            column="solver.threads",
+            fix="use at most the number of CPU cores (a few threads are enough for these models)",
+        )
+    options = solver.get("options")
+    if not options or solver.get("name") not in ("highs", "highs-pulp"):
+        return  # CBC's options are command-line text that only CBC itself can check
+    import highspy
+
+    from .backends.highs import new_highs
+
+    h = new_highs()
+    known = [n for n in dir(h.getOptions()) if not n.startswith("_")]
+    for k, v in options.items():
+        where = f"solver.options.{k}"
+        if h.getOptionType(str(k))[0] != highspy.HighsStatus.kOk:
+            probs.add(
+                f"'{where}': HiGHS has no option '{k}'{did_you_mean(str(k), known)}",
+                file=file,
+                column=where,
+                fix="use a HiGHS option name (https://ergo-code.github.io/HiGHS/stable/options/definitions/)",
+            )
+        elif (
+            isinstance(v, (dict, list)) or v is None or h.setOptionValue(str(k), v) != highspy.HighsStatus.kOk
+        ):
+            probs.add(
+                f"'{where}': HiGHS rejects the value {v!r}",
+                file=file,
+                column=where,
+                fix="give a value of the option's type and range (see the HiGHS option list)",
+            )
 
 
 def _validate_mandates(items: list[dict[str, Any]], probs: Problems, file: str) -> list[dict[str, Any]]:
@@ -204,6 +253,13 @@ def _validate_mandates(items: list[dict[str, Any]], probs: Problems, file: str) 
             v, err = _coerce(item[name], key)
             if err:
                 probs.add(f"mandate {n}: '{name}': {err}", file=file, column=f"mandates[{n}].{name}")
+            elif name == "formats" and not v:
+                probs.add(
+                    f"mandate {n}: 'formats' is empty, so the mandate would do nothing",
+                    file=file,
+                    column=f"mandates[{n}].formats",
+                    fix="list the formats the floor applies to, or remove the mandate",
+                )
             m[name] = v
         out.append(m)
     return out
@@ -235,15 +291,33 @@ def _validate_table(
     names = [c.name for c in cols]
     if len(df) == 0:
         probs.add(f"the {table} table is empty", file=file, fix=f"add at least one {table[:-1]}")
+    others = [x for x in df.columns if x not in names and x.lower() not in _COORD_COLUMNS]
+    shp = Path(file).suffix.lower() in (".shp", ".dbf", ".zip")
     missing = [c for c in cols if c.required and c.name not in df.columns]
     for c in missing:
-        others = [x for x in df.columns if x not in names]
+        hint = did_you_mean(c.name, others)
+        cut = " (a Shapefile cuts column names to 10 characters: use GeoPackage)" if shp else ""
         probs.add(
-            f"missing column '{c.name}'{did_you_mean(c.name, others)}",
+            f"missing column '{c.name}'{hint}",
             file=file,
             column=c.name,
-            fix=f"add a column '{c.name}': {c.description}",
+            fix=f"add a column '{c.name}': {c.description}" + (cut if hint else ""),
         )
+    # An optional column typed wrong would be silently replaced by its default: say so instead.
+    absent = [c.name for c in cols if not c.required and c.name not in df.columns]
+    for col in others:
+        match = closest(col, absent, cutoff=0.8) or next(
+            (a for a in absent if len(col) >= 8 and a.lower().startswith(col.lower())), None
+        )
+        if match:
+            cut = " (a Shapefile cuts column names to 10 characters: use GeoPackage)" if shp else ""
+            probs.add(
+                f"column '{col}' is not used (did you mean '{match}'?): its values would be ignored",
+                file=file,
+                column=col,
+                fix=f"rename the column to '{match}'{cut}",
+            )
+            absent.remove(match)
     if missing:
         return df
     id_col = "id" if "id" in df.columns else None
@@ -253,7 +327,7 @@ def _validate_table(
         if blank.any():
             rows = [f"line {i + 2}" for i in np.flatnonzero(blank.to_numpy())]
             probs.add(
-                f"{int(blank.sum())} rows have no id ({_ids(rows)})",
+                f"{_rows(int(blank.sum()))} without an id ({_ids(rows)})",
                 file=file,
                 column="id",
                 fix="give every row a unique id",
@@ -284,7 +358,8 @@ def _validate_table(
             bad = num.isna() & ~blank
             if bad.any():
                 probs.add(
-                    f"not a number in {int(bad.sum())} rows: {_ids(label[bad])} (e.g. '{raw[bad].iloc[0]}')",
+                    f"not a number in {_rows(int(bad.sum()))}: {_ids(label[bad])} "
+                    f"(e.g. '{raw[bad].iloc[0]}')",
                     file=file,
                     column=c.name,
                     row=str(label[bad].iloc[0]),
@@ -301,7 +376,7 @@ def _validate_table(
                 )
             if c.required and blank.any():
                 probs.add(
-                    f"empty (NaN) in {int(blank.sum())} rows: {_ids(label[blank])}",
+                    f"empty (NaN) in {_rows(int(blank.sum()))}: {_ids(label[blank])}",
                     file=file,
                     column=c.name,
                     row=str(label[blank].iloc[0]),
@@ -382,8 +457,10 @@ def _geometry(
     if isinstance(df, gpd.GeoDataFrame) and df.geometry.name in df.columns:
         gdf = df
         if gdf.crs is None:
+            shp = file.lower().endswith(".shp")
+            prj = " (a Shapefile keeps it in a .prj file beside the .shp)" if shp else ""
             probs.add(
-                "the layer has no coordinate reference system (CRS cannot be located)",
+                f"the layer has no coordinate reference system (CRS cannot be located){prj}",
                 file=file,
                 fix="save the layer with a CRS (e.g. EPSG:4326), or give a CSV with lon/lat columns",
             )
@@ -400,8 +477,11 @@ def _geometry(
             )
         invalid = ~empty & ~geom.is_valid
         if invalid.any():
+            import shapely
+
+            why = shapely.is_valid_reason(geom[invalid].iloc[0])
             probs.add(
-                f"invalid geometry in rows {_ids(label[invalid])}",
+                f"invalid geometry in rows {_ids(label[invalid])} ({why})",
                 file=file,
                 column="geometry",
                 row=str(label[invalid].iloc[0]),
@@ -450,6 +530,8 @@ def _geometry(
     if out_range.any():
         swapped = (lat.abs() <= 180) & (lon.abs() <= 90)
         hint = " (lon and lat look swapped)" if bool(swapped[out_range].all()) else ""
+        if not hint and bool((lon.abs() > 1000)[out_range].any() or (lat.abs() > 1000)[out_range].any()):
+            hint = " (these look like metres: the file's coordinate reference system is wrong)"
         probs.add(
             f"coordinates outside lon -180..180 / lat -90..90 in rows {_ids(label[out_range])}{hint}",
             file=file,
@@ -555,6 +637,7 @@ class Scenario:
         f_out = files.get("outlets", "outlets")
         res = _validate_table(residences, "residences", f_res, probs)
         sit = _validate_table(sites, "sites", f_sites, probs)
+        outlets_unread = outlets is None and "outlets" in files
         if outlets is None:
             outlets = pd.DataFrame(
                 {
@@ -583,8 +666,16 @@ class Scenario:
         formats = _resolve_formats(cfg, geo.get("sites"), geo.get("outlets"), probs, cfg_file, f_sites, f_out)
         wm = None
         if walk_minutes is not None:
-            wm = _validate_walk(walk_minutes, files.get("walk_minutes", "walk_minutes"), geo, probs)
+            wm = _validate_walk(
+                walk_minutes,
+                files.get("walk_minutes", "walk_minutes"),
+                geo,
+                probs,
+                outlets_unread=outlets_unread or "outlets" not in geo,
+            )
         _check_walk_config(cfg, cfg_file, wm is not None, probs)
+        if "residences" in geo:
+            _check_mandate_groups(cfg, geo["residences"], probs, cfg_file)
         probs.raise_if_any()
         return cls(
             name=str(cfg.get("name") or "scenario"),
@@ -630,8 +721,18 @@ class Scenario:
 def _resolve_name(name: str, probs: Problems, file: str, column: str, row: str | None = None) -> str | None:
     key = catalog.resolve(name)
     if key is None:
+        text = str(name)
+        if any(sep in text for sep in (",", "，", "、")):
+            probs.add(
+                f"unknown format '{text}': separate formats with ';', not commas",
+                file=file,
+                column=column,
+                row=row,
+                fix="write e.g. pharmacy;convenience_store",
+            )
+            return None
         probs.add(
-            f"unknown format '{name}'{did_you_mean(str(name).lower(), catalog.NAMES)}",
+            f"unknown format '{text}'{did_you_mean(text, catalog.NAMES)}",
             file=file,
             column=column,
             row=row,
@@ -685,10 +786,20 @@ def _resolve_formats(
         overrides = {k: {} for k in keys}
     else:
         items = spec.items() if isinstance(spec, dict) else ((n, {}) for n in spec)
+        named: dict[str, str] = {}
         for name, ov in items:
             key = _resolve_name(str(name), probs, file, f"formats.{name}")
             if key is None:
                 continue
+            if key in named:
+                probs.add(
+                    f"format '{key}' is listed twice (as '{named[key]}' and '{name}')",
+                    file=file,
+                    column=f"formats.{name}",
+                    fix="list each format once (a Chinese name and its key are the same format)",
+                )
+                continue
+            named[key] = str(name)
             if ov is None:
                 ov = {}
             if not isinstance(ov, dict):
@@ -731,6 +842,20 @@ def _resolve_formats(
                 row[field_name] = v
         rows.append(row)
     frame = pd.DataFrame(rows).set_index("key") if rows else table.iloc[:0]
+    if sites is not None and len(sites) and len(frame):
+        idle = [
+            str(i)
+            for i, names in zip(sites.index, sites["allowed_formats"], strict=True)
+            if names and not set(names) & set(frame.index)
+        ]
+        if idle:
+            probs.warn(
+                f"sites whose allowed_formats are all out of play, so they can host nothing: {_ids(idle)}",
+                file=f_sites,
+                column="allowed_formats",
+                row=idle[0],
+                fix="add those formats under formats: in the scenario, or correct allowed_formats",
+            )
     sub = cfg.get("subsidy", {})
     if sub.get("formats") is None:
         sub["formats"] = [k for k in frame.index if bool(frame.at[k, "micro_profit"])]
@@ -758,8 +883,13 @@ def _resolve_formats(
 
 
 def _validate_walk(
-    df: pd.DataFrame, file: str, geo: dict[str, gpd.GeoDataFrame], probs: Problems
+    df: pd.DataFrame,
+    file: str,
+    geo: dict[str, gpd.GeoDataFrame],
+    probs: Problems,
+    outlets_unread: bool = False,
 ) -> pd.DataFrame:
+    """Check the walk-minutes table; ``outlets_unread``: an outlets file was given but could not be read."""
     df = df.copy()
     df.columns = [str(c).strip() for c in df.columns]
     missing = [c.name for c in TABLES["walk_minutes"] if c.name not in df.columns]
@@ -772,22 +902,46 @@ def _validate_walk(
         )
     if missing:
         return df
-    df["origin"] = df["origin"].astype(str).str.strip()
-    df["destination"] = df["destination"].astype(str).str.strip()
-    minutes = pd.to_numeric(df["minutes"], errors="coerce")
-    bad = minutes.isna() | (minutes < 0)
-    if bad.any():
-        rows = [f"line {i + 2}" for i in np.flatnonzero(bad.to_numpy())]
+    if len(df) == 0:
         probs.add(
-            f"minutes missing, not a number or negative on {_ids(rows)}",
+            "the walk-minutes table is empty: every residence would be out of reach",
             file=file,
-            column="minutes",
-            row=rows[0],
-            fix="write walk minutes as numbers >= 0",
+            fix="list origin,destination,minutes for the pairs within walking distance",
         )
+    df = df.reset_index(drop=True)
+    for col in ("origin", "destination"):
+        blank = df[col].isna() | (df[col].astype("string").str.strip() == "")
+        if blank.any():
+            rows = [f"line {i + 2}" for i in np.flatnonzero(blank.to_numpy())]
+            probs.add(
+                f"{_rows(len(rows))} with no {col} ({_ids(rows)})",
+                file=file,
+                column=col,
+                row=rows[0],
+                fix=f"fill in the {col} id on every line",
+            )
+        df[col] = df[col].astype("string").str.strip().fillna("").astype(str)
+    text = df["minutes"].astype("string").str.strip()
+    minutes = pd.to_numeric(df["minutes"], errors="coerce").astype(float)
+    for what, bad in (
+        ("empty", text.isna() | (text == "")),
+        ("not a number", minutes.isna() & text.notna() & (text != "")),
+        ("negative", minutes < 0),
+        ("infinite", np.isinf(minutes)),
+    ):
+        if bad.any():
+            rows = [f"line {i + 2}" for i in np.flatnonzero(bad.to_numpy())]
+            probs.add(
+                f"minutes {what} on {_ids(rows)}"
+                + (f" (e.g. '{text[bad].iloc[0]}')" if what != "empty" else ""),
+                file=file,
+                column="minutes",
+                row=rows[0],
+                fix="write walk minutes as finite numbers >= 0 (leave out pairs that are out of reach)",
+            )
     df["minutes"] = minutes
     if "residences" in geo:
-        unknown = sorted(set(df["origin"]) - set(geo["residences"].index))
+        unknown = sorted(set(df["origin"]) - set(geo["residences"].index) - {""})
         if unknown:
             probs.add(
                 f"origins that are not residence ids: {_ids(unknown)}",
@@ -800,7 +954,7 @@ def _validate_walk(
     for name in ("sites", "outlets"):
         if name in geo:
             dest_ids |= set(geo[name].index)
-    if "sites" in geo and "outlets" in geo:
+    if "sites" in geo and "outlets" in geo and not outlets_unread:
         both = sorted(set(geo["sites"].index) & set(geo["outlets"].index))
         if both:
             probs.add(
@@ -809,7 +963,7 @@ def _validate_walk(
                 column="destination",
                 fix="give sites and outlets distinct ids",
             )
-        unknown = sorted(set(df["destination"]) - dest_ids)
+        unknown = sorted(set(df["destination"]) - dest_ids - {""})
         if unknown:
             probs.add(
                 f"destinations that are neither site nor outlet ids: {_ids(unknown)}",
@@ -820,10 +974,46 @@ def _validate_walk(
             )
     dup = df.duplicated(["origin", "destination"])
     if dup.any():
+        pairs = [f"{o} -> {d}" for o, d in zip(df["origin"][dup], df["destination"][dup], strict=True)]
         probs.add(
-            f"{int(dup.sum())} origin-destination pairs listed twice", file=file, fix="list each pair once"
+            f"{len(pairs)} origin-destination pair{'s' if len(pairs) != 1 else ''} listed more than once: "
+            f"{_ids(pairs)}",
+            file=file,
+            column="origin",
+            row=pairs[0].split(" -> ")[0],
+            fix="list each pair once",
         )
     return df[["origin", "destination", "minutes"]]
+
+
+GROUP_COLUMNS = {
+    "all": "population",
+    "old_neighbourhood": "column old_neighbourhood",
+    "affordable_housing": "column affordable_housing",
+    "priority": "column old_neighbourhood or affordable_housing",
+}
+
+
+def _check_mandate_groups(cfg: dict[str, Any], res: gpd.GeoDataFrame, probs: Problems, file: str) -> None:
+    """A mandate for a group nobody belongs to constrains nothing: warn, since the flags may be missing."""
+    if not len(res) or not {"old_neighbourhood", "affordable_housing"} <= set(res.columns):
+        return
+    old = res["old_neighbourhood"].astype(bool)
+    members = {
+        "all": pd.Series(True, index=res.index),
+        "old_neighbourhood": old,
+        "affordable_housing": res["affordable_housing"].astype(bool),
+        "priority": old | res["affordable_housing"].astype(bool),
+    }
+    for n, m in enumerate(cfg.get("mandates") or [], start=1):
+        group = m.get("group")
+        if group in members and not members[group].any():
+            probs.warn(
+                f"mandate {n} is for group '{group}' but no residence belongs to it: it constrains nothing",
+                file=file,
+                column=f"mandates[{n}].group",
+                fix=f"mark the residences of that group ({GROUP_COLUMNS[group]})",
+            )
 
 
 def _check_walk_config(cfg: dict[str, Any], file: str, has_matrix: bool, probs: Problems) -> None:
@@ -839,6 +1029,20 @@ def _check_walk_config(cfg: dict[str, Any], file: str, has_matrix: bool, probs: 
             column="walk.source",
             fix="add inputs.walk_minutes or choose another walk.source",
         )
+    if src != "matrix" and has_matrix:
+        probs.warn(
+            f"inputs.walk_minutes is given but walk.source is '{src}': the walk-minutes table is not used",
+            file=file,
+            column="walk.source",
+            fix="remove walk.source (or set it to matrix) to use the table",
+        )
+    if src != "network" and walk.get("network"):
+        probs.warn(
+            f"walk.network is given but walk.source is '{src}': the street network is not used",
+            file=file,
+            column="walk.network",
+            fix="remove walk.network, or set walk.source to network",
+        )
     if src == "network" and not walk.get("network"):
         probs.add(
             "walk.source is 'network' but walk.network is not given",
@@ -846,6 +1050,171 @@ def _check_walk_config(cfg: dict[str, Any], file: str, has_matrix: bool, probs: 
             column="walk.network",
             fix="give the street network file",
         )
+
+
+def _check_network_file(p: Path, probs: Problems) -> None:
+    """Cheap checks that the street network opens and has lines (it is read only when walk times are made)."""
+    where: dict[str, str | None] = {"file": str(p), "column": "walk.network"}
+    if p.is_dir():
+        probs.add(
+            "the street network path is a folder, not a file", fix="give the .osm/.osm.pbf file", **where
+        )
+        return
+    import pyogrio
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            layers = pyogrio.list_layers(p)
+    except Exception as e:  # the user's file, reported not raised
+        probs.add(
+            f"cannot read the street network file: {str(e).splitlines()[0] if str(e) else type(e).__name__}",
+            fix="give an OpenStreetMap .osm or .osm.pbf file, or a line layer (GeoPackage, Shapefile)",
+            **where,
+        )
+        return
+    kinds = [str(t or "") for t in layers[:, 1]]
+    if not any("Line" in k for k in kinds) and p.suffix.lower() not in (".osm", ".pbf"):
+        probs.add(
+            f"the street network file has no line layer (layers: {_ids(list(layers[:, 0]))})",
+            fix="give street centre lines (LineString), or an OpenStreetMap .osm/.osm.pbf file",
+            **where,
+        )
+
+
+class _YamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, noting keys given twice in one mapping (PyYAML silently keeps the last)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[tuple[str, int, int]] = []
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[tuple[str, str], int] = {}
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                k = (key_node.tag, key_node.value)
+                line = key_node.start_mark.line + 1
+                if k in seen:
+                    self.duplicates.append((key_node.value, seen[k], line))
+                else:
+                    seen[k] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _load_yaml(text: str, probs: Problems, file: str) -> Any:
+    """Parse the scenario text; a key given twice in one mapping is a problem, not silently the last."""
+    loader = _YamlLoader(text)
+    try:
+        raw = loader.get_single_data()
+    finally:
+        loader.dispose()
+    for key, first, second in loader.duplicates:
+        probs.add(
+            f"key '{key}' appears twice (lines {first} and {second}): only the last would be used",
+            file=file,
+            column=str(key),
+            fix="keep one of them (merge their contents)",
+        )
+    return raw
+
+
+def _read_input(p: Path, name: str, layer: str | int | None, probs: Problems) -> pd.DataFrame | None:
+    """Read one input table; report (not raise) anything that stops it being read."""
+    where: dict[str, str | None] = {"file": str(p), "column": f"inputs.{name}"}
+    if p.is_dir():
+        probs.add(
+            f"the {name} path is a folder, not a file", fix=f"point inputs.{name} at the {name} file", **where
+        )
+        return None
+    if p.stat().st_size == 0:
+        probs.add(f"the {name} file is empty (0 bytes)", fix=f"save the {name} table into it", **where)
+        return None
+    suffix = p.suffix.lower()
+    if suffix not in (".csv", ".xlsx", ".xls"):
+        try:
+            import pyogrio
+
+            layers = [str(x) for x in pyogrio.list_layers(p)[:, 0]]
+        except Exception:  # not a vector file: reading it below reports why
+            layers = []
+        if layer is None and len(layers) > 1:
+            guess = closest(name, layers)
+            probs.add(
+                f"the {name} file has {len(layers)} layers ({_ids(layers)}) and none is chosen",
+                fix=f"set inputs.{name}_layer to one of them" + (f", e.g. '{guess}'" if guess else ""),
+                **where,
+            )
+            return None
+        if isinstance(layer, str) and layers and layer not in layers:
+            probs.add(
+                f"no layer '{layer}' in the {name} file{did_you_mean(layer, layers)}; it has {_ids(layers)}",
+                fix=f"set inputs.{name}_layer to one of its layers",
+                **where,
+            )
+            return None
+    if suffix in (".xlsx", ".xls") and layer is None:
+        try:
+            sheets = [str(x) for x in pd.ExcelFile(p).sheet_names]
+        except Exception:  # reading it below reports why
+            sheets = []
+        if len(sheets) > 1:
+            probs.warn(
+                f"the workbook has {len(sheets)} sheets ({_ids(sheets)}): reading the first, '{sheets[0]}'",
+                fix=f"set inputs.{name}_layer to the sheet's name to choose another",
+                **where,
+            )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            df = read_table(p, layer=layer)  # type: ignore[arg-type]
+    except UnicodeDecodeError:
+        probs.add(
+            f"the {name} file is not UTF-8 text (saved as GBK/ANSI or UTF-16?)",
+            fix="save it as CSV UTF-8 (Excel: Save As > 'CSV UTF-8'; WPS/Notepad: encoding UTF-8)",
+            **where,
+        )
+        return None
+    except pd.errors.EmptyDataError:
+        probs.add(f"the {name} file is empty", fix=f"save the {name} table into it", **where)
+        return None
+    except Exception as e:  # any reader failure is the user's file, reported not raised
+        probs.add(
+            f"cannot read the {name} file: {str(e).splitlines()[0] if str(e) else type(e).__name__}",
+            fix="use GeoPackage, GeoJSON, Shapefile or CSV (UTF-8) with the documented columns",
+            **where,
+        )
+        return None
+    cols = [str(c) for c in df.columns]
+    if suffix == ".csv" and len(cols) == 1:
+        sep = next((s for s in (";", "\t", "|", "，") if s in cols[0]), None)
+        if sep is not None:
+            shown = "tab" if sep == "\t" else f"'{sep}'"
+            probs.add(
+                f"the columns are separated by {shown}, not commas (one column '{cols[0][:40]}' was read)",
+                fix="save it as CSV with commas (Excel: Save As > 'CSV UTF-8 (comma delimited)')",
+                **where,
+            )
+            return None
+    if suffix in (".csv", ".xlsx", ".xls"):
+        # pandas renames a repeated header 'x' to 'x.1': say so instead of reading two columns
+        repeated = sorted(
+            {
+                c.rsplit(".", 1)[0]
+                for c in cols
+                if c.rsplit(".", 1)[-1].isdigit() and c.rsplit(".", 1)[0] in cols
+            }
+        )
+        for c in repeated:
+            probs.add(
+                f"column '{c}' appears more than once in the header",
+                file=str(p),
+                column=c,
+                fix="keep one column of that name (delete or rename the others)",
+            )
+        if repeated:
+            return None
+    return df
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -856,8 +1225,29 @@ def load_scenario(path: str | Path) -> Scenario:
     if not path.exists():
         probs.add("scenario file not found", file=file, fix="check the path")
         probs.raise_if_any()
+    if path.is_dir():
+        probs.add(
+            "is a folder, not a scenario file",
+            file=file,
+            fix="give the scenario's YAML file (e.g. scenario.yaml inside that folder)",
+        )
+        probs.raise_if_any()
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = _load_yaml(path.read_text(encoding="utf-8"), probs, file)
+    except OSError as e:
+        probs.add(f"cannot read the scenario file: {e.strerror or e}", file=file, fix="check the path")
+        probs.raise_if_any()
+    except yaml.reader.ReaderError as e:  # a character YAML does not allow (a control character)
+        text = path.read_text(encoding="utf-8")
+        line = text.count("\n", 0, e.position) + 1
+        ch = e.character
+        shown = f"U+{ch:04X}" if isinstance(ch, int) else repr(ch)
+        probs.add(
+            f"broken YAML at line {line}: character {shown} is not allowed in YAML",
+            file=file,
+            fix="delete the stray character (it may be invisible: retype the line)",
+        )
+        probs.raise_if_any()
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -880,8 +1270,8 @@ def load_scenario(path: str | Path) -> Scenario:
     specs = ["residences", "sites", "outlets", "walk_minutes"]
     for name in specs:
         ref = inputs.get(name) if isinstance(inputs, dict) else None
-        if ref is None:
-            tables[name] = None
+        if ref is None or isinstance(ref, (dict, list)):
+            tables[name] = None  # a mapping or list here is reported by validate_config
             continue
         p = (folder / str(ref)).resolve() if not Path(str(ref)).is_absolute() else Path(str(ref))
         files[name] = str(p)
@@ -896,16 +1286,7 @@ def load_scenario(path: str | Path) -> Scenario:
             )
             tables[name] = None
             continue
-        try:
-            tables[name] = read_table(p, layer=layer)
-        except Exception as e:  # any reader failure is the user's file, reported not raised
-            probs.add(
-                f"cannot read the {name} file: {str(e).splitlines()[0] if str(e) else type(e).__name__}",
-                file=str(p),
-                column=f"inputs.{name}",
-                fix="use GeoPackage, GeoJSON, Shapefile or CSV (UTF-8) with the documented columns",
-            )
-            tables[name] = None
+        tables[name] = _read_input(p, name, layer if isinstance(layer, (str, int)) else None, probs)
     walk = raw.get("walk") if isinstance(raw, dict) else None
     if isinstance(walk, dict) and walk.get("network"):
         p = (folder / str(walk["network"])).resolve()
@@ -917,6 +1298,8 @@ def load_scenario(path: str | Path) -> Scenario:
                 column="walk.network",
                 fix="check walk.network (paths are relative to the scenario's folder)",
             )
+        else:
+            _check_network_file(p, probs)
     if tables.get("residences") is None or tables.get("sites") is None:
         # Report what can be checked without the tables, then stop.
         validate_config(raw, probs, file)
