@@ -111,7 +111,7 @@ def run(
     import optimizer as qh
     from optimizer.reach import compute_reach
 
-    console = Console(stderr=True, quiet=quiet)
+    console = Console(stderr=True, quiet=quiet, soft_wrap=True)
     if out.exists() and not overwrite:
         from optimizer.errors import OutputExistsError
 

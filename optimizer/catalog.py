@@ -131,7 +131,17 @@ FORMATS: tuple[Format, ...] = (
         walk_source=_T8,
     ),
     Format(
-        "pharmacy", "药店", "Pharmacy", 8, 80, 2000, 300_000, 80, False, aliases=("chemist",), walk_source=_T8
+        "pharmacy",
+        "药店",
+        "Pharmacy",
+        8,
+        80,
+        2000,
+        300_000,
+        80,
+        False,
+        aliases=("chemist", "药房"),
+        walk_source=_T8,
     ),
     Format(
         "housekeeping",

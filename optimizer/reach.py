@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .errors import Problem, ScenarioError
 from .scenario import Scenario
 from .walk import WalkMatrix, WalkTimeSource, source_for
 
@@ -129,12 +130,26 @@ def compute_reach(scenario: Scenario, source: WalkTimeSource | None = None, prog
     )
     max_factor = float(factor.max()) if len(factor) else 1.0
     # Walk minutes at the base speed, long enough for the slowest unit's horizon.
-    m_sites = source.compute(res_pts, site_pts, horizon * max_factor, speed)
-    m_out = (
-        source.compute(res_pts, out_pts, horizon * max_factor, speed)
-        if len(out_pts)
-        else WalkMatrix.empty(res_pts.index, scenario.outlets.index)
-    )
+    try:
+        m_sites = source.compute(res_pts, site_pts, horizon * max_factor, speed)
+        m_out = (
+            source.compute(res_pts, out_pts, horizon * max_factor, speed)
+            if len(out_pts)
+            else WalkMatrix.empty(res_pts.index, scenario.outlets.index)
+        )
+    except ValueError as e:  # a street network with nothing walkable in it is the user's input
+        network = scenario.config["walk"].get("network")
+        raise ScenarioError(
+            [
+                Problem(
+                    f"cannot compute walk times: {e}",
+                    file=str(network) if network else None,
+                    column="walk.network",
+                    fix="check that the street file covers the residences and has walkable ways "
+                    "(walk.include_highway)",
+                )
+            ]
+        ) from e
     unit_res = scenario.residences.index.get_indexer(demand["residence_id"])
     site_minutes = _expand(m_sites, unit_res, factor, len(demand))
     outlet_minutes = _expand(m_out, unit_res, factor, len(demand))

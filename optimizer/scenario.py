@@ -188,19 +188,9 @@ def validate_config(raw: Any, probs: Problems, file: str) -> dict[str, Any]:
     return cfg
 
 
-MAX_THREADS = 256  # HiGHS aborts the whole process (SIGABRT) when asked for ~100000 threads
-
-
 def _check_solver(solver: dict[str, Any], probs: Problems, file: str) -> None:
-    """Limits the schema cannot state: a sane thread count, and HiGHS option names and values."""
-    threads = solver.get("threads")
-    if isinstance(threads, int) and threads > MAX_THREADS:
-        probs.add(
-            f"'solver.threads': {threads} is out of range: must be <= {MAX_THREADS}",
-            file=file,
-            column="solver.threads",
-            fix="use at most the number of CPU cores (a few threads are enough for these models)",
-        )
+    """What the schema cannot state: HiGHS option names and values. (The schema caps solver.threads at
+    256: HiGHS aborts the whole process when asked for ~100000 threads.)"""
     options = solver.get("options")
     if not options or solver.get("name") not in ("highs", "highs-pulp"):
         return  # CBC's options are command-line text that only CBC itself can check
@@ -289,7 +279,7 @@ def _validate_table(
         df = df.reset_index()
     df.columns = [str(c).strip() for c in df.columns]
     names = [c.name for c in cols]
-    if len(df) == 0:
+    if len(df) == 0 and table != "outlets":  # no existing outlets is a valid survey result
         probs.add(f"the {table} table is empty", file=file, fix=f"add at least one {table[:-1]}")
     others = [x for x in df.columns if x not in names and x.lower() not in _COORD_COLUMNS]
     shp = Path(file).suffix.lower() in (".shp", ".dbf", ".zip")

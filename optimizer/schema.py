@@ -257,7 +257,7 @@ KEYS: tuple[Key, ...] = (
         exclusive_min=True,
     ),
     Key("solver.mip_gap", "float", "Relative MIP gap at which the solver stops.", default=1e-4, min=0),
-    Key("solver.threads", "int", "Solver threads.", default=2, min=1),
+    Key("solver.threads", "int", "Solver threads.", default=2, min=1, max=256),
     Key("solver.options", "mapping", "Extra solver options passed through by name.", default=None),
 )
 

@@ -127,7 +127,8 @@ class PulpBackend:
             try:
                 with _quiet_stdout():
                     prob.solve(solver)
-            except pulp.PulpSolverError as e:
+            except (pulp.PulpSolverError, IndexError, ValueError, OverflowError) as e:
+                # PuLP's solver bridges can fail inside (e.g. HiGHS on coefficients near 1e15)
                 return Solution(ERROR, None, None, None, None, time.perf_counter() - t0, self.name, str(e))
             seconds = time.perf_counter() - t0
             log = log_path.read_text(errors="replace") if log_path.exists() else ""
