@@ -123,9 +123,8 @@ def test_a_header_only_outlets_file_means_no_outlets(tiny, tmp_path) -> None:
     folder = tmp_path / "sc"
     shutil.copytree(tiny.parent, folder)
     (folder / "outlets.csv").write_text("id,format,lon,lat\n")
-    (folder / "walk_minutes.csv").write_text(
-        "\n".join(ln for ln in (tiny.parent / "walk_minutes.csv").read_text().splitlines() if ",o1," not in ln)
-    )
+    lines = (tiny.parent / "walk_minutes.csv").read_text().splitlines()
+    (folder / "walk_minutes.csv").write_text("\n".join(ln for ln in lines if ",o1," not in ln))
     r = run("run", folder / "scenario.yaml", "--out", tmp_path / "out", "--no-maps")
     assert r.exit_code == 0, r.output
     s = json.loads((tmp_path / "out" / "summary.json").read_text())
