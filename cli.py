@@ -151,6 +151,8 @@ def run(
     click.echo(
         f"{s['status']}{gap}: {s['placements']} placements, objective {s['objective']}, written to {out}"
     )
+    if s["status"] not in ("optimal", "infeasible"):
+        click.echo(f"solver said: {s['solver_message']}", err=True)
     sys.exit(res.exit_code)
 
 
