@@ -11,6 +11,12 @@ the streets removed, seeded), it times :func:`optimizer.walk.network.node_distan
 ``single_source_dijkstra_path_length(G, s, cutoff=..., weight='length')`` on the same graph for
 ``--nx-sources`` of those sources, checks that both give the same node-to-node minutes, and
 prints the per-source times and their ratio. One run, wall-clock times, nothing averaged away.
+
+``--engine`` picks the Dijkstra engine (default: :data:`optimizer.walk.network.ENGINE`, i.e. the
+compiled numba kernel when numba is installed). The kernel's JIT compile (or its load from
+numba's on-disk cache) is timed and printed before the runs, so it is not in the per-source
+times. With ``--compare-scipy`` the scipy engine is timed too and its triplets are checked to
+be bit-for-bit those of the chosen engine.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from optimizer.walk import _dijkstra  # noqa: E402
+from optimizer.walk import network as walk_network  # noqa: E402
 from optimizer.walk.network import NetworkWalkSource, WalkGraph, node_distances  # noqa: E402
 
 
@@ -66,8 +74,22 @@ def to_osmnx_like(graph: WalkGraph) -> nx.MultiDiGraph:
     return g
 
 
+def sorted_triplets(rows: np.ndarray, nodes: np.ndarray, metres: np.ndarray) -> np.ndarray:
+    """The triplets as one structured array sorted by (row, node), for exact comparison."""
+    out = np.empty(len(rows), dtype=[("r", np.int64), ("n", np.int64), ("m", np.float64)])
+    out["r"], out["n"], out["m"] = rows, nodes, metres
+    return np.sort(out, order=["r", "n"])
+
+
 def run(
-    name: str, graph: WalkGraph, n_sources: int, n_nx: int, minutes: float, speed: float, seed: int
+    name: str,
+    graph: WalkGraph,
+    n_sources: int,
+    n_nx: int,
+    minutes: float,
+    speed: float,
+    seed: int,
+    compare_scipy: bool = False,
 ) -> dict:
     """Time both engines on ``graph`` and check their minutes agree; print and return the numbers."""
     limit = minutes * 60.0 * speed
@@ -85,6 +107,16 @@ def run(
     t0 = time.perf_counter()
     r50, n50, m50 = node_distances(graph, nx_sources, limit)
     t_same = time.perf_counter() - t0
+
+    ms_scipy = None
+    engine = walk_network.resolve_engine()
+    if compare_scipy and engine != "scipy":
+        t0 = time.perf_counter()
+        scipy_result = node_distances(graph, sources, limit, engine="scipy")
+        ms_scipy = (time.perf_counter() - t0) / len(sources) * 1e3
+        a, b = sorted_triplets(rows, nodes, metres), sorted_triplets(*scipy_result)
+        if not np.array_equal(a, b):
+            raise SystemExit(f"{name}: the scipy engine's triplets differ from the {engine} engine's")
 
     g = to_networkx(graph)
     t0 = time.perf_counter()
@@ -134,6 +166,11 @@ def run(
         f"  engine, all sources: {len(sources):>6,} sources {t_all:8.3f} s  {ms_all:8.3f} ms/source"
         f"  ratio {ms_nx / ms_all:6.1f}x (nx.Graph), {ms_ox / ms_all:6.1f}x (osmnx-style)"
     )
+    if ms_scipy is not None:
+        print(
+            f"  scipy engine       : {len(sources):>6,} sources {ms_scipy * len(sources) / 1e3:8.3f} s  "
+            f"{ms_scipy:8.3f} ms/source  ratio {ms_nx / ms_scipy:6.1f}x; triplets bit-for-bit identical"
+        )
     print(f"  pairs within reach : {len(metres):,} ({len(metres) / len(sources):.0f} nodes per source)")
     print(
         f"  minutes identical  : same pairs {same_pairs}, max |diff| {max_diff:.3g} min; "
@@ -154,8 +191,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--speed", type=float, default=1.2)
     parser.add_argument("--grid", type=int, default=447, help="grid side in nodes (447 -> 199,809 nodes)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--engine", choices=["auto", "numba", "scipy"], default=None)
+    parser.add_argument("--compare-scipy", action="store_true", help="also time the scipy engine")
     args = parser.parse_args(argv)
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs visible; the engine runs in one process")
+    if args.engine is not None:
+        walk_network.ENGINE = args.engine
+    engine = walk_network.resolve_engine()
+    threads = walk_network.KERNEL_THREADS or _dijkstra.default_threads()
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs visible; engine {engine}"
+        + (f" (numba {_dijkstra.numba.__version__}, {threads} threads)" if engine == "numba" else "")
+    )
+    if engine == "numba":
+        seconds = _dijkstra.compile_kernel()
+        print(f"kernel JIT compile / on-disk cache load: {seconds:.2f} s (not in the per-source times)")
 
     pbf = args.data_dir / "helsinki_centre.osm.pbf"
     if pbf.is_file():
@@ -170,6 +219,7 @@ def main(argv: list[str] | None = None) -> None:
             args.minutes,
             args.speed,
             args.seed,
+            args.compare_scipy,
         )
     else:
         print(f"(skipping Helsinki: {pbf} not found)")
@@ -185,6 +235,7 @@ def main(argv: list[str] | None = None) -> None:
         args.minutes,
         args.speed,
         args.seed + 1,
+        args.compare_scipy,
     )
     ok_ratio = "met" if result["ratio"] >= 30 else "NOT met"
     ok_ox = "met" if result["ratio_ox"] >= 30 else "NOT met"

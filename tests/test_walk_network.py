@@ -13,11 +13,15 @@ import pytest
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
+from optimizer.walk import _dijkstra
 from optimizer.walk import network as walk_network
 from optimizer.walk.base import WalkMatrix
-from optimizer.walk.network import NetworkWalkSource, WalkGraph, node_distances
+from optimizer.walk.network import NetworkWalkSource, WalkGraph, node_distances, point_distances
 from optimizer.walk.osm import parse_other_tags, read_street_lines, walkable_mask
 from optimizer.walk.straight import StraightLineSource
+
+needs_numba = pytest.mark.skipif(not _dijkstra.AVAILABLE, reason="numba is not installed")
+ENGINES = ["scipy", pytest.param("numba", marks=needs_numba)]
 
 SPEED = 1.2  # m/s
 METRIC = "EPSG:3067"  # ETRS-TM35FIN, metres
@@ -304,7 +308,8 @@ def test_node_distances_match_networkx(helsinki: NetworkWalkSource) -> None:
     assert max(abs(got[k] - want[k]) for k in want) < 1e-9
 
 
-def test_tiled_batches_equal_plain_dijkstra(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_tiled_batches_equal_plain_dijkstra(monkeypatch: pytest.MonkeyPatch, engine: str) -> None:
     # A 120 x 120 grid, 80 m apart, 8 % of the streets removed; tiny tiles force the tiling,
     # the shared multi-source runs and the pooled runs all to be used.
     n, h = 120, 80.0
@@ -317,13 +322,166 @@ def test_tiled_batches_equal_plain_dijkstra(monkeypatch: pytest.MonkeyPatch) -> 
     graph = WalkGraph.from_edges(xy, u[keep], v[keep])
     monkeypatch.setattr(walk_network, "TILE_TARGET_NODES", 3_000)
     sources = np.r_[rng.choice(graph.n_nodes, 300, replace=False), np.arange(40)]  # sparse + a cluster
-    rows, nodes, metres = node_distances(graph, sources, 700.0)
+    rows, nodes, metres = node_distances(graph, sources, 700.0, engine=engine)
     full = dijkstra(graph.csr, indices=sources, limit=700.0)
     r, c = np.nonzero(np.isfinite(full))
     want = pd.Series(full[r, c], index=pd.MultiIndex.from_arrays([r, c])).sort_index()
     got = pd.Series(metres, index=pd.MultiIndex.from_arrays([rows, nodes])).sort_index()
     assert got.index.equals(want.index)
     np.testing.assert_array_equal(got.to_numpy(), want.to_numpy())
+
+
+# --------------------------------------------------------------------------------------------
+# The compiled (numba) engine against the scipy engine and networkx
+# --------------------------------------------------------------------------------------------
+
+
+def random_grid(n: int, seed: int, jitter: float = 20.0, drop: float = 0.1) -> WalkGraph:
+    """An ``n`` x ``n`` grid of streets ~80 m apart, nodes moved up to ``jitter`` m, some dropped (seeded)."""
+    rng = np.random.default_rng(seed)
+    ids = np.arange(n * n).reshape(n, n)
+    u = np.r_[ids[:, :-1].ravel(), ids[:-1, :].ravel()]
+    v = np.r_[ids[:, 1:].ravel(), ids[1:, :].ravel()]
+    keep = rng.random(len(u)) >= drop
+    xy = np.column_stack([(ids % n).ravel() * 80.0, (ids // n).ravel() * 80.0])
+    xy = xy + rng.uniform(-jitter, jitter, xy.shape)
+    return WalkGraph.from_edges(xy, u[keep], v[keep], crs=METRIC)
+
+
+def sorted_triplets(rows: np.ndarray, nodes: np.ndarray, metres: np.ndarray) -> np.ndarray:
+    """COO triplets as one structured array sorted by (row, node), for bit-for-bit comparison."""
+    out = np.empty(len(rows), dtype=[("r", np.int64), ("n", np.int64), ("m", np.float64)])
+    out["r"], out["n"], out["m"] = rows, nodes, metres
+    return np.sort(out, order=["r", "n"])
+
+
+def assert_engines_identical(graph: WalkGraph, sources: np.ndarray, metres: float) -> int:
+    """node_distances gives the same triplets, bit for bit, on both engines; returns how many."""
+    a = sorted_triplets(*node_distances(graph, sources, metres, engine="numba"))
+    b = sorted_triplets(*node_distances(graph, sources, metres, engine="scipy"))
+    assert len(a) == len(b)
+    np.testing.assert_array_equal(a["r"], b["r"])
+    np.testing.assert_array_equal(a["n"], b["n"])
+    assert a["m"].tobytes() == b["m"].tobytes()  # the same float64 bits
+    return len(a)
+
+
+def assert_points_identical(
+    graph: WalkGraph, origins: gpd.GeoSeries, dests: gpd.GeoSeries, metres: float
+) -> int:
+    """point_distances gives the same arrays, bit for bit, on both engines; returns how many pairs."""
+    o_xy, d_xy = shapely.get_coordinates(origins.to_numpy()), shapely.get_coordinates(dests.to_numpy())
+    o_snap, d_snap = graph.snap(o_xy), graph.snap(d_xy)
+    got = point_distances(graph, o_snap, o_xy, d_snap, d_xy, metres, engine="numba")
+    want = point_distances(graph, o_snap, o_xy, d_snap, d_xy, metres, engine="scipy")
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == w.dtype
+        assert g.tobytes() == w.tobytes()
+    return len(got[0])
+
+
+@needs_numba
+def test_engines_identical_on_helsinki(helsinki: NetworkWalkSource) -> None:
+    graph = helsinki.graph(METRIC)
+    sources = np.random.default_rng(31).choice(graph.n_nodes, 300, replace=False)
+    assert assert_engines_identical(graph, sources, 15 * 60 * SPEED) > 300 * 1_000
+    assert assert_engines_identical(graph, sources[:40], 200.0) > 40 * 10
+    origins = random_points(graph, 300, seed=32, prefix="o")
+    dests = random_points(graph, 700, seed=33, prefix="d")
+    assert assert_points_identical(graph, origins, dests, 10 * 60 * SPEED) > 10_000
+    assert (
+        assert_points_identical(graph, dests, origins, 5 * 60 * SPEED) > 1_000
+    )  # Dijkstra from the other side
+
+
+@needs_numba
+@pytest.mark.parametrize("seed", [0, 1])
+def test_engines_identical_on_random_grid(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    graph = random_grid(150, seed=seed)
+    rng = np.random.default_rng(100 + seed)
+    sources = np.r_[rng.choice(graph.n_nodes, 2_500, replace=False), np.arange(60)]
+    assert assert_engines_identical(graph, sources, 1_000.0) > 2_500 * 200
+    # Small tiles: the scipy engine's tiled, shared and pooled runs against the kernel's.
+    monkeypatch.setattr(walk_network, "TILE_TARGET_NODES", 3_000)
+    monkeypatch.setattr(walk_network, "KERNEL_BLOCK_SOURCES", 500)  # several blocks, both threads
+    assert assert_engines_identical(graph, sources[:800], 700.0) > 800 * 100
+    origins = random_points(graph, 1_500, seed=seed + 7, prefix="o")
+    dests = random_points(graph, 400, seed=seed + 8, prefix="d")
+    assert assert_points_identical(graph, origins, dests, 900.0) > 3_000
+
+
+@needs_numba
+def test_kernel_matches_networkx_exactly() -> None:
+    # A small irregular graph with a few long edges, entries with costs and an unreachable source.
+    graph = random_grid(12, seed=5, jitter=30.0, drop=0.2)
+    g = nx.Graph()
+    g.add_nodes_from(range(graph.n_nodes))
+    g.add_weighted_edges_from(
+        zip(graph.edge_u.tolist(), graph.edge_v.tolist(), graph.edge_length.tolist(), strict=True)
+    )
+    rng = np.random.default_rng(6)
+    sources = rng.choice(graph.n_nodes, 20, replace=False)
+    rows, nodes, metres = node_distances(graph, sources, 400.0, engine="numba")
+    got = {(int(r), int(n)): float(m) for r, n, m in zip(rows, nodes, metres, strict=True)}
+    want = {
+        (k, n): m
+        for k, s in enumerate(sources.tolist())
+        for n, m in nx.single_source_dijkstra_path_length(g, s, cutoff=400.0, weight="weight").items()
+    }
+    assert got == want  # the same pairs and the same float metres, not just close
+    # The kernel itself: two entries per source with their costs (a virtual root), one without any.
+    start_node = np.array([[sources[0], sources[1]], [sources[2], -1], [-1, -1]])
+    start_cost = np.array([[15.5, 3.25], [900.0, 0.0], [0.0, 0.0]])
+    src, node, m = _dijkstra.bounded_dijkstra(*graph.kernel_csr, start_node, start_cost, 350.0, threads=1)
+    assert set(src.tolist()) == {0}  # 900 m > 350 m: source 1 reaches nothing; source 2 has no entry
+    a = nx.single_source_dijkstra_path_length(g, int(sources[0]), cutoff=350.0 - 15.5, weight="weight")
+    b = nx.single_source_dijkstra_path_length(g, int(sources[1]), cutoff=350.0 - 3.25, weight="weight")
+    ref = {n: min(15.5 + a.get(n, np.inf), 3.25 + b.get(n, np.inf)) for n in set(a) | set(b)}
+    ref = {n: x for n, x in ref.items() if x <= 350.0}
+    assert dict(zip(node.tolist(), m.tolist(), strict=True)) == pytest.approx(ref, abs=1e-9)
+
+
+@needs_numba
+def test_kernel_output_growth_and_threads() -> None:
+    # One source reaching the whole 120 x 120 grid outgrows the first output buffer (4,096 pairs).
+    graph = random_grid(120, seed=9, jitter=0.0, drop=0.05)
+    full = dijkstra(graph.csr, indices=[0, 7_000])
+    sn, sc = np.array([[0, -1], [7_000, -1]]), np.zeros((2, 2))
+    for threads in (1, 2):
+        parts = _dijkstra.bounded_dijkstra_parts(*graph.kernel_csr, sn, sc, 1e9, threads=threads)
+        assert len(parts) == 1  # two sources are too few to split
+        src, node, m = parts[0]
+        assert len(src) == 2 * graph.n_nodes
+        for k in (0, 1):
+            mine = src == k
+            assert np.array_equal(np.sort(node[mine]), np.arange(graph.n_nodes))
+            np.testing.assert_array_equal(m[mine][np.argsort(node[mine])], full[k])
+    sources = np.arange(0, graph.n_nodes, 97)
+    one = sorted_triplets(
+        *_dijkstra.bounded_dijkstra(
+            *graph.kernel_csr, sources[:, None], 0 * sources[:, None], 500.0, threads=1
+        )
+    )
+    two = sorted_triplets(
+        *_dijkstra.bounded_dijkstra(
+            *graph.kernel_csr, sources[:, None], 0 * sources[:, None], 500.0, threads=2
+        )
+    )
+    assert one.tobytes() == two.tobytes()
+
+
+def test_engine_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert walk_network.resolve_engine("scipy") == "scipy"
+    assert walk_network.resolve_engine("auto") == ("numba" if _dijkstra.AVAILABLE else "scipy")
+    with pytest.raises(ValueError, match="unknown walk engine"):
+        walk_network.resolve_engine("igraph")
+    monkeypatch.setattr(walk_network, "ENGINE", "scipy")
+    assert walk_network.resolve_engine() == "scipy"
+    monkeypatch.setattr(_dijkstra, "AVAILABLE", False)  # as without numba
+    with pytest.raises(ImportError, match="numba"):
+        walk_network.resolve_engine("numba")
+    monkeypatch.setattr(walk_network, "ENGINE", "auto")
+    assert walk_network.resolve_engine() == "scipy"
 
 
 def test_empty_inputs(helsinki: NetworkWalkSource) -> None:

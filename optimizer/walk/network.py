@@ -9,12 +9,19 @@ How the minutes are computed (exactly, not approximately):
 2. Every point is snapped to its nearest segment (shapely ``STRtree.query_nearest``): its walk
    is the straight off-network leg to its projection on the segment, then along the segment
    to either end node. Two points on the same segment may also walk directly along it.
-3. From the side with fewer points, Dijkstra (``scipy.sparse.csgraph.dijkstra``) runs with
-   ``limit`` = the longest walk allowed in metres. Sources whose reach cannot overlap (more
-   than two limits apart as the crow flies, since no walk is shorter than the straight line)
-   share one multi-source run (``min_only=True``: each reached node belongs to one source),
-   on the sub-graph around a tile of sources. No origins x destinations or sources x nodes
-   dense array is ever built: memory stays proportional to the pairs within reach.
+3. From the side with fewer points, a Dijkstra bounded by the longest walk allowed (metres)
+   runs from every source. Two engines give bit-for-bit the same metres (:data:`ENGINE`):
+
+   - ``"numba"``: a compiled bounded Dijkstra per source (:mod:`optimizer.walk._dijkstra`)
+     over the whole graph, its work proportional to what each source reaches, the sources
+     split over the CPUs. The default when numba is installed.
+   - ``"scipy"``: ``scipy.sparse.csgraph.dijkstra`` with ``limit``. Sources whose reach
+     cannot overlap (more than two limits apart as the crow flies, since no walk is shorter
+     than the straight line) share one multi-source run (``min_only=True``: each reached node
+     belongs to one source), on the sub-graph around a tile of sources.
+
+   No origins x destinations or sources x nodes dense array is ever built: memory stays
+   proportional to the pairs within reach.
 
 ``NetworkWalkSource`` is the :class:`~optimizer.walk.base.WalkTimeSource` for scenarios; it
 caches its matrices next to the scenario (:mod:`optimizer.walk.cache`).
@@ -38,6 +45,7 @@ from pyproj import CRS
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
+from . import _dijkstra
 from . import cache as walk_cache
 from .base import WalkMatrix
 from .osm import read_street_lines
@@ -56,6 +64,25 @@ MAX_COLOUR_DEGREE = 32
 DENSE_CHUNK_CELLS = 4_000_000
 #: Slack (metres) added to the Dijkstra limit so that float sums equal to the limit are kept.
 _LIMIT_SLACK = 1e-6
+#: The Dijkstra engine: "numba" (compiled, one run per source), "scipy" (tiled multi-source
+#: ``scipy.sparse.csgraph.dijkstra`` runs) or "auto" (numba when it is installed, else scipy).
+ENGINE = "auto"
+#: The numba engine hands its pairs over in blocks of this many sources (spatially sorted).
+KERNEL_BLOCK_SOURCES = 4096
+#: Threads for the numba engine (None: the CPUs this process may use).
+KERNEL_THREADS: int | None = None
+
+
+def resolve_engine(engine: str | None = None) -> str:
+    """The engine that will run: ``engine`` (default :data:`ENGINE`) with "auto" resolved."""
+    name = ENGINE if engine is None else engine
+    if name == "auto":
+        return "numba" if _dijkstra.AVAILABLE else "scipy"
+    if name not in ("numba", "scipy"):
+        raise ValueError(f"unknown walk engine {name!r}: use 'numba', 'scipy' or 'auto'")
+    if name == "numba" and not _dijkstra.AVAILABLE:
+        raise ImportError("the 'numba' walk engine needs numba (pip install numba)")
+    return name
 
 
 # --------------------------------------------------------------------------------------------
@@ -106,6 +133,7 @@ class WalkGraph:
     _x_order: np.ndarray = field(init=False, repr=False)
     _x_sorted: np.ndarray = field(init=False, repr=False)
     _edge_tree: shapely.STRtree | None = field(default=None, init=False, repr=False)
+    _kernel_csr: tuple[np.ndarray, ...] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         n = len(self.xy)
@@ -226,6 +254,13 @@ class WalkGraph:
             seg = np.stack([self.xy[self.edge_u], self.xy[self.edge_v]], axis=1)
             self._edge_tree = shapely.STRtree(shapely.linestrings(seg))
         return self._edge_tree
+
+    @property
+    def kernel_csr(self) -> tuple[np.ndarray, ...]:
+        """``(indptr, indices, data)`` of :attr:`csr` in the compiled kernel's types (made once)."""
+        if self._kernel_csr is None:
+            self._kernel_csr = _dijkstra.csr_arrays(self.csr.indptr, self.csr.indices, self.csr.data)
+        return self._kernel_csr
 
     def snap(self, xy: np.ndarray) -> Snap:
         """Snap points (``(n, 2)`` metric coordinates) to their nearest segment."""
@@ -417,6 +452,7 @@ def _reach(
     radius: float,
     progress: bool = False,
     label: str = "walk network",
+    engine: str | None = None,
 ) -> Iterator[_Reached]:
     """Run the limited Dijkstra for all sources and yield what each run reached.
 
@@ -424,10 +460,14 @@ def _reach(
     for none) after ``start_cost[k, j]`` metres; no walk from it may be shorter than the
     straight line from ``src_xy[k]`` (that is what lets far-apart sources share a run).
 
-    Batches of several far-apart sources share one ``min_only`` run (each reached node has one
-    owner); lone sources are pooled into ``min_only=False`` runs of a few at a time, whose
-    rows are bounded to :data:`DENSE_CHUNK_CELLS` values.
+    With the scipy engine, batches of several far-apart sources share one ``min_only`` run
+    (each reached node has one owner); lone sources are pooled into ``min_only=False`` runs
+    of a few at a time, whose rows are bounded to :data:`DENSE_CHUNK_CELLS` values. With the
+    numba engine, see :func:`_reach_compiled`. Both reach the same nodes at the same metres.
     """
+    if resolve_engine(engine) == "numba":
+        yield from _reach_compiled(graph, src_xy, start_node, start_cost, radius, progress, label)
+        return
     plans = _plan(graph, src_xy, radius)
     limit = radius + _LIMIT_SLACK
     local = np.full(graph.n_nodes, -1, dtype=np.int64)
@@ -478,6 +518,48 @@ def _reach(
                 advance(len(chunk))
 
 
+def _reach_compiled(
+    graph: WalkGraph,
+    src_xy: np.ndarray,
+    start_node: np.ndarray,
+    start_cost: np.ndarray,
+    radius: float,
+    progress: bool = False,
+    label: str = "walk network",
+) -> Iterator[_Reached]:
+    """:func:`_reach` with the compiled kernel: one bounded Dijkstra per source on the whole graph.
+
+    Sources are sorted by their first entry node (node ids are spatially coherent) and handed
+    over in blocks of :data:`KERNEL_BLOCK_SOURCES`, each as one run on a region-less tile
+    whose box is the block's bounding box grown by ``radius`` (one run per kernel thread).
+    """
+    limit = radius + _LIMIT_SLACK
+    indptr, indices, data = graph.kernel_csr
+    start_node = np.asarray(start_node, dtype=np.int64)
+    start_cost = np.asarray(start_cost, dtype=np.float64)
+    key = np.where(start_node[:, 0] >= 0, start_node[:, 0], start_node.max(axis=1))
+    order = np.argsort(key, kind="stable")
+    with _progress(progress, len(src_xy), label) as advance:
+        for start in range(0, len(order), KERNEL_BLOCK_SOURCES):
+            block = order[start : start + KERNEL_BLOCK_SOURCES]
+            parts = _dijkstra.bounded_dijkstra_parts(
+                indptr,
+                indices,
+                data,
+                start_node[block],
+                start_cost[block],
+                limit,
+                source_id=block,
+                threads=KERNEL_THREADS,
+            )
+            (xmin, ymin), (xmax, ymax) = src_xy[block].min(axis=0), src_xy[block].max(axis=0)
+            box = (xmin - radius, ymin - radius, xmax + radius, ymax + radius)
+            tile = _Tile(None, box, [], block)
+            for source, node, metres in parts:  # one part per thread, all on the same tile
+                yield _Reached(tile, source, node, metres)
+            advance(len(block))
+
+
 def _subgraph(csr: sp.csr_array, region: np.ndarray, local: np.ndarray) -> sp.csr_array:
     """The sub-graph induced by ``region`` (``local`` maps graph ids to region positions, -1 outside)."""
     start = csr.indptr[region].astype(np.int64)
@@ -494,12 +576,17 @@ def _subgraph(csr: sp.csr_array, region: np.ndarray, local: np.ndarray) -> sp.cs
 
 
 def node_distances(
-    graph: WalkGraph, sources: np.ndarray, max_metres: float, progress: bool = False
+    graph: WalkGraph,
+    sources: np.ndarray,
+    max_metres: float,
+    progress: bool = False,
+    engine: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Network metres from graph nodes ``sources`` to every node within ``max_metres``.
 
     Returns COO triplets ``(source position, node id, metres)`` in no particular order, the
-    sources' own nodes included (at 0 m). Exact shortest paths; memory proportional to the pairs within reach.
+    sources' own nodes included (at 0 m). Exact shortest paths; memory proportional to the pairs
+    within reach. ``engine``: see :data:`ENGINE` (both give the same triplets, bit for bit).
     """
     sources = np.asarray(sources, dtype=np.int64)
     if len(sources) == 0:
@@ -508,11 +595,15 @@ def node_distances(
     start_node = np.column_stack([sources, np.full(len(sources), -1)])
     start_cost = np.zeros((len(sources), 2))
     rows, nodes, metres = [], [], []
-    for run in _reach(graph, graph.xy[sources], start_node, start_cost, max_metres, progress):
+    for run in _reach(graph, graph.xy[sources], start_node, start_cost, max_metres, progress, engine=engine):
         keep = run.metres <= max_metres
-        rows.append(run.source[keep])
-        nodes.append(run.node[keep] if run.tile.region is None else run.tile.region[run.node[keep]])
-        metres.append(run.metres[keep])
+        if keep.all():  # the usual case: no copies before the final concatenation
+            source, node, m = run.source, run.node, run.metres
+        else:
+            source, node, m = run.source[keep], run.node[keep], run.metres[keep]
+        rows.append(source)
+        nodes.append(node if run.tile.region is None else run.tile.region[node])
+        metres.append(m)
     return np.concatenate(rows), np.concatenate(nodes), np.concatenate(metres)
 
 
@@ -525,13 +616,14 @@ def point_distances(
     max_metres: float,
     progress: bool = False,
     coincident_m: float = DEFAULT_MERGE_TOLERANCE_M,
+    engine: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Network metres between snapped points within ``max_metres``: ``(origin pos, destination pos, metres)``.
 
     A walk is the off-network leg, along the segment to one of its ends, the shortest path,
     and the same at the other end; or, for two points on one segment, directly along it.
     Points closer than ``coincident_m`` (one building) walk the straight line between them.
-    Dijkstra runs from the side with fewer points.
+    Dijkstra runs from the side with fewer points, on ``engine`` (see :data:`ENGINE`).
     """
     swap = len(destination_xy) < len(origin_xy)
     s_snap, s_xy, t_snap, t_xy = (
@@ -557,7 +649,8 @@ def point_distances(
         tx = t_xy[t_order, 0]
         current: _Tile | None = None
         index: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        for run in _reach(graph, s_xy, start_node, start_cost, max_metres, progress, label="walk minutes"):
+        runs = _reach(graph, s_xy, start_node, start_cost, max_metres, progress, "walk minutes", engine)
+        for run in runs:
             if run.tile is not current:
                 current = run.tile
                 xmin, ymin, xmax, ymax = current.box
