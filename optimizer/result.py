@@ -252,6 +252,7 @@ class Result:
             "seconds": self.timings.get("total_s", sum(self.timings.values())),
             "timings": self.timings,
             "walk_source": self.reach.source,
+            "walk": self.reach.walk_report,
             "counts": {
                 "residences": len(sc.residences),
                 "sites": len(sc.sites),

@@ -22,6 +22,11 @@ def test_shipped_scenario_solves_to_optimality(name, tmp_path) -> None:
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert s["status"] == "optimal" and s["mip_gap"] <= 1e-4
     assert s["walk_source"] == "network"
+    # The network and snapping are reported, whether the walk matrix came from the cache or not.
+    assert [r["points_of"] for r in s["walk"]["snap"]] == ["residences", "sites", "outlets"]
+    assert s["walk"]["snap"][0]["points"] == s["counts"]["residences"]
+    assert s["walk"]["network_stats"]["nodes"] > 1000
+    assert all(r["max_m"] < 500 for r in s["walk"]["snap"])
     assert s["placements"] > 0
     for f in s["formats"].values():
         assert f["covered_after"] >= f["covered_before"]

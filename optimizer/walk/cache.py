@@ -124,6 +124,15 @@ def load_matrix(path: str | Path, origins: pd.Index, destinations: pd.Index, key
     return WalkMatrix(origins, destinations, rows, cols, minutes)
 
 
+def load_meta(path: str | Path) -> dict[str, Any]:
+    """The metadata saved with a cached matrix (empty when there is none or it cannot be read)."""
+    try:
+        with np.load(Path(path), allow_pickle=False) as data:
+            return dict(json.loads(str(data["meta"])))
+    except (OSError, ValueError, KeyError, json.JSONDecodeError):
+        return {}
+
+
 def stable_list(values: Iterable[str] | None) -> list[str] | None:
     """A sorted list of filter values for hashing (None stays None: 'use the defaults')."""
     return None if values is None else sorted(str(v) for v in values)

@@ -713,7 +713,8 @@ class NetworkWalkSource:
     points (ids, coordinates, CRS), the speed and the limit. ``progress`` shows rich progress bars.
 
     Attributes after :meth:`compute`: ``snap_report`` (one row per call and side: how many
-    points were snapped and how far), ``last_cache_hit`` and ``last_cache_path``.
+    points were snapped and how far), ``network_stats`` (nodes, edges and components read and kept),
+    ``last_cache_hit`` and ``last_cache_path``. A cache hit restores the report and stats saved with it.
     """
 
     name = "network"
@@ -738,6 +739,7 @@ class NetworkWalkSource:
         self.snap_report = pd.DataFrame(
             columns=["call", "side", "points", "median_m", "p95_m", "max_m", "mean_m"]
         )
+        self.network_stats: dict[str, Any] = {}
         self.last_cache_hit: bool | None = None
         self.last_cache_path: Path | None = None
         self._lines: gpd.GeoSeries | None = None
@@ -827,6 +829,10 @@ class NetworkWalkSource:
             cached = walk_cache.load_matrix(self.last_cache_path, origins.index, destinations.index, key)
             self.last_cache_hit = cached is not None
             if cached is not None:
+                meta = walk_cache.load_meta(self.last_cache_path)
+                self.network_stats = meta.get("network_stats") or self.network_stats
+                for row in meta.get("snap") or []:
+                    self._append_report({**row, "call": self._calls})
                 return cached
         if len(origins) == 0 or len(destinations) == 0:
             result = WalkMatrix.empty(origins.index, destinations.index)
@@ -836,6 +842,7 @@ class NetworkWalkSource:
             o_snap, d_snap = graph.snap(o_xy), graph.snap(d_xy)
             self._report(o_snap, "origins")
             self._report(d_snap, "destinations")
+            self.network_stats = dict(graph.stats)
             max_metres = max_minutes * 60.0 * speed_m_per_s
             rows, cols, metres = point_distances(
                 graph, o_snap, o_xy, d_snap, d_xy, max_metres, self.progress, self.merge_tolerance_m
@@ -844,7 +851,14 @@ class NetworkWalkSource:
             keep = minutes <= max_minutes
             result = WalkMatrix(origins.index, destinations.index, rows[keep], cols[keep], minutes[keep])
         if self.cache_dir is not None and key is not None and self.last_cache_path is not None:
-            meta = {"network": str(self.path), "max_minutes": max_minutes, "speed_m_per_s": speed_m_per_s}
+            snap_rows = self.snap_report[self.snap_report["call"] == self._calls].to_dict("records")
+            meta = {
+                "network": str(self.path),
+                "max_minutes": max_minutes,
+                "speed_m_per_s": speed_m_per_s,
+                "network_stats": self.network_stats,
+                "snap": snap_rows,
+            }
             walk_cache.save_matrix(self.last_cache_path, result, key, meta)
         return result
 
@@ -864,6 +878,9 @@ class NetworkWalkSource:
             "max_m": float(off.max()) if len(off) else np.nan,
             "mean_m": float(off.mean()) if len(off) else np.nan,
         }
+        self._append_report(row)
+
+    def _append_report(self, row: dict[str, Any]) -> None:
         frame = pd.DataFrame([row])
         self.snap_report = (
             frame if self.snap_report.empty else pd.concat([self.snap_report, frame], ignore_index=True)
