@@ -23,7 +23,7 @@ import pandas as pd
 from .base import WalkMatrix
 
 #: Bump when the walk computation changes in a way that changes its results.
-CACHE_VERSION = "network-walk-1"
+CACHE_VERSION = "network-walk-2"  # 2: the snap report and network stats are saved with the matrix
 
 
 def file_digest(path: str | Path, chunk_size: int = 1 << 20) -> str:
