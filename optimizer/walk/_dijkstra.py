@@ -52,6 +52,22 @@ def _grow(a: np.ndarray) -> np.ndarray:
 
 
 @_njit
+def _push(heap_key: np.ndarray, heap_node: np.ndarray, size: int, key: float, node: int) -> int:
+    """Push ``(key, node)`` on the binary heap of ``size`` entries (sift up); returns the new size."""
+    i = size
+    while i > 0:
+        parent = (i - 1) >> 1
+        if heap_key[parent] <= key:
+            break
+        heap_key[i] = heap_key[parent]
+        heap_node[i] = heap_node[parent]
+        i = parent
+    heap_key[i] = key
+    heap_node[i] = node
+    return size + 1
+
+
+@_njit
 def _bounded_dijkstra(
     indptr: np.ndarray,
     indices: np.ndarray,
@@ -90,17 +106,7 @@ def _bounded_dijkstra(
             c = 0.0 + start_cost[k, j]  # the virtual root's distance (0) + its edge, as scipy adds it
             if c <= limit and c < dist[s]:
                 dist[s] = c
-                i = size  # push: sift up
-                size += 1
-                while i > 0:
-                    parent = (i - 1) >> 1
-                    if heap_key[parent] <= c:
-                        break
-                    heap_key[i] = heap_key[parent]
-                    heap_node[i] = heap_node[parent]
-                    i = parent
-                heap_key[i] = c
-                heap_node[i] = s
+                size = _push(heap_key, heap_node, size, c, s)
         while size > 0:
             d = heap_key[0]
             u = heap_node[0]
@@ -135,17 +141,7 @@ def _bounded_dijkstra(
                 nd = d + weights[e]
                 if nd <= limit and nd < dist[v]:
                     dist[v] = nd
-                    i = size  # push: sift up
-                    size += 1
-                    while i > 0:
-                        parent = (i - 1) >> 1
-                        if heap_key[parent] <= nd:
-                            break
-                        heap_key[i] = heap_key[parent]
-                        heap_node[i] = heap_node[parent]
-                        i = parent
-                    heap_key[i] = nd
-                    heap_node[i] = v
+                    size = _push(heap_key, heap_node, size, nd, v)
         if full:  # out of room: this source again, with twice the room
             dist[:] = np.inf
             n_out = first
