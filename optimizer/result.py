@@ -313,15 +313,15 @@ class Result:
                 crs=sc.residences.crs,
             )
         if layer == "residences":
-            full = cov.groupby(["residence_id", "format"])[["credit_before", "credit_after"]].apply(
-                lambda t: pd.Series(
-                    {
-                        "before": (t["credit_before"] * cov.loc[t.index, "population"]).sum(),
-                        "after": (t["credit_after"] * cov.loc[t.index, "population"]).sum(),
-                    }
-                )
+            covered = pd.DataFrame(
+                {
+                    "residence_id": cov["residence_id"],
+                    "format": cov["format"],
+                    "before": cov["credit_before"] * cov["population"],
+                    "after": cov["credit_after"] * cov["population"],
+                }
             )
-            wide = full.unstack("format")
+            wide = covered.groupby(["residence_id", "format"])[["before", "after"]].sum().unstack("format")
             wide.columns = [f"{f}_{when}" for when, f in wide.columns]
             r = sc.residences.drop(columns=[c for c in ("allowed_formats",) if c in sc.residences]).join(wide)
             return r.reset_index(names="residence_id")

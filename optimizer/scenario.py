@@ -591,8 +591,9 @@ class Scenario:
 
     @property
     def metric_crs(self) -> pyproj.CRS:
-        c = self.residences.geometry.union_all().centroid
-        return utm_crs(c.x, c.y)
+        """The UTM zone at the centre of the residences' bounding box: the CRS walk distances use."""
+        x0, y0, x1, y1 = self.residences.total_bounds
+        return utm_crs((x0 + x1) / 2, (y0 + y1) / 2)
 
     @classmethod
     def from_frames(
