@@ -847,6 +847,18 @@ def _resolve_formats(
                 row=idle[0],
                 fix="add those formats under formats: in the scenario, or correct allowed_formats",
             )
+    if outlets is not None and len(outlets) and len(frame):
+        unused = outlets.index[~outlets["format"].isin(frame.index) & outlets["format"].isin(table.index)]
+        if len(unused):
+            kinds = sorted(set(outlets.loc[unused, "format"]))
+            probs.warn(
+                f"{len(unused)} outlets are of formats not in play ({', '.join(kinds)}) and are not used: "
+                f"{_ids(list(unused))}",
+                file=f_out,
+                column="format",
+                row=str(unused[0]),
+                fix="add those formats under formats: in the scenario to count them",
+            )
     sub = cfg.get("subsidy", {})
     if sub.get("formats") is None:
         sub["formats"] = [k for k in frame.index if bool(frame.at[k, "micro_profit"])]

@@ -129,3 +129,13 @@ def test_a_header_only_outlets_file_means_no_outlets(tiny, tmp_path) -> None:
     assert r.exit_code == 0, r.output
     s = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert s["counts"]["outlets"] == 0 and s["formats"]["convenience_store"]["covered_before"] == 0
+
+
+def test_outlets_of_formats_not_in_play_are_reported_not_silently_dropped(tiny, tmp_path) -> None:
+    folder = tmp_path / "sc"
+    shutil.copytree(tiny.parent, folder)
+    with (folder / "outlets.csv").open("a") as f:
+        f.write("o2,美容美发店,121.471,31.231\no3,laundry,121.472,31.231\n")
+    r = run("validate", folder / "scenario.yaml")
+    assert r.exit_code == 0, r.output
+    assert "2 outlets are of formats not in play (hair_salon, laundry) and are not used: o2, o3" in r.output
