@@ -442,11 +442,70 @@ class Result:
             parts.append(f"<p><b>warning</b>: {html.escape(w)}</p>")
         return "\n".join(parts)
 
-    def to_html(self) -> str:
-        body = self._repr_html_()
+    def groups_frame(self) -> pd.DataFrame:
+        """Coverage before and after per population group (person-formats), as a table."""
+        g = self.summary()["groups"]
+        return pd.DataFrame(g).T if g else pd.DataFrame()
+
+    def _map_png(self) -> str:
+        """The static map of all formats as a base64 PNG (empty when there is nothing to draw)."""
+        import base64
+        import io
+
+        import matplotlib.pyplot as plt
+
+        ax = self.plot()
+        buf = io.BytesIO()
+        ax.figure.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+        plt.close(ax.figure)
+        return base64.b64encode(buf.getvalue()).decode("ascii")
+
+    def to_html(self, with_map: bool = True) -> str:
+        """A self-contained report: termination, budgets, coverage by format and group, map, placements."""
+        s = self.summary()
+        esc = html.escape
+        status_text = {
+            "optimal": "optimal: no plan covers more (within the solver's gap tolerance)",
+            "feasible": "feasible: a limit stopped the solver before it proved this plan best; see the gap",
+            "infeasible": "infeasible: the mandates cannot all be met; see the diagnosis",
+            "no_solution": "no solution within the limits",
+        }.get(s["status"], s["status"])
+        gap = f"{s['mip_gap']:.3%}" if s.get("mip_gap") is not None else "-"
+        b = s["budget"]
+        rows = [
+            f"<h1>{esc(s['scenario'])}</h1>",
+            f"<p>{esc(self.scenario.config.get('description') or '')}</p>",
+            "<h2>Result</h2>",
+            f"<p><b>{esc(status_text)}</b>. Objective (priority-weighted residents newly covered) "
+            f"{s['objective'] if s['objective'] is not None else '-'}, bound "
+            f"{s['bound'] if s['bound'] is not None else '-'}, gap {gap}; solver {esc(s['solver']['name'])}, "
+            f"{s['seconds']:.1f} s; walk times: {esc(str(s['walk_source']))}.</p>",
+            "<table border='1'><tr><th></th><th>used</th><th>limit</th></tr>"
+            f"<tr><td>capital (yuan)</td><td>{b['capital_yuan_used']:,.0f}</td>"
+            f"<td>{b['capital_yuan_limit']:,.0f}</td></tr>"
+            f"<tr><td>rent subsidy (yuan/year)</td><td>{b['rent_subsidy_yuan_per_year_used']:,.0f}</td>"
+            f"<td>{b['rent_subsidy_yuan_per_year_limit']:,.0f}</td></tr></table>",
+        ]
+        if s["formats"]:
+            rows.append("<h2>Coverage by format</h2>")
+            rows.append(self.summary_frame().to_html(float_format=lambda v: f"{v:,.3f}"))
+            rows.append("<h2>Coverage by group (person-formats)</h2>")
+            rows.append(self.groups_frame().to_html(float_format=lambda v: f"{v:,.3f}"))
+        if with_map and self.values is not None:
+            rows.append("<h2>Map</h2>")
+            rows.append(f"<img alt='map' src='data:image/png;base64,{self._map_png()}'/>")
+        if len(self.placements):
+            rows.append("<h2>Placements</h2>" + self.placements.to_html(index=False))
+        if self.diagnosis is not None:
+            rows.append("<h2>Why it is infeasible</h2>" + self.diagnosis.to_html(index=False))
+        if s["warnings"]:
+            rows.append(
+                "<h2>Warnings</h2><ul>" + "".join(f"<li>{esc(w)}</li>" for w in s["warnings"]) + "</ul>"
+            )
+        style = "body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
         return (
-            f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(self.scenario.name)}"
-            f"</title></head><body>{body}</body></html>"
+            f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(self.scenario.name)}</title>"
+            f"<style>{style}</style></head><body>{''.join(rows)}</body></html>"
         )
 
     # ---------------------------------------------------------------- writers
@@ -477,12 +536,14 @@ class Result:
                 self.to_geodataframe("residences").to_file(gpkg, layer="residences", engine="pyogrio")
                 if excel:
                     with pd.ExcelWriter(tmp / "results.xlsx") as xw:
-                        self.summary_frame().to_excel(xw, sheet_name="summary")
+                        self.summary_frame().to_excel(xw, sheet_name="formats")
+                        self.groups_frame().to_excel(xw, sheet_name="groups")
                         self.placements.to_excel(xw, sheet_name="placements", index=False)
                         self.coverage.to_excel(xw, sheet_name="coverage", index=False)
+                        self.model.excluded.to_excel(xw, sheet_name="excluded", index=False)
                 if maps:
                     self.explore().save(str(tmp / "map.html"))
-            (tmp / "report.html").write_text(self.to_html(), encoding="utf-8")
+            (tmp / "report.html").write_text(self.to_html(with_map=maps), encoding="utf-8")
             report = None
             if verify:
                 from .verify import verify_dir

@@ -55,6 +55,17 @@ def test_run_writes_every_output_and_verifies(tiny, tmp_path) -> None:
     ):
         assert col in cov.columns
     assert json.loads((out / "verify.json").read_text())["ok"] is True
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "Coverage by format" in report and "data:image/png;base64," in report and "s2" in report
+    import openpyxl
+
+    assert openpyxl.load_workbook(out / "results.xlsx").sheetnames == [
+        "formats",
+        "groups",
+        "placements",
+        "coverage",
+        "excluded",
+    ]
     # A second run must not overwrite without --overwrite
     r = run("run", tiny, "--out", out)
     assert r.exit_code == 2 and "exists" in r.output
