@@ -9,6 +9,7 @@ the model, the result tables and the reports — reads this one structure.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,8 @@ class Reach:
     outlet_minutes: WalkMatrix
     formats: dict[str, FormatReach] = field(default_factory=dict)
     source: str = ""
+    seconds: float = 0.0
+    """Wall-clock time it took to compute (walk times included)."""
     walk_report: dict[str, Any] = field(default_factory=dict)
     """What the walk source says about itself: network size kept, snapping distances, cache use."""
 
@@ -140,6 +143,7 @@ def walk_report(source: WalkTimeSource) -> dict[str, Any]:
 
 def compute_reach(scenario: Scenario, source: WalkTimeSource | None = None, progress: bool = False) -> Reach:
     """Walk times from every residence to every site and outlet within reach, then reach per format."""
+    t0 = time.perf_counter()
     source = source or source_for(scenario, progress=progress)
     demand, factor = demand_units(scenario)
     fmts = scenario.formats
@@ -213,4 +217,5 @@ def compute_reach(scenario: Scenario, source: WalkTimeSource | None = None, prog
             full=site_minutes.within(lim),
             partial=site_minutes.within(plim) if plim is not None else None,
         )
+    reach.seconds = time.perf_counter() - t0
     return reach

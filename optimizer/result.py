@@ -120,9 +120,11 @@ class Result:
                 p = x.loc[xv].copy()
                 # The subsidy a placement needs is its viability deficit, paid in whole fen and never above
                 # the policy cap; the solver's s values can sit a rounding error below it.
-                need = np.where(p["needs_subsidy"], np.maximum(p["deficit_yuan_per_year"], 0.0), 0.0)
-                p["subsidy_yuan_per_year"] = np.minimum(
-                    np.ceil(need * 100 - 1e-6) / 100, p["max_subsidy_yuan_per_year"]
+                need = np.where(p["needs_subsidy"], p["deficit_yuan_per_year"], 0.0)
+                p["subsidy_yuan_per_year"] = np.where(
+                    need > 0,
+                    np.minimum(np.ceil(need * 100 - 1e-6) / 100, p["max_subsidy_yuan_per_year"]),
+                    0.0,
                 )
                 p["name_zh"] = [BY_KEY[k].name_zh for k in p["format"]]
                 self._placements = p[cols].reset_index(drop=True)
@@ -495,7 +497,10 @@ class Result:
             rows.append("<h2>Map</h2>")
             rows.append(f"<img alt='map' src='data:image/png;base64,{self._map_png()}'/>")
         if len(self.placements):
-            rows.append("<h2>Placements</h2>" + self.placements.to_html(index=False))
+            rows.append(
+                "<h2>Placements</h2>"
+                + self.placements.to_html(index=False, float_format=lambda v: f"{v:,.0f}")
+            )
         if self.diagnosis is not None:
             rows.append("<h2>Why it is infeasible</h2>" + self.diagnosis.to_html(index=False))
         if s["warnings"]:
