@@ -275,8 +275,9 @@ def _validate_table(
     """Check columns, types, ranges and ids of one table against the schema; index it by id."""
     cols: tuple[Column, ...] = TABLES[table]
     df = df.copy()
-    if "id" not in df.columns and df.index.name == "id":
-        df = df.reset_index()
+    if "id" not in df.columns and (df.index.name == "id" or not isinstance(df.index, pd.RangeIndex)):
+        # A (Geo)DataFrame indexed by the user's own ids, as notebook users build them.
+        df = df.rename_axis("id").reset_index()
     df.columns = [str(c).strip() for c in df.columns]
     names = [c.name for c in cols]
     if len(df) == 0 and table != "outlets":  # no existing outlets is a valid survey result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from builders import make_scenario
 
@@ -288,3 +289,27 @@ def test_every_solver_finds_the_tiny_optimum(tiny, solver) -> None:
     assert res.first.objective == pytest.approx(10_500)
     assert res.first.gap == pytest.approx(0, abs=1e-6)
     assert _placed(res) == {("s1", CONV), ("s2", "pharmacy")}
+
+
+def test_frames_indexed_by_the_users_ids() -> None:
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    res = gpd.GeoDataFrame(
+        {"population": [3000, 2000]},
+        geometry=[Point(121.47, 31.23), Point(121.471, 31.23)],
+        index=pd.Index(["北京东路1号", "北京东路2号"], name="residence"),
+        crs=4326,
+    )
+    sites = gpd.GeoDataFrame(
+        {"floor_area_m2": [120.0], "rent_yuan_per_m2_month": [150.0]},
+        geometry=[Point(121.4705, 31.2301)],
+        index=["空置铺面A"],
+        crs=4326,
+    )
+    sc = qh.Scenario.from_frames(res, sites, None, {"formats": ["便利店"], "budget": {"capital_yuan": 2e5}})
+    out = qh.solve(sc)
+    assert list(out.placements["site_id"]) == ["空置铺面A"]
+    assert set(out.coverage["residence_id"]) == {"北京东路1号", "北京东路2号"}
+    # viable: margin 120 x 5,000 = 600,000 >= rent 180,000 + operating cost 260,000
+    assert out.first.objective == pytest.approx(5000)
