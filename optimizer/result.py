@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import html
 import json
@@ -89,6 +90,7 @@ class Result:
         self.status = first.status
         self._placements: pd.DataFrame | None = None
         self._coverage: pd.DataFrame | None = None
+        self._summary: dict[str, Any] | None = None
         self.verification: Any = None
 
     # ---------------------------------------------------------------- tables
@@ -192,7 +194,16 @@ class Result:
         return float(gain.sum())
 
     def summary(self) -> dict[str, Any]:
-        """Everything summary.json holds: termination, objective, bound, gap, coverage, budgets, timings."""
+        """Everything summary.json holds: termination, objective, bound, gap, coverage, budgets, timings.
+
+        Computed once (it hashes the input files and aggregates the coverage table); each call returns
+        its own copy, so callers may change it freely.
+        """
+        if self._summary is None:
+            self._summary = self._compute_summary()
+        return copy.deepcopy(self._summary)
+
+    def _compute_summary(self) -> dict[str, Any]:
         sc = self.scenario
         budget = sc.config["budget"]
         cov = self.coverage if self.values is not None else None
