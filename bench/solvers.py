@@ -61,8 +61,10 @@ def main() -> None:
             totals[label] += dt
             gap = f"{sol.gap:.2%}" if sol.gap is not None else "-"
             cells.append(f"{sol.status[:8]:>8} {dt:7.2f}s gap {gap:>7}")
-        print(f"{name:<22} {model.lp.n_cols:>7} {model.lp.n_rows:>7} " + " ".join(f"{c:>28}" for c in cells),
-              flush=True)
+        print(
+            f"{name:<22} {model.lp.n_cols:>7} {model.lp.n_rows:>7} " + " ".join(f"{c:>28}" for c in cells),
+            flush=True,
+        )
     base = totals["cbc"]
     print("\ntotal seconds (time-limited runs count their limit):")
     for label, t in totals.items():

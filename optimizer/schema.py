@@ -144,7 +144,13 @@ KEYS: tuple[Key, ...] = (
         default=None,
     ),
     Key("walk.exclude_highway", "list[str]", "Network source: highway values to drop.", default=None),
-    Key("walk.cache", "bool", "Cache network walk times next to the scenario.", default=True),
+    Key(
+        "walk.cache",
+        "bool",
+        "Cache network walk times next to the scenario (in .quarterhour-cache; $QUARTERHOUR_CACHE_DIR "
+        "moves it).",
+        default=True,
+    ),
     Key(
         "priority.old_neighbourhood",
         "float",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -12,6 +13,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _walk_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never write into the source tree: network walk times are cached in a session temp folder."""
+    os.environ["QUARTERHOUR_CACHE_DIR"] = str(tmp_path_factory.mktemp("walk-cache"))
 
 
 @pytest.fixture

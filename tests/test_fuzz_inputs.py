@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
@@ -24,6 +25,8 @@ from hypothesis import strategies as st
 
 from cli import main
 from optimizer.schema import KEYS
+
+pytestmark = pytest.mark.slow
 
 TINY = Path(__file__).parent / "data" / "tiny"
 # QH_FUZZ_SCALE=10 runs ten times as many examples (a longer hunt for crashes than the default run)

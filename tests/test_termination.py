@@ -22,6 +22,7 @@ def hard():
     return sc, reach, build_model(sc, reach)
 
 
+@pytest.mark.slow
 def test_time_limited_highs_is_feasible_with_a_gap() -> None:
     # This city takes HiGHS about a minute to prove optimal; its root LP takes about a second.
     sc = synthetic_city(
@@ -37,6 +38,7 @@ def test_time_limited_highs_is_feasible_with_a_gap() -> None:
     assert s["objective_recomputed"] == pytest.approx(s["objective"], rel=1e-6)
 
 
+@pytest.mark.slow
 def test_time_limited_runs_are_never_optimal(hard) -> None:
     sc, reach, model = hard
     res = qh.solve(sc, solver={"name": "highs", "time_limit_s": 1.0}, reach=reach)

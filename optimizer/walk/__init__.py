@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .base import WalkMatrix, WalkTimeSource
@@ -14,6 +16,13 @@ if TYPE_CHECKING:
 __all__ = ["WalkMatrix", "WalkTimeSource", "MatrixSource", "StraightLineSource", "source_for"]
 
 
+def cache_dir(folder: Path) -> Path:
+    """Where network walk times are cached: ``$QUARTERHOUR_CACHE_DIR`` when set, else
+    ``.quarterhour-cache`` beside the scenario file."""
+    env = os.environ.get("QUARTERHOUR_CACHE_DIR")
+    return Path(env) if env else folder / ".quarterhour-cache"
+
+
 def source_for(scenario: Scenario, progress: bool = False) -> WalkTimeSource:
     """The walk-time source a scenario asks for (``walk.source``)."""
     walk = scenario.config["walk"]
@@ -24,7 +33,7 @@ def source_for(scenario: Scenario, progress: bool = False) -> WalkTimeSource:
     if kind == "network":
         from .network import NetworkWalkSource
 
-        cache = scenario.folder / ".quarterhour-cache" if walk.get("cache", True) else None
+        cache = cache_dir(scenario.folder) if walk.get("cache", True) else None
         return NetworkWalkSource(
             walk["network"],
             include_highway=walk.get("include_highway"),
