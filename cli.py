@@ -125,7 +125,7 @@ def run(
         override["name"] = solver
     if time_limit:
         override["time_limit_s"] = time_limit
-    with console.status(f"computing walk times ({sc.config['walk']['source']})"):
+    with console.status(f"computing walk times ({sc.config.walk.source})"):
         reach = compute_reach(sc, progress=not quiet)
     with console.status("building the model and solving"):
         res = qh.solve(sc, solver=override or None, reach=reach)

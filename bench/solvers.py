@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from optimizer import load_scenario  # noqa: E402
-from optimizer.backends import SolverConfig, backend_for  # noqa: E402
+from optimizer.backends import backend_for  # noqa: E402
+from optimizer.config import SolverConfig  # noqa: E402
 from optimizer.heuristic import greedy_start, is_feasible  # noqa: E402
 from optimizer.model import build_model  # noqa: E402
 from optimizer.reach import compute_reach  # noqa: E402

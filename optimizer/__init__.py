@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from . import catalog
-from .backends import SolverConfig
+from .config import ScenarioConfig, SolverConfig
 from .errors import Problem, QuarterHourError, ScenarioError
 from .result import Result
 from .scenario import Scenario, load_scenario
@@ -23,6 +23,7 @@ __all__ = [
     "Scenario",
     "Result",
     "SolverConfig",
+    "ScenarioConfig",
     "ScenarioError",
     "Problem",
     "QuarterHourError",

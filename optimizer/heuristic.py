@@ -38,8 +38,8 @@ def greedy_start(
         np.inf,
         scenario.sites["max_formats"].to_numpy(float),
     )
-    capital_left = float(scenario.config["budget"]["capital_yuan"])
-    subsidy_left = float(scenario.config["budget"]["rent_subsidy_yuan_per_year"])
+    capital_left = float(scenario.config.budget.capital_yuan)
+    subsidy_left = float(scenario.config.budget.rent_subsidy_yuan_per_year)
     need = np.where(
         x["needs_subsidy"].to_numpy(bool), np.maximum(x["deficit_yuan_per_year"].to_numpy(float), 0), 0
     )

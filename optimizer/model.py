@@ -47,71 +47,15 @@ stage's value and minimises :math:`\sum K_{jf} x_{jf} + \sum s_{jf}` (capital pl
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .lp import INF, LinearProgram
 from .reach import Reach
 from .scenario import Scenario
-
-INF = np.inf
-
-
-@dataclass
-class LinearProgram:
-    """A MILP in array form: ``row_lb <= A v <= row_ub``, ``lb <= v <= ub``, objective ``c`` (``sense``)."""
-
-    sense: str  # "max" or "min"
-    c: np.ndarray
-    lb: np.ndarray
-    ub: np.ndarray
-    integer: np.ndarray
-    A: sp.csr_array
-    row_lb: np.ndarray
-    row_ub: np.ndarray
-    col_blocks: dict[str, slice] = field(default_factory=dict)
-    row_blocks: dict[str, slice] = field(default_factory=dict)
-
-    @property
-    def n_cols(self) -> int:
-        return len(self.c)
-
-    @property
-    def n_rows(self) -> int:
-        return len(self.row_lb)
-
-    def with_objective(self, c: np.ndarray, sense: str) -> LinearProgram:
-        return LinearProgram(
-            sense,
-            c,
-            self.lb,
-            self.ub,
-            self.integer,
-            self.A,
-            self.row_lb,
-            self.row_ub,
-            self.col_blocks,
-            self.row_blocks,
-        )
-
-    def with_rows(self, name: str, A: sp.csr_array, lo: np.ndarray, hi: np.ndarray) -> LinearProgram:
-        n = self.n_rows
-        blocks = dict(self.row_blocks)
-        blocks[name] = slice(n, n + A.shape[0])
-        return LinearProgram(
-            self.sense,
-            self.c,
-            self.lb,
-            self.ub,
-            self.integer,
-            sp.csr_array(sp.vstack([self.A, A])),
-            np.r_[self.row_lb, lo],
-            np.r_[self.row_ub, hi],
-            self.col_blocks,
-            blocks,
-        )
 
 
 @dataclass
@@ -170,8 +114,8 @@ def site_format_pairs(scenario: Scenario, reach: Reach) -> pd.DataFrame:
             reach_gain = reach_gain + fr.partial.T @ (fr.base_credit == 0).astype(float)
         gain[ff == k] = reach_gain > 0
     deficit = rent + opex - margin * catchment
-    subsidised = np.isin(keys, cfg["subsidy"]["formats"])
-    cap_sub = np.where(subsidised, cfg["subsidy"]["share_of_rent"] * rent, 0.0)
+    subsidised = np.isin(keys, list(cfg.subsidy.formats or ()))
+    cap_sub = np.where(subsidised, cfg.subsidy.share_of_rent * rent, 0.0)
     allowed = (
         np.array(
             [(not a) or (k in a) for a, k in zip(sites["allowed_formats"].to_numpy()[jj], keys, strict=True)],
@@ -181,17 +125,17 @@ def site_format_pairs(scenario: Scenario, reach: Reach) -> pd.DataFrame:
         else np.zeros(0, bool)
     )
     reason = np.full(J * F, "", dtype=object)
-    viability = bool(cfg["viability"]["enabled"])
+    viability = bool(cfg.viability.enabled)
     checks = [
         (~allowed, "format not allowed at this site"),
         (area > sites["floor_area_m2"].to_numpy(float)[jj] + 1e-9, "not enough floor area"),
-        (fit > cfg["budget"]["capital_yuan"] + 1e-6, "fit-out exceeds the whole capital budget"),
+        (fit > cfg.budget.capital_yuan + 1e-6, "fit-out exceeds the whole capital budget"),
         (
             viability & (deficit > cap_sub + 1e-6),
             "not viable: rent + operating cost exceed margin + largest subsidy",
         ),
         (
-            viability & (deficit > 1e-6) & (deficit > cfg["budget"]["rent_subsidy_yuan_per_year"] + 1e-6),
+            viability & (deficit > 1e-6) & (deficit > cfg.budget.rent_subsidy_yuan_per_year + 1e-6),
             "not viable within the subsidy budget",
         ),
         (~gain, "no resident would gain coverage"),
@@ -353,7 +297,7 @@ def capital_rows(x: pd.DataFrame, x_off: int, scenario: Scenario) -> Rows:
         x_off + x.index.to_numpy(),
         x["fitout_yuan"].to_numpy(),
         np.array([-INF]),
-        np.array([float(scenario.config["budget"]["capital_yuan"])]),
+        np.array([float(scenario.config.budget.capital_yuan)]),
     )
 
 
@@ -384,7 +328,7 @@ def subsidy_rows(x: pd.DataFrame, x_off: int, s: pd.DataFrame, s_off: int, scena
         s_off + idx,
         np.ones(n),
         np.array([-INF]),
-        np.array([float(scenario.config["budget"]["rent_subsidy_yuan_per_year"])]),
+        np.array([float(scenario.config.budget.rent_subsidy_yuan_per_year)]),
     )
     return [cap, viable, budget]
 
@@ -407,13 +351,13 @@ def mandate_rows(y: pd.DataFrame, y_off: int, reach: Reach, scenario: Scenario) 
     """sum_{i in G} p_i y_if >= mu P_G - sum_{i in G} p_i [b_if = 1], one row per mandate and format."""
     pop = reach.demand["population"].to_numpy(float)
     rows, cols, vals, lo, info = [], [], [], [], []
-    for n, m in enumerate(scenario.config["mandates"], start=1):
-        g = group_mask(reach.demand, m["group"])
+    for n, m in enumerate(scenario.config.mandates, start=1):
+        g = group_mask(reach.demand, m.group)
         total = float(pop[g].sum())
-        for key in m["formats"]:
+        for key in m.formats:
             fr = reach.formats[key]
             already = float(pop[g & (fr.base_credit >= 1)].sum())
-            need = m["min_share"] * total - already
+            need = m.min_share * total - already
             sel = y[(y["format"] == key) & g[y["unit"].to_numpy()]]
             r = len(lo)
             rows.append(np.full(len(sel), r))
@@ -424,9 +368,9 @@ def mandate_rows(y: pd.DataFrame, y_off: int, reach: Reach, scenario: Scenario) 
             info.append(
                 {
                     "mandate": n,
-                    "group": m["group"],
+                    "group": m.group,
                     "format": key,
-                    "min_share": m["min_share"],
+                    "min_share": m.min_share,
                     "group_population": total,
                     "covered_before": already,
                     "needed_more": max(need, 0.0),

@@ -64,19 +64,19 @@ class Reach:
 
 def priority_weights(scenario: Scenario) -> pd.Series:
     """Per residence: the old-neighbourhood and affordable-housing multipliers times the elderly weight."""
-    p = scenario.config["priority"]
+    p = scenario.config.priority
     r = scenario.residences
     w = np.ones(len(r))
-    w = np.where(r["old_neighbourhood"].to_numpy(bool), w * p["old_neighbourhood"], w)
-    w = np.where(r["affordable_housing"].to_numpy(bool), w * p["affordable_housing"], w)
-    w = w * (1.0 + p["elderly"] * r["elderly_share"].to_numpy(float))
+    w = np.where(r["old_neighbourhood"].to_numpy(bool), w * p.old_neighbourhood, w)
+    w = np.where(r["affordable_housing"].to_numpy(bool), w * p.affordable_housing, w)
+    w = w * (1.0 + p.elderly * r["elderly_share"].to_numpy(float))
     return pd.Series(w, index=r.index, name="priority")
 
 
 def demand_units(scenario: Scenario) -> tuple[pd.DataFrame, np.ndarray]:
     """Demand units and each unit's walk-time factor (1, or speed / elderly speed for the elderly part)."""
     r = scenario.residences
-    walk = scenario.config["walk"]
+    walk = scenario.config.walk
     prio = priority_weights(scenario)
     base = pd.DataFrame(
         {
@@ -87,7 +87,7 @@ def demand_units(scenario: Scenario) -> tuple[pd.DataFrame, np.ndarray]:
             "affordable_housing": r["affordable_housing"].to_numpy(bool),
         }
     )
-    slow = walk.get("elderly_speed_m_per_s")
+    slow = walk.elderly_speed_m_per_s
     if not slow:
         base["group"] = "all"
         return base, np.ones(len(base))
@@ -95,7 +95,7 @@ def demand_units(scenario: Scenario) -> tuple[pd.DataFrame, np.ndarray]:
     young = base.assign(group="under_60", population=base["population"] * (1 - share))
     old = base.assign(group="elderly", population=base["population"] * share)
     both = pd.concat([young, old], ignore_index=True)
-    factor = np.r_[np.ones(len(young)), np.full(len(old), walk["speed_m_per_s"] / slow)]
+    factor = np.r_[np.ones(len(young)), np.full(len(old), walk.speed_m_per_s / slow)]
     keep = both["population"].to_numpy() > 0
     return both[keep].reset_index(drop=True), factor[keep]
 
@@ -147,13 +147,13 @@ def compute_reach(scenario: Scenario, source: WalkTimeSource | None = None, prog
     source = source or source_for(scenario, progress=progress)
     demand, factor = demand_units(scenario)
     fmts = scenario.formats
-    pc = scenario.config["partial_credit"]
-    pfactor = pc.get("factor")
-    credit = float(pc.get("credit") or 0.0) if pfactor else 0.0
+    pc = scenario.config.partial_credit
+    pfactor = pc.factor
+    credit = float(pc.credit or 0.0) if pfactor else 0.0
     limits = fmts["walk_minutes"].astype(float)
     horizon = float(limits.max()) * (pfactor or 1.0)
     crs = scenario.metric_crs
-    speed = float(scenario.config["walk"]["speed_m_per_s"])
+    speed = float(scenario.config.walk.speed_m_per_s)
     res_pts = scenario.residences.geometry.to_crs(crs).centroid
     site_pts = scenario.sites.geometry.to_crs(crs).centroid
     out_pts = (
@@ -171,7 +171,7 @@ def compute_reach(scenario: Scenario, source: WalkTimeSource | None = None, prog
             else WalkMatrix.empty(res_pts.index, scenario.outlets.index)
         )
     except ValueError as e:  # a street network with nothing walkable in it is the user's input
-        network = scenario.config["walk"].get("network")
+        network = scenario.config.walk.network
         raise ScenarioError(
             [
                 Problem(

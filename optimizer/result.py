@@ -19,7 +19,8 @@ from .io import atomic_dir
 from .model import group_mask
 
 if TYPE_CHECKING:
-    from .backends import Solution, SolverConfig
+    from .backends.base import Solution
+    from .config import SolverConfig
     from .model import CoverageModel
     from .reach import Reach
     from .scenario import Scenario
@@ -205,7 +206,7 @@ class Result:
 
     def _compute_summary(self) -> dict[str, Any]:
         sc = self.scenario
-        budget = sc.config["budget"]
+        budget = sc.config.budget
         cov = self.coverage if self.values is not None else None
         fmts = {}
         groups = {}
@@ -260,7 +261,7 @@ class Result:
             "mip_gap": self.first.gap,
             "solver": self.solver_config.to_dict(),
             "solver_message": self.first.message,
-            "tie_break": sc.config["objective"]["tie_break"],
+            "tie_break": sc.config.objective.tie_break,
             "tie_break_status": self.second.status if self.second else None,
             "seconds": self.timings.get("total_s", sum(self.timings.values())),
             "timings": self.timings,
@@ -279,9 +280,9 @@ class Result:
             "groups": groups,
             "budget": {
                 "capital_yuan_used": float(p["fitout_yuan"].sum()) if len(p) else 0.0,
-                "capital_yuan_limit": float(budget["capital_yuan"]),
+                "capital_yuan_limit": float(budget.capital_yuan),
                 "rent_subsidy_yuan_per_year_used": float(p["subsidy_yuan_per_year"].sum()) if len(p) else 0.0,
-                "rent_subsidy_yuan_per_year_limit": float(budget["rent_subsidy_yuan_per_year"]),
+                "rent_subsidy_yuan_per_year_limit": float(budget.rent_subsidy_yuan_per_year),
             },
             "placements": len(p),
             "warnings": [str(w) for w in sc.warnings] + self.warnings(),
@@ -487,7 +488,7 @@ class Result:
         b = s["budget"]
         rows = [
             f"<h1>{esc(s['scenario'])}</h1>",
-            f"<p>{esc(self.scenario.config.get('description') or '')}</p>",
+            f"<p>{esc(self.scenario.config.description or '')}</p>",
             "<h2>Result</h2>",
             f"<p><b>{esc(status_text)}</b>. Objective (priority-weighted residents newly covered) "
             f"{s['objective'] if s['objective'] is not None else '-'}, bound "

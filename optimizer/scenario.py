@@ -8,6 +8,7 @@ user already has. Both go through the same checks and report every problem toget
 from __future__ import annotations
 
 import copy
+import dataclasses
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ import pyproj
 import yaml
 
 from . import catalog
+from .config import ScenarioConfig
 from .coords import TO_WGS84, in_china, utm_crs
 from .errors import Problem, Problems, closest, did_you_mean
 from .io import read_table
@@ -579,7 +581,7 @@ class Scenario:
     """
 
     name: str
-    config: dict[str, Any]
+    config: ScenarioConfig
     residences: gpd.GeoDataFrame
     sites: gpd.GeoDataFrame
     outlets: gpd.GeoDataFrame
@@ -608,6 +610,7 @@ class Scenario:
         path: Path | None = None,
         files: dict[str, str] | None = None,
         problems: Problems | None = None,
+        inputs: list[Path] | None = None,
     ) -> Scenario:
         """Validate tables (DataFrames with lon/lat or GeoDataFrames) and a config dict into a Scenario.
 
@@ -668,10 +671,12 @@ class Scenario:
         _check_walk_config(cfg, cfg_file, wm is not None, probs)
         if "residences" in geo:
             _check_mandate_groups(cfg, geo["residences"], probs, cfg_file)
+        if cfg["walk"].get("network") and folder is not None:
+            cfg["walk"]["network"] = str((folder / cfg["walk"]["network"]).resolve())
         probs.raise_if_any()
         return cls(
             name=str(cfg.get("name") or "scenario"),
-            config=cfg,
+            config=ScenarioConfig.from_dict(cfg),
             residences=geo["residences"],
             sites=geo["sites"],
             outlets=geo["outlets"],
@@ -680,12 +685,18 @@ class Scenario:
             path=path,
             folder=folder or Path.cwd(),
             warnings=probs.warnings,
+            inputs=list(inputs or []),
         )
 
-    def with_config(self, **changes: dict[str, Any]) -> Scenario:
-        """A copy with some config sections changed, validated again (e.g. ``budget={...}``)."""
-        cfg = copy.deepcopy(self.config)
+    def with_config(self, **changes: Any) -> Scenario:
+        """A copy with some config sections changed, validated again (e.g. ``budget={...}``, or a
+        typed section such as ``budget=dataclasses.replace(sc.config.budget, capital_yuan=2e6)``)."""
+        cfg = self.config.to_dict()
         for section, values in changes.items():
+            if dataclasses.is_dataclass(values) and not isinstance(values, type):
+                values = ScenarioConfig().replace(section, values).to_dict()[section]
+            elif isinstance(values, tuple):
+                values = list(values)
             if isinstance(values, dict) and isinstance(cfg.get(section), dict):
                 cfg[section].update(values)
             else:
@@ -695,19 +706,7 @@ class Scenario:
         new_cfg = validate_config(cfg, probs, "config")
         new_formats = _resolve_formats(new_cfg, self.sites, self.outlets, probs, "config", "sites", "outlets")
         probs.raise_if_any()
-        return Scenario(
-            self.name,
-            new_cfg,
-            self.residences,
-            self.sites,
-            self.outlets,
-            new_formats,
-            self.walk_minutes,
-            self.path,
-            self.folder,
-            self.warnings,
-            self.inputs,
-        )
+        return dataclasses.replace(self, config=ScenarioConfig.from_dict(new_cfg), formats=new_formats)
 
 
 def _resolve_name(name: str, probs: Problems, file: str, column: str, row: str | None = None) -> str | None:
@@ -1318,8 +1317,6 @@ def load_scenario(path: str | Path) -> Scenario:
         path=path,
         files=files,
         problems=probs,
+        inputs=used,
     )
-    sc.inputs = used
-    if sc.config["walk"].get("network"):
-        sc.config["walk"]["network"] = str((folder / sc.config["walk"]["network"]).resolve())
     return sc

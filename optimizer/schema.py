@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .backends.registry import SOLVER_NAMES
 from .catalog import CATALOG_SOURCES, FORMAT_FIELDS
+from .groups import GROUP_KEYS
+from .walk.registry import WALK_SOURCES
 
 # Value types understood by the validator.
 TYPES = (
@@ -57,10 +60,7 @@ class Column:
     max: float | None = None
 
 
-SOLVERS = ("highs", "cbc", "highs-pulp")
 COORDINATES = ("wgs84", "gcj02", "bd09")
-WALK_SOURCES = ("straight_line", "network", "matrix")
-GROUPS = ("all", "old_neighbourhood", "affordable_housing", "priority")
 
 KEYS: tuple[Key, ...] = (
     Key("name", "str", "Scenario name shown in reports.", default="scenario"),
@@ -116,7 +116,7 @@ KEYS: tuple[Key, ...] = (
         "Where walk minutes come from. Default: matrix when inputs.walk_minutes is "
         "given, network when walk.network is given, otherwise straight_line.",
         default=None,
-        choices=WALK_SOURCES,
+        choices=tuple(WALK_SOURCES),
     ),
     Key("walk.speed_m_per_s", "float", "Walking speed.", default=1.2, unit="m/s", min=0, exclusive_min=True),
     Key(
@@ -226,7 +226,11 @@ KEYS: tuple[Key, ...] = (
         default=(),
     ),
     Key(
-        "mandates[].group", "choice", "Population group the floor applies to.", required=True, choices=GROUPS
+        "mandates[].group",
+        "choice",
+        "Population group the floor applies to.",
+        required=True,
+        choices=GROUP_KEYS,
     ),
     Key("mandates[].formats", "list[str]", "Formats the floor applies to.", required=True),
     Key(
@@ -251,7 +255,7 @@ KEYS: tuple[Key, ...] = (
         "MIP solver: highs (HiGHS through its array API), cbc (CBC through PuLP), "
         "highs-pulp (HiGHS through PuLP).",
         default="highs",
-        choices=SOLVERS,
+        choices=SOLVER_NAMES,
     ),
     Key(
         "solver.time_limit_s",

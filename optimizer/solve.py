@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .backends import FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL, Solution, SolverConfig, backend_for
-from .backends.base import relative_gap, solve_empty
+from .backends import backend_for
+from .backends.base import FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL, Solution, relative_gap, solve_empty
+from .config import SolverConfig
 from .heuristic import greedy_start, is_feasible
 from .model import CoverageModel, LinearProgram, build_model, group_mask
 from .reach import Reach, compute_reach
@@ -25,7 +26,7 @@ def solver_config(
     scenario: Scenario, solver: SolverConfig | str | dict[str, Any] | None = None
 ) -> SolverConfig:
     """The scenario's solver settings, overridden by ``solver`` (a name, a dict of settings or a config)."""
-    base = SolverConfig.from_config(scenario.config.get("solver") or {})
+    base = scenario.config.solver
     if solver is None:
         return base
     if isinstance(solver, SolverConfig):
@@ -95,7 +96,7 @@ def solve(
         return Result(scenario, reach, model, first, None, config, timings)
     final = first
     second = None
-    if scenario.config["objective"]["tie_break"] == "least_public_money" and len(model.x):
+    if scenario.config.objective.tie_break == "least_public_money" and len(model.x):
         second = _stage_two(model, first, config)
         timings["stage2_s"] = second.seconds if second else 0.0
         if second is not None and second.has_solution:

@@ -246,22 +246,21 @@ def _units(sc: Scenario) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Demand units (one per residence, or an under-60 and an elderly part), their residence positions and
     their walk-time factors (1, or speed / elderly speed)."""
     r = sc.residences
-    cfg = sc.config
-    p = cfg["priority"]
+    p = sc.config.priority
     old = r["old_neighbourhood"].to_numpy(bool)
     aff = r["affordable_housing"].to_numpy(bool)
     share = r["elderly_share"].to_numpy(float)
     prio = (
-        np.where(old, float(p["old_neighbourhood"]), 1.0)
-        * np.where(aff, float(p["affordable_housing"]), 1.0)
-        * (1.0 + float(p["elderly"]) * share)
+        np.where(old, float(p.old_neighbourhood), 1.0)
+        * np.where(aff, float(p.affordable_housing), 1.0)
+        * (1.0 + float(p.elderly) * share)
     )
     pop = r["population"].to_numpy(float)
     pos = np.arange(len(r))
-    slow = cfg["walk"].get("elderly_speed_m_per_s")
+    slow = sc.config.walk.elderly_speed_m_per_s
     parts = []
     if slow:
-        k = float(cfg["walk"]["speed_m_per_s"]) / float(slow)
+        k = float(sc.config.walk.speed_m_per_s) / float(slow)
         parts = [("under_60", pop * (1.0 - share), 1.0), ("elderly", pop * share, k)]
     else:
         parts = [("all", pop, 1.0)]
@@ -308,14 +307,14 @@ def _recompute(sc: Scenario, source: WalkTimeSource | None) -> _Truth:
     """Units, walk minutes and the coverage before any placement, from the scenario's inputs."""
     units, res_pos, factor = _units(sc)
     fmts = sc.formats
-    pc = sc.config["partial_credit"]
-    pfactor = pc.get("factor")
-    partial = float(pc.get("credit") or 0.0) if pfactor else 0.0
+    pc = sc.config.partial_credit
+    pfactor = pc.factor
+    partial = float(pc.credit or 0.0) if pfactor else 0.0
     limit = {k: float(fmts.at[k, "walk_minutes"]) for k in fmts.index}
     plimit = {k: (limit[k] * float(pfactor) if pfactor else None) for k in fmts.index}
     reach_max = max(limit.values()) * (float(pfactor) if pfactor else 1.0)
     horizon = reach_max * (float(factor.max()) if len(factor) else 1.0)
-    speed = float(sc.config["walk"]["speed_m_per_s"])
+    speed = float(sc.config.walk.speed_m_per_s)
     source = source or source_for(sc)
     crs = sc.metric_crs
     res_pts = sc.residences.geometry.to_crs(crs).centroid
@@ -414,8 +413,8 @@ def _pair_economics(sc: Scenario, truth: _Truth, site_id: str, key: str) -> dict
     catchment = float("nan")
     if key in sc.formats.index:
         catchment = float(truth.catchment[key][sc.sites.index.get_loc(site_id)])
-    subsidised = key in (sc.config["subsidy"].get("formats") or [])
-    cap = float(sc.config["subsidy"]["share_of_rent"]) * rent if subsidised else 0.0
+    subsidised = key in (sc.config.subsidy.formats or ())
+    cap = float(sc.config.subsidy.share_of_rent) * rent if subsidised else 0.0
     return {
         "area_m2": area,
         "fitout_yuan": fit,
@@ -518,7 +517,7 @@ def _check_capital(
                 f"expected {_num(econ['fitout_yuan'])} ({how})"
             )
     total = float(written.sum())
-    limit = float(sc.config["budget"]["capital_yuan"])
+    limit = float(sc.config.budget.capital_yuan)
     if expected_total > limit + 1e-6 + (REL_TOL + slack) * expected_total:
         probs.append(
             f"capital: the placements' fit-out totals {_num(expected_total)} yuan, over budget.capital_yuan "
@@ -550,7 +549,7 @@ def _check_subsidy(
     probs: list[str] = []
     sub = pd.to_numeric(p["subsidy_yuan_per_year"], errors="coerce")
     rent_w = pd.to_numeric(p["rent_yuan_per_year"], errors="coerce") if "rent_yuan_per_year" in p else None
-    share = float(sc.config["subsidy"]["share_of_rent"])
+    share = float(sc.config.subsidy.share_of_rent)
     for n, (sid, key, s) in enumerate(zip(p["site_id"], p["format"], sub, strict=True)):
         econ = _pair_economics(sc, truth, sid, key)
         if econ is None:
@@ -578,7 +577,7 @@ def _check_subsidy(
                 f"12 x rent x area = {_num(econ['rent_yuan_per_year'])}"
             )
     total = float(sub.fillna(0).sum())
-    limit = float(sc.config["budget"]["rent_subsidy_yuan_per_year"])
+    limit = float(sc.config.budget.rent_subsidy_yuan_per_year)
     if total > limit + MONEY_TOL * max(len(p), 1) + (REL_TOL + slack) * total:
         probs.append(
             f"subsidy: total {_num(total)} yuan/year exceeds budget.rent_subsidy_yuan_per_year {_num(limit)}"
@@ -599,7 +598,7 @@ def _check_subsidy(
 
 def _check_viability(rep: VerifyReport, sc: Scenario, truth: _Truth, p: pd.DataFrame, slack: float) -> None:
     probs: list[str] = []
-    enabled = bool(sc.config["viability"]["enabled"])
+    enabled = bool(sc.config.viability.enabled)
     sub = pd.to_numeric(p["subsidy_yuan_per_year"], errors="coerce").fillna(0.0)
     cols = {
         c: pd.to_numeric(p[c], errors="coerce")
@@ -775,21 +774,21 @@ def _check_mandates(
     rep: VerifyReport, sc: Scenario, exp: pd.DataFrame, units: pd.DataFrame, status: str
 ) -> None:
     probs: list[str] = []
-    mandates = sc.config.get("mandates") or []
+    mandates = sc.config.mandates
     if status not in SOLVED:
         rep.add("mandates", [], f"not checked: status {status}")
         return
     for n, m in enumerate(mandates, start=1):
-        mask_u = _group_mask(units, m["group"])
+        mask_u = _group_mask(units, m.group)
         total = float(units.loc[mask_u, "population"].sum())
-        for key in m["formats"]:
+        for key in m.formats:
             c = exp[(exp["format"] == key) & mask_u[exp["unit"].to_numpy()]]
             covered = float(c.loc[c["covered_after"], "population"].sum())
-            need = float(m["min_share"]) * total
+            need = float(m.min_share) * total
             if covered < need - 1e-6 * max(total, 1.0) - 1e-9:
                 probs.append(
-                    f"mandate {n} ({m['group']}, {key}): covered share after {covered / total:.6f} "
-                    f"({_num(covered)} of {_num(total)}) is below min_share {_num(m['min_share'])}"
+                    f"mandate {n} ({m.group}, {key}): covered share after {covered / total:.6f} "
+                    f"({_num(covered)} of {_num(total)}) is below min_share {_num(m.min_share)}"
                 )
     rep.add("mandates", probs, f"{len(mandates)} mandate(s) met" if mandates else "no mandates")
 
@@ -804,7 +803,7 @@ def _check_objective(rep: VerifyReport, sc: Scenario, exp: pd.DataFrame, summary
         probs.append(f"summary.json objective_recomputed {_num(rec)}, recomputed {_num(value)}")
     obj, bound = summary.get("objective"), summary.get("bound")
     solver = summary.get("solver") or {}
-    gap_tol = solver.get("mip_gap", (sc.config.get("solver") or {}).get("mip_gap", 1e-4)) or 0.0
+    gap_tol = solver.get("mip_gap", sc.config.solver.mip_gap) or 0.0
     status = summary.get("status")
     if obj is None:
         probs.append("summary.json has no solver objective")
@@ -833,9 +832,9 @@ def _check_excluded(
     probs: list[str] = []
     cfg = sc.config
     placed = set(zip(p["site_id"], p["format"], strict=True))
-    viability = bool(cfg["viability"]["enabled"])
-    cap_budget = float(cfg["budget"]["capital_yuan"])
-    sub_budget = float(cfg["budget"]["rent_subsidy_yuan_per_year"])
+    viability = bool(cfg.viability.enabled)
+    cap_budget = float(cfg.budget.capital_yuan)
+    sub_budget = float(cfg.budget.rent_subsidy_yuan_per_year)
     for sid, key, reason in zip(exc["site_id"], exc["format"], exc["reason"], strict=True):
         where = f"site {sid}, {key}"
         if (sid, key) in placed:
@@ -1003,7 +1002,7 @@ def verify(
             rep.add("objective", ["objective_recomputed given without a solution"], "")
         return rep
     exp = _expected_coverage(scenario, truth, valid)
-    elderly = bool(scenario.config["walk"].get("elderly_speed_m_per_s"))
+    elderly = bool(scenario.config.walk.elderly_speed_m_per_s)
     if coverage is None:
         rep.add("coverage.csv", ["coverage.csv missing although the run has a solution"], "")
     else:

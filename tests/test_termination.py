@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import optimizer as qh
-from optimizer.backends import SolverConfig, backend_for
+from optimizer.backends import backend_for
+from optimizer.config import SolverConfig
 from optimizer.heuristic import greedy_start, is_feasible
 from optimizer.model import build_model
 from optimizer.reach import compute_reach

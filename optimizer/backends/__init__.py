@@ -1,30 +1,23 @@
-"""Solver backends: the only place solver APIs appear. Each takes a LinearProgram and a SolverConfig."""
+"""Solver backends: the only place solver APIs appear. Each takes a LinearProgram and a SolverConfig.
+
+The registry (:mod:`.registry`) names them with their capabilities; :mod:`.base` holds what every
+backend takes and gives back. This package imports no solver until a backend is asked for.
+"""
 
 from __future__ import annotations
 
-from .base import FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL, Backend, Solution, SolverConfig
+from typing import TYPE_CHECKING
+
+from .registry import SOLVER_NAMES, SOLVERS, load_backend
+
+if TYPE_CHECKING:
+    from .base import Backend
 
 
 def backend_for(name: str) -> Backend:
-    """The backend for a solver name: ``highs`` (highspy arrays), ``cbc`` or ``highs-pulp`` (PuLP)."""
-    if name == "highs":
-        from .highs import HighsBackend
-
-        return HighsBackend()
-    if name in ("cbc", "highs-pulp"):
-        from .pulp_backend import PulpBackend
-
-        return PulpBackend(name)
-    raise ValueError(f"unknown solver '{name}'")
+    """The backend registered under a solver name (:data:`optimizer.backends.registry.SOLVERS`)."""
+    backend: Backend = load_backend(name)
+    return backend
 
 
-__all__ = [
-    "Backend",
-    "Solution",
-    "SolverConfig",
-    "backend_for",
-    "OPTIMAL",
-    "FEASIBLE",
-    "INFEASIBLE",
-    "NO_SOLUTION",
-]
+__all__ = ["backend_for", "load_backend", "SOLVERS", "SOLVER_NAMES"]

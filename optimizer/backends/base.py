@@ -1,13 +1,15 @@
-"""What every backend takes and gives back: a solver config and an honest Solution."""
+"""What every backend takes and gives back: a solver config (:class:`optimizer.config.SolverConfig`)
+and an honest Solution."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-from ..model import LinearProgram
+from ..config import SolverConfig
+from ..lp import LinearProgram
 
 # Terminations reported to users (``status`` in summary.json and the CLI's exit code).
 OPTIMAL = "optimal"  # proved optimal within the requested relative gap
@@ -15,30 +17,6 @@ FEASIBLE = "feasible"  # a solution, but a limit stopped the proof: see gap and 
 INFEASIBLE = "infeasible"
 NO_SOLUTION = "no_solution"  # a limit stopped the solver before any solution
 ERROR = "error"
-
-
-@dataclass(frozen=True)
-class SolverConfig:
-    """Solver = name + options; serialisable in the scenario file under ``solver:``."""
-
-    name: str = "highs"
-    time_limit_s: float = 300.0
-    mip_gap: float = 1e-4
-    threads: int = 2
-    options: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_config(cls, cfg: dict[str, Any]) -> SolverConfig:
-        return cls(
-            name=cfg.get("name") or "highs",
-            time_limit_s=float(cfg.get("time_limit_s") or 300.0),
-            mip_gap=float(cfg["mip_gap"]) if cfg.get("mip_gap") is not None else 1e-4,
-            threads=int(cfg.get("threads") or 2),
-            options=dict(cfg.get("options") or {}),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass

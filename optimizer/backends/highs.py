@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import highspy
 import numpy as np
 
-from ..model import LinearProgram
+from ..lp import LinearProgram
 from .base import ERROR, FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL, Solution, SolverConfig, relative_gap
 
 DEFAULT_OPTIONS: dict[str, object] = {"mip_lp_solver": "ipm"}

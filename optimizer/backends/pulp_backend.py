@@ -11,7 +11,7 @@ import numpy as np
 import pulp
 
 from ..errors import SolverUnavailableError
-from ..model import LinearProgram
+from ..lp import LinearProgram
 from .base import ERROR, FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL, Solution, SolverConfig, relative_gap
 from .highs import _quiet_stdout
 

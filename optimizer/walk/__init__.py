@@ -25,20 +25,20 @@ def cache_dir(folder: Path) -> Path:
 
 def source_for(scenario: Scenario, progress: bool = False) -> WalkTimeSource:
     """The walk-time source a scenario asks for (``walk.source``)."""
-    walk = scenario.config["walk"]
-    kind = walk["source"]
+    walk = scenario.config.walk
+    kind = walk.source
     if kind == "matrix":
         assert scenario.walk_minutes is not None
         return MatrixSource(scenario.walk_minutes)
     if kind == "network":
         from .network import NetworkWalkSource
 
-        cache = cache_dir(scenario.folder) if walk.get("cache", True) else None
+        cache = cache_dir(scenario.folder) if walk.cache else None
         return NetworkWalkSource(
-            walk["network"],
-            include_highway=walk.get("include_highway"),
-            exclude_highway=walk.get("exclude_highway"),
+            walk.network,
+            include_highway=list(walk.include_highway) if walk.include_highway is not None else None,
+            exclude_highway=list(walk.exclude_highway) if walk.exclude_highway is not None else None,
             cache_dir=cache,
             progress=progress,
         )
-    return StraightLineSource(detour_factor=float(walk["detour_factor"]))
+    return StraightLineSource(detour_factor=float(walk.detour_factor))

@@ -1,0 +1,205 @@
+"""A mixed-integer linear program in array form, with named variable and row blocks.
+
+:class:`LPBuilder` takes variable blocks and constraint blocks by name and computes every offset
+(constraints name their terms by variable block and position inside it); :class:`LinearProgram` is
+the frozen result the backends solve: ``row_lb <= A v <= row_ub``, ``lb <= v <= ub``, objective ``c``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+
+import numpy as np
+import scipy.sparse as sp
+
+INF = np.inf
+
+
+@dataclass(frozen=True)
+class LinearProgram:
+    """A MILP in array form: ``row_lb <= A v <= row_ub``, ``lb <= v <= ub``, objective ``c`` (``sense``)."""
+
+    sense: str  # "max" or "min"
+    c: np.ndarray
+    lb: np.ndarray
+    ub: np.ndarray
+    integer: np.ndarray
+    A: sp.csr_array
+    row_lb: np.ndarray
+    row_ub: np.ndarray
+    col_blocks: Mapping[str, slice] = field(default_factory=dict)
+    row_blocks: Mapping[str, slice] = field(default_factory=dict)
+
+    @property
+    def n_cols(self) -> int:
+        return len(self.c)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.row_lb)
+
+    def cols(self, block: str) -> slice:
+        """Column positions of a variable block (an empty slice when the block does not exist)."""
+        return self.col_blocks.get(block, slice(0, 0))
+
+    def rows(self, block: str) -> slice:
+        """Row positions of a constraint block (an empty slice when the block does not exist)."""
+        return self.row_blocks.get(block, slice(0, 0))
+
+    def with_objective(self, c: np.ndarray, sense: str) -> LinearProgram:
+        return replace(self, c=np.asarray(c, dtype=float), sense=sense)
+
+    def with_rows(self, name: str, A: sp.csr_array, lo: np.ndarray, hi: np.ndarray) -> LinearProgram:
+        """A copy with a block of rows appended."""
+        n = self.n_rows
+        blocks = dict(self.row_blocks)
+        blocks[name] = slice(n, n + A.shape[0])
+        return replace(
+            self,
+            A=sp.csr_array(sp.vstack([self.A, A])),
+            row_lb=np.r_[self.row_lb, lo],
+            row_ub=np.r_[self.row_ub, hi],
+            row_blocks=MappingProxyType(blocks),
+        )
+
+    def relaxed(self, blocks: Iterable[str]) -> LinearProgram:
+        """A copy where the named row blocks constrain nothing (bounds -inf..inf)."""
+        lo, hi = self.row_lb.copy(), self.row_ub.copy()
+        for b in blocks:
+            s = self.rows(b)
+            lo[s], hi[s] = -INF, INF
+        return replace(self, row_lb=lo, row_ub=hi)
+
+    def activity(self, values: np.ndarray) -> np.ndarray:
+        """Row activities ``A v``."""
+        return np.asarray(self.A @ values, dtype=float)
+
+    def is_feasible(self, values: np.ndarray, tol: float = 1e-6) -> bool:
+        """Whether column values satisfy every row and bound (tolerance relative to each bound)."""
+        act = self.activity(values)
+
+        def scale(b: np.ndarray) -> np.ndarray:
+            return tol * np.maximum(1.0, np.abs(np.where(np.isfinite(b), b, 0)))
+
+        return bool(
+            np.all(act <= self.row_ub + scale(self.row_ub))
+            and np.all(act >= self.row_lb - scale(self.row_lb))
+            and np.all(values >= self.lb - tol)
+            and np.all(values <= self.ub + tol)
+        )
+
+
+@dataclass(frozen=True)
+class Term:
+    """Coefficients of one variable block in a constraint block: entry k is ``vals[k]`` at row
+    ``rows[k]`` (position inside the block) and column ``cols[k]`` (position inside ``var``)."""
+
+    var: str
+    rows: np.ndarray
+    cols: np.ndarray
+    vals: np.ndarray
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """A named block of rows ``lo <= sum of terms <= hi``."""
+
+    name: str
+    terms: tuple[Term, ...]
+    lo: np.ndarray
+    hi: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.lo)
+
+
+@dataclass
+class _Vars:
+    name: str
+    lb: np.ndarray
+    ub: np.ndarray
+    integer: bool
+    cost: np.ndarray
+
+
+class LPBuilder:
+    """Collects named variable and constraint blocks; :meth:`build` lays them out (offsets computed)."""
+
+    def __init__(self) -> None:
+        self._vars: dict[str, _Vars] = {}
+        self._cons: dict[str, Constraints] = {}
+
+    def add_variables(
+        self,
+        name: str,
+        n: int,
+        lb: float | np.ndarray = 0.0,
+        ub: float | np.ndarray = 1.0,
+        integer: bool = False,
+        cost: float | np.ndarray = 0.0,
+    ) -> None:
+        if name in self._vars:
+            raise ValueError(f"variable block '{name}' added twice")
+        self._vars[name] = _Vars(
+            name,
+            np.broadcast_to(np.asarray(lb, dtype=float), (n,)).copy(),
+            np.broadcast_to(np.asarray(ub, dtype=float), (n,)).copy(),
+            integer,
+            np.broadcast_to(np.asarray(cost, dtype=float), (n,)).copy(),
+        )
+
+    def add_constraints(self, block: Constraints) -> None:
+        if block.name in self._cons:
+            raise ValueError(f"constraint block '{block.name}' added twice")
+        for t in block.terms:
+            if t.var not in self._vars:
+                raise ValueError(f"constraint block '{block.name}' uses unknown variables '{t.var}'")
+        self._cons[block.name] = block
+
+    def col_blocks(self) -> dict[str, slice]:
+        out, start = {}, 0
+        for v in self._vars.values():
+            out[v.name] = slice(start, start + len(v.lb))
+            start += len(v.lb)
+        return out
+
+    def build(self, sense: str = "max") -> LinearProgram:
+        cols = self.col_blocks()
+        n = sum(len(v.lb) for v in self._vars.values())
+        r_all, c_all, v_all, lo_all, hi_all = [], [], [], [], []
+        row_blocks: dict[str, slice] = {}
+        start = 0
+        for con in self._cons.values():
+            row_blocks[con.name] = slice(start, start + con.n)
+            for t in con.terms:
+                r_all.append(start + np.asarray(t.rows, dtype=np.int64))
+                c_all.append(cols[t.var].start + np.asarray(t.cols, dtype=np.int64))
+                v_all.append(np.asarray(t.vals, dtype=float))
+            lo_all.append(np.asarray(con.lo, dtype=float))
+            hi_all.append(np.asarray(con.hi, dtype=float))
+            start += con.n
+
+        def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+            return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+
+        A = sp.csr_array(
+            (cat(v_all, float), (cat(r_all, np.int64), cat(c_all, np.int64))),
+            shape=(start, n),
+        )
+        A.sum_duplicates()
+        vs = list(self._vars.values())
+        return LinearProgram(
+            sense,
+            cat([v.cost for v in vs], float),
+            cat([v.lb for v in vs], float),
+            cat([v.ub for v in vs], float),
+            cat([np.full(len(v.lb), v.integer) for v in vs], bool),
+            A,
+            cat(lo_all, float),
+            cat(hi_all, float),
+            MappingProxyType(cols),
+            MappingProxyType(row_blocks),
+        )
