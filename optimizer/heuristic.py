@@ -1,115 +1,130 @@
 """A greedy plan used as the solvers' starting incumbent.
 
 Repeatedly open the (site, format) pair with the largest weighted coverage gain per yuan of public money
-that still fits every constraint (floor area, formats per site, capital, viability with subsidy, subsidy
-budget). Mandates are not targeted: when the greedy plan misses one, the solver simply ignores the start.
-A good start matters on large instances, where a solver may otherwise spend its whole time limit without
-a useful incumbent.
+that keeps every ``resource`` row of the model satisfied (whatever resource families are registered:
+floor area, formats per site, the budgets, subsidy caps, viability), each pair taking the subsidy it
+needs to be viable. Mandates are not targeted: when the greedy plan misses one, the solver simply
+ignores the start. A good start matters on large instances, where a solver may otherwise spend its
+whole time limit without a useful incumbent.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
-from .model import CoverageModel
+from .model import RESOURCE, CoverageModel, families_with_role
 from .reach import Reach
 from .scenario import Scenario
+
+
+def _needed_subsidy(model: CoverageModel) -> np.ndarray:
+    x = model.x
+    return np.where(
+        x["needs_subsidy"].to_numpy(bool), np.maximum(x["deficit_yuan_per_year"].to_numpy(float), 0), 0
+    )
+
+
+def _resource_effect(model: CoverageModel, need: np.ndarray) -> tuple[sp.csc_array, np.ndarray]:
+    """What opening each pair (with the subsidy it needs) adds to every resource row, and the rows'
+    upper bounds."""
+    lp = model.lp
+    rows = np.concatenate(
+        [np.arange(lp.n_rows)[lp.rows(name)] for name in families_with_role(RESOURCE)] or [np.zeros(0, int)]
+    ).astype(np.int64)
+    A = lp.A[rows]
+    ns, nx = len(model.s), len(model.x)
+    xpos = model.s["x"].to_numpy()
+    subsidy_of_pair = sp.csr_array((need[xpos], (np.arange(ns), xpos)), shape=(ns, nx))
+    effect = A[:, lp.cols("x")] + A[:, lp.cols("s")] @ subsidy_of_pair
+    return sp.csc_array(effect), lp.row_ub[rows]
+
+
+def _fits(effect: sp.csc_array, slack: np.ndarray, tol: float = 1e-6) -> np.ndarray:
+    """Per pair: whether its effect fits within the rows' slack."""
+    over = (effect.data - slack[effect.indices] > tol).astype(np.int64)
+    violations = sp.csc_array((over, effect.indices, effect.indptr), shape=effect.shape).sum(axis=0)
+    return np.asarray(violations).ravel() == 0
+
+
+def _gains(scenario: Scenario, reach: Reach, model: CoverageModel, cur: dict[str, np.ndarray]) -> np.ndarray:
+    """Weighted coverage each pair would add to the current plan."""
+    x = model.x
+    demand = reach.demand
+    wp = demand["priority"].to_numpy(float) * demand["population"].to_numpy(float)
+    weight = scenario.formats["weight"].astype(float)
+    site = x["site_pos"].to_numpy()
+    gain = np.zeros(len(x))
+    for k, r in x.groupby("format").indices.items():
+        fr = reach.formats[str(k)]
+        w = weight[str(k)] * wp
+        g = (fr.full.T @ (w * (1.0 - cur[str(k)])))[site[r]]
+        if fr.partial is not None:
+            only_partial = fr.partial.astype(float) - fr.full.astype(float)
+            g = g + (only_partial.T @ (w * np.maximum(fr.credit_partial - cur[str(k)], 0.0)))[site[r]]
+        gain[r] = g
+    return gain
+
+
+def _credit_after(reach: Reach, key: str, cur: np.ndarray, site: int, n_sites: int) -> np.ndarray:
+    fr = reach.formats[key]
+    col = np.zeros(n_sites)
+    col[site] = 1.0
+    cur = np.maximum(cur, np.where(fr.full @ col > 0, 1.0, 0.0))
+    if fr.partial is not None:
+        cur = np.maximum(cur, np.where(fr.partial @ col > 0, fr.credit_partial, 0.0))
+    return cur
 
 
 def greedy_start(
     scenario: Scenario, reach: Reach, model: CoverageModel, max_steps: int = 10_000
 ) -> np.ndarray:
     """Column values of a feasible greedy plan (ignoring mandates) for ``model.lp``."""
-    x = model.x
-    lp = model.lp
+    x, lp = model.x, model.lp
     values = np.zeros(lp.n_cols)
     if len(x) == 0:
         return values
-    demand = reach.demand
-    wp = demand["priority"].to_numpy(float) * demand["population"].to_numpy(float)
-    weight = scenario.formats["weight"].astype(float)
-    keys = list(scenario.formats.index)
-    cur = {k: reach.formats[k].base_credit.copy() for k in keys}
-    # per format: the x rows and their site positions
-    rows_of = {k: np.flatnonzero(x["format"].to_numpy() == k) for k in keys}
-    site_area = scenario.sites["floor_area_m2"].to_numpy(float).copy()
-    site_count_left = np.where(
-        np.isnan(scenario.sites["max_formats"].to_numpy(float)),
-        np.inf,
-        scenario.sites["max_formats"].to_numpy(float),
-    )
-    capital_left = float(scenario.config.budget.capital_yuan)
-    subsidy_left = float(scenario.config.budget.rent_subsidy_yuan_per_year)
-    need = np.where(
-        x["needs_subsidy"].to_numpy(bool), np.maximum(x["deficit_yuan_per_year"].to_numpy(float), 0), 0
-    )
-    fit = x["fitout_yuan"].to_numpy(float)
-    area = x["area_m2"].to_numpy(float)
-    site = x["site_pos"].to_numpy()
+    cur = {k: reach.formats[k].base_credit.copy() for k in scenario.formats.index}
+    need = _needed_subsidy(model)
+    effect, ub = _resource_effect(model, need)
+    used = np.zeros(len(ub))
+    money = x["fitout_yuan"].to_numpy(float) + need
     chosen = np.zeros(len(x), dtype=bool)
     for _ in range(max_steps):
-        gain = np.zeros(len(x))
-        for k in keys:
-            fr = reach.formats[k]
-            r = rows_of[k]
-            if len(r) == 0:
-                continue
-            w = weight[k] * wp
-            g_full = fr.full.T @ (w * (1.0 - cur[k]))
-            g = g_full[site[r]]
-            if fr.partial is not None:
-                only_partial = fr.partial.astype(float) - fr.full.astype(float)
-                g = g + (only_partial.T @ (w * np.maximum(fr.credit_partial - cur[k], 0.0)))[site[r]]
-            gain[r] = g
-        ok = (
-            ~chosen
-            & (gain > 1e-9)
-            & (fit <= capital_left + 1e-6)
-            & (need <= subsidy_left + 1e-6)
-            & (area <= site_area[site] + 1e-9)
-            & (site_count_left[site] >= 1)
-        )
+        gain = _gains(scenario, reach, model, cur)
+        ok = ~chosen & (gain > 1e-9) & _fits(effect, ub - used)
         if not ok.any():
             break
-        score = np.where(ok, gain / (fit + need + 1.0), -np.inf)
-        best = int(np.argmax(score))
+        best = int(np.argmax(np.where(ok, gain / (money + 1.0), -np.inf)))
         chosen[best] = True
-        capital_left -= fit[best]
-        subsidy_left -= need[best]
-        site_area[site[best]] -= area[best]
-        site_count_left[site[best]] -= 1
-        k = x.at[best, "format"]
-        fr = reach.formats[k]
-        col = np.zeros(len(scenario.sites))
-        col[site[best]] = 1.0
-        cur[k] = np.maximum(cur[k], np.where(fr.full @ col > 0, 1.0, 0.0))
-        if fr.partial is not None:
-            cur[k] = np.maximum(cur[k], np.where(fr.partial @ col > 0, fr.credit_partial, 0.0))
-    values[lp.col_blocks["x"]] = chosen.astype(float)
-    for table, block, test in ((model.y, "y", "full"), (model.z, "z", "partial")):
+        used += effect[:, [best]].toarray().ravel()
+        key = str(x.at[best, "format"])
+        cur[key] = _credit_after(reach, key, cur[key], int(x.at[best, "site_pos"]), len(scenario.sites))
+    return _plan_values(model, chosen, need, cur)
+
+
+def _plan_values(
+    model: CoverageModel, chosen: np.ndarray, need: np.ndarray, cur: dict[str, np.ndarray]
+) -> np.ndarray:
+    """Every column's value for a set of chosen pairs and the credits they give."""
+    lp = model.lp
+    values = np.zeros(lp.n_cols)
+    values[lp.cols("x")] = chosen.astype(float)
+    for table, block, full in ((model.y, "y", True), (model.z, "z", False)):
         if len(table) == 0:
             continue
         col = np.zeros(len(table))
         units = table["unit"].to_numpy()
         for k, idx in table.groupby("format").indices.items():
             c = cur[str(k)][units[idx]]
-            col[idx] = (c >= 1.0) if test == "full" else ((c > 0.0) & (c < 1.0))
-        values[lp.col_blocks[block]] = col
+            col[idx] = (c >= 1.0) if full else ((c > 0.0) & (c < 1.0))
+        values[lp.cols(block)] = col
     if len(model.s):
-        values[lp.col_blocks["s"]] = need[model.s["x"].to_numpy()] * chosen[model.s["x"].to_numpy()]
+        xpos = model.s["x"].to_numpy()
+        values[lp.cols("s")] = need[xpos] * chosen[xpos]
     return values
 
 
 def is_feasible(model: CoverageModel, values: np.ndarray, tol: float = 1e-6) -> bool:
     """Whether column values satisfy every row and bound of the model (used to check starts)."""
-    lp = model.lp
-    act = lp.A @ values
-    scale = np.maximum(1.0, np.abs(np.where(np.isfinite(lp.row_ub), lp.row_ub, 0)))
-    return bool(
-        np.all(act <= lp.row_ub + tol * scale)
-        and np.all(
-            act >= lp.row_lb - tol * np.maximum(1.0, np.abs(np.where(np.isfinite(lp.row_lb), lp.row_lb, 0)))
-        )
-        and np.all(values >= lp.lb - tol)
-        and np.all(values <= lp.ub + tol)
-    )
+    return model.lp.is_feasible(values, tol)

@@ -15,8 +15,8 @@ import pandas as pd
 
 from .catalog import BY_KEY
 from .errors import VerificationError
+from .groups import group_mask
 from .io import atomic_dir
-from .model import group_mask
 
 if TYPE_CHECKING:
     from .backends.base import Solution

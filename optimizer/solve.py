@@ -7,19 +7,18 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 from .backends import backend_for
 from .backends.base import FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL, Solution, relative_gap, solve_empty
 from .config import SolverConfig
+from .diagnose import diagnose_infeasible
 from .heuristic import greedy_start, is_feasible
-from .model import CoverageModel, LinearProgram, build_model, group_mask
+from .lp import LinearProgram
+from .model import CoverageModel, build_model
 from .reach import Reach, compute_reach
 from .result import Result
 from .scenario import Scenario
-
-BIG_BUDGET = 1e15
 
 
 def solver_config(
@@ -90,7 +89,7 @@ def solve(
     # Walk times count even when the caller computed them once for several solves.
     timings = {"walk_times_s": reach.seconds, "build_s": t_build, "stage1_s": first.seconds}
     if first.status == INFEASIBLE:
-        diagnosis = diagnose_infeasible(scenario, reach, model, config)
+        diagnosis = diagnose_infeasible(scenario, reach, model, config, run_backend)
         return Result(scenario, reach, model, first, None, config, timings, diagnosis=diagnosis)
     if not first.has_solution:
         return Result(scenario, reach, model, first, None, config, timings)
@@ -103,64 +102,6 @@ def solve(
             final = second
     timings["total_s"] = reach.seconds + time.perf_counter() - t0
     return Result(scenario, reach, model, first, second, config, timings, values=final.values)
-
-
-def diagnose_infeasible(
-    scenario: Scenario, reach: Reach, model: CoverageModel, config: SolverConfig
-) -> pd.DataFrame:
-    """Why mandates cannot be met: per mandate and format, the best share within the budgets, the share
-    reachable with unlimited money, the budget that would be needed (and the cheapest set of
-    site:format placements meeting every mandate), and the residences no site can reach."""
-    rows = []
-    pop = reach.demand["population"].to_numpy(float)
-    # 1. the best each mandate can do alone within the budgets: maximise its covered population
-    relaxed = scenario.with_config(mandates=[])
-    m_free = build_model(relaxed, reach)
-    # 2. the money needed to meet all mandates together, with unlimited budgets
-    rich = scenario.with_config(budget={"capital_yuan": BIG_BUDGET, "rent_subsidy_yuan_per_year": BIG_BUDGET})
-    m_rich = build_model(rich, reach)
-    money = run_backend(m_rich.lp.with_objective(m_rich.money, "min"), config)
-    need_cap = need_sub = None
-    plan = ""
-    if money.has_solution:
-        xv = money.values[m_rich.lp.col_blocks["x"]] > 0.5
-        need_cap = float(m_rich.x.loc[xv, "fitout_yuan"].sum())
-        need_sub = float(money.values[m_rich.lp.col_blocks["s"]].sum())
-        chosen = m_rich.x.loc[xv]
-        plan = ";".join(f"{sid}:{f}" for sid, f in zip(chosen["site_id"], chosen["format"], strict=True))
-    for _, mrow in model.mandates.iterrows():
-        g = group_mask(reach.demand, mrow["group"])
-        key = mrow["format"]
-        y = m_free.y
-        sel = y[(y["format"] == key) & g[y["unit"].to_numpy()]]
-        c = np.zeros(m_free.lp.n_cols)
-        c[m_free.lp.col_blocks["y"].start + sel.index.to_numpy()] = pop[sel["unit"].to_numpy()]
-        best = run_backend(m_free.lp.with_objective(c, "max"), config)
-        total = mrow["group_population"]
-        best_share = (mrow["covered_before"] + (best.objective or 0.0)) / total if total > 0 else 1.0
-        fr = reach.formats[key]
-        y_rich = m_rich.y
-        reachable = y_rich[(y_rich["format"] == key) & g[y_rich["unit"].to_numpy()]]["unit"].to_numpy()
-        max_share = (mrow["covered_before"] + pop[reachable].sum()) / total if total > 0 else 1.0
-        can = np.zeros(len(pop), dtype=bool)
-        can[reachable] = True
-        stuck = g & (fr.base_credit < 1) & ~can
-        rows.append(
-            {
-                "mandate": int(mrow["mandate"]),
-                "group": mrow["group"],
-                "format": key,
-                "min_share": float(mrow["min_share"]),
-                "best_share_within_budget": float(best_share),
-                "met_within_budget": bool(best_share >= mrow["min_share"] - 1e-9),
-                "max_share_any_budget": float(max_share),
-                "capital_needed_yuan": need_cap,
-                "subsidy_needed_yuan_per_year": need_sub,
-                "cheapest_plan_meeting_all": plan,
-                "unreachable_residences": ";".join(sorted(set(reach.demand.loc[stuck, "residence_id"]))),
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 __all__ = ["solve", "solver_config", "diagnose_infeasible", "OPTIMAL", "FEASIBLE"]
