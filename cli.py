@@ -109,7 +109,9 @@ def run(
     from rich.console import Console
 
     import optimizer as qh
+    from optimizer.errors import VerificationError
     from optimizer.reach import compute_reach
+    from optimizer.result import write_dir
 
     console = Console(stderr=True, quiet=quiet, soft_wrap=True)
     if out.exists() and not overwrite:
@@ -130,7 +132,11 @@ def run(
     with console.status("building the model and solving"):
         res = qh.solve(sc, solver=override or None, reach=reach)
     with console.status(f"writing {out}"):
-        res.to_dir(out, overwrite=overwrite, excel=not no_maps, maps=not no_maps)
+        verification = write_dir(res, out, overwrite=overwrite, excel=not no_maps, maps=not no_maps)
+    if verification is not None and not verification.ok:
+        raise VerificationError(
+            f"the results written to {out} failed independent verification (see verify.json):\n{verification}"
+        )
     s = res.summary()
     for w in res.warnings():
         console.print(f"[yellow]warning[/]: {w}")
@@ -143,10 +149,8 @@ def run(
     if res.diagnosis is not None:
         console.print("[red]infeasible[/]: the mandates cannot all be met; see diagnosis.csv")
         console.print(res.diagnosis.to_string(index=False))
-    if res.verification is not None:
-        console.print(
-            f"verified independently: {sum(c.passed for c in res.verification.checks)} checks passed"
-        )
+    if verification is not None:
+        console.print(f"verified independently: {sum(c.passed for c in verification.checks)} checks passed")
     gap = f" gap {s['mip_gap']:.3%}" if s.get("mip_gap") is not None else ""
     click.echo(
         f"{s['status']}{gap}: {s['placements']} placements, objective {s['objective']}, written to {out}"

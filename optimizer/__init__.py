@@ -11,7 +11,7 @@ from __future__ import annotations
 from . import catalog
 from .config import ScenarioConfig, SolverConfig
 from .errors import Problem, QuarterHourError, ScenarioError
-from .result import Result
+from .result import Result, ResultSet
 from .scenario import Scenario, load_scenario
 from .solve import solve
 
@@ -22,6 +22,7 @@ __all__ = [
     "solve",
     "Scenario",
     "Result",
+    "ResultSet",
     "SolverConfig",
     "ScenarioConfig",
     "ScenarioError",

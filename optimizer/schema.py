@@ -379,3 +379,45 @@ def markdown() -> str:
     ]
     out += [f"| `{k}` | {v} |" for k, v in CATALOG_SOURCES.items()]
     return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# output tables: the columns the writers emit and the verification reads back
+# ---------------------------------------------------------------------------------------------------------
+
+OUTPUT_TABLES: dict[str, tuple[Column, ...]] = {
+    "placements": (
+        Column("site_id", "str", "Site opened."),
+        Column("format", "str", "Format opened there (catalog key)."),
+        Column("name_zh", "str", "Format's Chinese name."),
+        Column("fitout_yuan", "float", "Fit-out paid from the capital budget.", unit="yuan"),
+        Column("rent_yuan_per_year", "float", "Rent of the format's floor area.", unit="yuan/year"),
+        Column("subsidy_yuan_per_year", "float", "Rent subsidy paid.", unit="yuan/year"),
+        Column("opex_yuan_per_year", "float", "Operating cost (staff, utilities).", unit="yuan/year"),
+        Column("catchment", "float", "Residents sharing the outlet's custom.", unit="persons"),
+        Column("margin_yuan_per_year", "float", "Gross margin from the catchment.", unit="yuan/year"),
+        Column("area_m2", "float", "Floor area used.", unit="m2"),
+    ),
+    "coverage": (
+        Column("residence_id", "str", "Residence."),
+        Column("group", "str", "Speed group: all, or under_60 / elderly when the elderly walk slower."),
+        Column("format", "str", "Format."),
+        Column("population", "float", "Residents of this residence and group.", unit="persons"),
+        Column(
+            "minutes_before",
+            "float",
+            "Walk to the nearest existing outlet (empty: none in reach).",
+            unit="min",
+        ),
+        Column("minutes_after", "float", "Walk to the nearest outlet after the plan.", unit="min"),
+        Column("covered_before", "bool", "Within the format's walk limit before."),
+        Column("covered_after", "bool", "Within the format's walk limit after."),
+        Column("credit_before", "float", "Coverage credit before (1, the partial credit, or 0)."),
+        Column("credit_after", "float", "Coverage credit after."),
+    ),
+    "excluded": (
+        Column("site_id", "str", "Site."),
+        Column("format", "str", "Format that could not open there."),
+        Column("reason", "str", "Why (the first rule that holds)."),
+    ),
+}

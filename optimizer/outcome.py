@@ -1,0 +1,62 @@
+"""What a solve can end in, as data: the status enum and the frozen Solution every backend returns
+(in the manner of linopy's ``constants.py``). Reports, exit codes and the CLI read these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+
+
+class Status(StrEnum):
+    """Terminations reported to users (``status`` in summary.json, the console and the exit code)."""
+
+    OPTIMAL = "optimal"  # proved optimal within the requested relative gap
+    FEASIBLE = "feasible"  # a plan, but a limit stopped the proof: see the gap and the bound
+    INFEASIBLE = "infeasible"  # the mandates cannot all be met: see the diagnosis
+    NO_SOLUTION = "no_solution"  # a limit stopped the solver before any plan
+    ERROR = "error"  # the solver failed
+
+    @property
+    def has_plan(self) -> bool:
+        return self in (Status.OPTIMAL, Status.FEASIBLE)
+
+    @property
+    def exit_code(self) -> int:
+        """The CLI's exit code: 0 solved, 3 infeasible, 4 no solution or a solver error."""
+        return EXIT_CODES[self]
+
+
+EXIT_CODES: dict[Status, int] = {
+    Status.OPTIMAL: 0,
+    Status.FEASIBLE: 0,
+    Status.INFEASIBLE: 3,
+    Status.NO_SOLUTION: 4,
+    Status.ERROR: 4,
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Solution:
+    """The real termination of one solve, read from the solver, never assumed."""
+
+    status: Status
+    values: np.ndarray | None
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    seconds: float
+    solver: str
+    message: str = ""
+
+    @property
+    def has_solution(self) -> bool:
+        return self.values is not None and Status(self.status).has_plan
+
+
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    """|bound - objective| / max(|objective|, 1e-9): the gap definition used in every report."""
+    if objective is None or bound is None or not np.isfinite(bound):
+        return None
+    return abs(bound - objective) / max(abs(objective), 1e-9)

@@ -1,0 +1,151 @@
+"""The one result object for every audience: a frozen record of what the solve found, with tables keyed
+by the user's ids, maps, reports and writers (each in its own module beside this one), and a
+:class:`ResultSet` for comparisons."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..errors import VerificationError
+from ..outcome import Status
+from . import html as _html
+from . import maps as _maps
+from . import tables as _tables
+from .collection import ResultSet
+from .write import write_dir
+
+if TYPE_CHECKING:
+    from ..config import SolverConfig
+    from ..model import CoverageModel
+    from ..outcome import Solution
+    from ..reach import Reach
+    from ..scenario import Scenario
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """What a solve found.
+
+    ``status``: optimal, feasible (a limit stopped the proof; see ``mip_gap``), infeasible (see
+    ``diagnosis``), no_solution or error. ``placements`` and ``coverage`` are DataFrames keyed by the
+    scenario's ids; ``summary()`` is the dict written to summary.json. ``first`` and ``second`` are the
+    solver's own answers for the coverage stage and the tie-break stage.
+    """
+
+    scenario: Scenario
+    reach: Reach
+    model: CoverageModel
+    first: Solution
+    second: Solution | None
+    solver_config: SolverConfig
+    timings: Mapping[str, float]
+    values: np.ndarray | None = None
+    diagnosis: pd.DataFrame | None = None
+
+    @property
+    def status(self) -> Status:
+        return Status(self.first.status)
+
+    @property
+    def has_solution(self) -> bool:
+        return self.values is not None
+
+    @property
+    def exit_code(self) -> int:
+        return self.status.exit_code
+
+    # ---------------------------------------------------------------- tables
+    @cached_property
+    def placements(self) -> pd.DataFrame:
+        """One row per (site, format) opened: costs per year and the population in its catchment."""
+        return _tables.placements(self)
+
+    @cached_property
+    def coverage(self) -> pd.DataFrame:
+        """Per residence (and speed group) and format: minutes to the nearest outlet before and after."""
+        return _tables.coverage(self)
+
+    def objective_recomputed(self) -> float:
+        """Weighted coverage gained, recomputed from the placements (not read from the solver)."""
+        return _tables.objective_recomputed(self)
+
+    @cached_property
+    def _summary(self) -> dict[str, Any]:
+        return _tables.summary(self)
+
+    def summary(self) -> dict[str, Any]:
+        """Everything summary.json holds: termination, objective, bound, gap, coverage, budgets, timings.
+
+        Computed once (it hashes the input files and aggregates the coverage table); each call returns
+        its own copy, so callers may change it freely.
+        """
+        return copy.deepcopy(self._summary)
+
+    def warnings(self) -> list[str]:
+        return _tables.unreachable_warnings(self)
+
+    def summary_frame(self) -> pd.DataFrame:
+        """Coverage before and after per format, as a table."""
+        s = self.summary()
+        return pd.DataFrame(s["formats"]).T if s["formats"] else pd.DataFrame()
+
+    def groups_frame(self) -> pd.DataFrame:
+        """Coverage before and after per population group (person-formats), as a table."""
+        g = self.summary()["groups"]
+        return pd.DataFrame(g).T if g else pd.DataFrame()
+
+    # ---------------------------------------------------------------- maps
+    def to_geodataframe(self, layer: str = "placements") -> gpd.GeoDataFrame:
+        """``placements`` (site points), ``sites`` (every site, with what opened), ``residences``
+        (coverage per format before/after as columns) or ``coverage`` (long table with geometry)."""
+        return _maps.to_geodataframe(self, layer)
+
+    def plot(self, format: str | None = None, ax: Any = None) -> Any:
+        """A static map: residences shaded by coverage after, sites, existing outlets and placements."""
+        return _maps.plot(self, format, ax)
+
+    def explore(self, format: str | None = None) -> Any:
+        """An interactive folium map of residences, sites, outlets and placements."""
+        return _maps.explore(self, format)
+
+    # ---------------------------------------------------------------- text
+    def __repr__(self) -> str:
+        return _html.text_repr(self)
+
+    def _repr_html_(self) -> str:
+        return _html.repr_html(self)
+
+    def to_html(self, with_map: bool = True) -> str:
+        """A self-contained report: termination, budgets, coverage by format and group, map, placements."""
+        return _html.to_html(self, with_map)
+
+    # ---------------------------------------------------------------- writers
+    def to_dir(
+        self,
+        out: str | Path,
+        overwrite: bool = False,
+        excel: bool = True,
+        maps: bool = True,
+        verify: bool = True,
+    ) -> Path:
+        """Write summary.json, placements.csv, coverage.csv, excluded.csv, result.gpkg, report.html
+        (and results.xlsx, map.html) into ``out``, atomically: all of it or nothing. Raises
+        VerificationError when the independent verification disagrees (the folder is written)."""
+        report = write_dir(self, out, overwrite=overwrite, excel=excel, maps=maps, verify=verify)
+        if report is not None and not report.ok:
+            raise VerificationError(
+                f"the results written to {out} failed independent verification (see verify.json):\n{report}"
+            )
+        return Path(out)
+
+
+__all__ = ["Result", "ResultSet", "write_dir"]

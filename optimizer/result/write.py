@@ -1,0 +1,107 @@
+"""Writers: the output folder (summary.json, CSV tables, GeoPackage, workbook, report, map), written
+atomically and verified independently before it is moved into place."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..io import atomic_dir
+
+if TYPE_CHECKING:
+    from ..verify import VerifyReport
+    from . import Result
+
+
+def inputs_digest(paths: list[Path]) -> dict[str, str]:
+    """SHA-256 of every input file, so a later check can tell whether the inputs changed since the run."""
+    out = {}
+    for p in paths:
+        p = Path(p)
+        if p.is_file():
+            h = hashlib.sha256()
+            with p.open("rb") as f:
+                for chunk in iter(lambda f=f: f.read(1 << 20), b""):
+                    h.update(chunk)
+            out[str(p)] = h.hexdigest()
+    return out
+
+
+def json_safe(v: Any) -> Any:
+    """JSON-safe values: numpy scalars to Python, NaN/inf to None."""
+    if isinstance(v, dict):
+        return {str(k): json_safe(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [json_safe(x) for x in v]
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating, float)):
+        f = float(v)
+        return f if np.isfinite(f) else None
+    if isinstance(v, np.bool_):
+        return bool(v)
+    return v
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(json_safe(data), indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def _write_tables(r: Result, tmp: Path) -> None:
+    r.placements.to_csv(tmp / "placements.csv", index=False)
+    r.model.excluded.to_csv(tmp / "excluded.csv", index=False)
+    if r.diagnosis is not None:
+        r.diagnosis.to_csv(tmp / "diagnosis.csv", index=False)
+    if r.values is not None:
+        r.coverage.to_csv(tmp / "coverage.csv", index=False)
+
+
+def _write_geopackage(r: Result, tmp: Path) -> None:
+    gpkg = tmp / "result.gpkg"
+    for layer in ("placements", "sites", "residences"):
+        r.to_geodataframe(layer).to_file(gpkg, layer=layer, engine="pyogrio")
+
+
+def _write_workbook(r: Result, tmp: Path) -> None:
+    with pd.ExcelWriter(tmp / "results.xlsx") as xw:
+        r.summary_frame().to_excel(xw, sheet_name="formats")
+        r.groups_frame().to_excel(xw, sheet_name="groups")
+        r.placements.to_excel(xw, sheet_name="placements", index=False)
+        r.coverage.to_excel(xw, sheet_name="coverage", index=False)
+        r.model.excluded.to_excel(xw, sheet_name="excluded", index=False)
+
+
+def write_dir(
+    r: Result,
+    out: str | Path,
+    overwrite: bool = False,
+    excel: bool = True,
+    maps: bool = True,
+    verify: bool = True,
+) -> VerifyReport | None:
+    """Write the output folder atomically (all of it or nothing) and return the independent
+    verification's report (None when ``verify`` is off). The folder is moved into place even when the
+    verification fails, so verify.json can be read; the caller decides what a failure means."""
+    out = Path(out)
+    report = None
+    with atomic_dir(out, overwrite=overwrite, protect=list(r.scenario.inputs)) as tmp:
+        write_json(tmp / "summary.json", r.summary())
+        _write_tables(r, tmp)
+        if r.values is not None:
+            _write_geopackage(r, tmp)
+            if excel:
+                _write_workbook(r, tmp)
+            if maps:
+                r.explore().save(str(tmp / "map.html"))
+        (tmp / "report.html").write_text(r.to_html(with_map=maps), encoding="utf-8")
+        if verify:
+            from ..verify import verify_dir
+
+            report = verify_dir(tmp, scenario=r.scenario)
+            write_json(tmp / "verify.json", report.to_dict())
+    return report
