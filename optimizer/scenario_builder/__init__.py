@@ -1,10 +1,10 @@
 """Builders that turn open data into scenario folders the engine reads.
 
-* :func:`optimizer.build.osm.build_scenario`: a scenario from an OpenStreetMap extract (buildings,
+* :func:`optimizer.scenario_builder.osm.build_scenario`: a scenario from an OpenStreetMap extract (buildings,
   shops, vacant units, streets) and a population grid or density.
-* :func:`optimizer.build.blocks.street_blocks`: street blocks (polygons enclosed by streets) for areas
-  where OSM has streets but no buildings.
-* :func:`optimizer.build.write.write_scenario`: the atomic folder writer both use.
+* :func:`optimizer.scenario_builder.blocks.street_blocks`: street blocks (polygons enclosed by streets) for
+  areas where OSM has streets but no buildings.
+* :func:`optimizer.scenario_builder.write.write_scenario`: the atomic folder writer both use.
 """
 
 from .blocks import street_blocks

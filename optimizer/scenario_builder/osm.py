@@ -237,6 +237,10 @@ building that a planner could let to community shops."""
 FALLBACK_LEVELS = 3.0
 """Levels used when no building in the extract has ``building:levels``."""
 
+BUILDER = "optimizer.scenario_builder.build_scenario"
+"""How the written files name the function that wrote them: its public name, which stays put when the
+package's modules are reorganised."""
+
 # --------------------------------------------------------------------------------------------------
 # Reading
 
@@ -868,7 +872,7 @@ def build_scenario(
     network = f"streets{suffix}" if copy_network else Path(_relpath(osm.resolve(), out.resolve()))
     config = {
         "name": name or osm.name.split(".")[0],
-        "description": description or f"Built from {osm.name} by optimizer.build.osm.",
+        "description": description or f"Built from {osm.name} by {BUILDER}.",
         "inputs": {"residences": "residences.gpkg", "sites": "sites.gpkg", "outlets": "outlets.gpkg"},
         "walk": {"network": network, "speed_m_per_s": walk_speed_m_per_s},
         "formats": {f: {} for f in formats},
@@ -908,10 +912,7 @@ def build_scenario(
         "ATTRIBUTION.md": _attribution(osm.name, attribution),
         **(extra_texts or {}),
     }
-    header = (
-        f"# Built by optimizer.build.osm.build_scenario from {osm.name}; see README.md for how every "
-        "number was derived.\n"
-    )
+    header = f"# Built by {BUILDER} from {osm.name}; see README.md for how every number was derived.\n"
     return write_scenario(
         out,
         config,
@@ -973,7 +974,8 @@ def _readme(config: dict, f: dict, notes: str) -> str:
             [
                 "outlets.gpkg",
                 sum(f["outlets"].values()),
-                "OSM shops and amenities mapped to formats by the table `optimizer.build.osm.OUTLET_TAGS`",
+                "OSM shops and amenities mapped to formats by the table "
+                "`optimizer.scenario_builder.OUTLET_TAGS`",
             ],
             [
                 "streets",
@@ -991,7 +993,7 @@ def _readme(config: dict, f: dict, notes: str) -> str:
 
 ## How this folder was built
 
-Built by `optimizer.build.osm.build_scenario` from `{f["osm"]}` (© OpenStreetMap contributors, ODbL 1.0).
+Built by `{BUILDER}` from `{f["osm"]}` (© OpenStreetMap contributors, ODbL 1.0).
 Study area: the bounding box lon {b[0]:.5f}-{b[2]:.5f}, lat {b[1]:.5f}-{b[3]:.5f}; areas measured in
 {f["metric"]}. Every row of every table has a `source` column saying how its numbers were derived.
 
