@@ -8,7 +8,8 @@
 """
 
 from .blocks import street_blocks
-from .osm import OUTLET_TAGS, SITE_TAGS, build_scenario, outlet_tag_frame, read_osm, site_tag_frame
+from .osm import build_scenario, read_osm
+from .tags import OUTLET_TAGS, SITE_TAGS, outlet_tag_frame, site_tag_frame
 from .write import write_scenario
 
 __all__ = [
