@@ -17,7 +17,7 @@ import yaml
 
 from optimizer import catalog
 from optimizer.errors import OutputExistsError
-from optimizer.scenario_builder.osm import build_scenario
+from optimizer.scenario_builder.build import build_scenario
 from optimizer.scenario_builder.tags import OUTLET_TAGS, match_outlet, match_site, parse_other_tags
 from optimizer.scenario_builder.write import write_scenario
 

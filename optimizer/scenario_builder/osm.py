@@ -1,25 +1,9 @@
-"""Build a scenario folder from an OpenStreetMap extract (.osm or .osm.pbf).
-
-What comes from where (every derived row also says so in its ``source`` column):
-
-* **Residences** are residential buildings (:data:`RESIDENTIAL_BUILDINGS`, or ``building=yes`` and the
-  other generic values in :data:`GENERIC_BUILDINGS` when the building's representative point lies in
-  ``landuse=residential``). Population comes from a population grid (polygons with a population
-  column), each cell's people shared among the residential buildings in it by floor area
-  (footprint area x ``building:levels``; missing levels take the median of the extract's tagged
-  buildings unless ``default_levels`` is given). The grid and the buildings are clipped to their
-  overlap (the extract's bounding box): a cell cut by the box keeps the share of its population equal
-  to the share of its area inside. A cell without residential buildings shares its people among
-  the other buildings in it (except :data:`NON_RESIDENTIAL_BUILDINGS`); a cell without any building
-  becomes a residence itself. So the residences' population equals the clipped grid's exactly.
-  Without a grid, ``density_per_km2`` x the extract's area is shared the same way.
-* **Outlets** come from the tag table :data:`OUTLET_TAGS` (one documented row per OSM tag).
-* **Candidate sites** come from :data:`SITE_TAGS`: vacant and disused shops, retail and commercial
-  buildings' ground floors, and small buildings in retail (or other chosen) land use.
-* **Streets**: the extract itself is copied into the folder and named by ``walk.network``.
+"""Read an OpenStreetMap extract (.osm or .osm.pbf) and derive the scenario tables from it: outlets,
+candidate sites, residences. :mod:`optimizer.scenario_builder.build` says what comes from where and
+writes the folder.
 
 Features the GDAL OSM reader cannot build a geometry for (ways cut open by the extract's edge) are
-left out. Areas are measured in the UTM zone of the extract's centre.
+left out.
 """
 
 from __future__ import annotations
@@ -36,8 +20,6 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from .. import catalog
-from ..coords import utm_crs
 from .tags import (
     GENERIC_BUILDINGS,
     NON_RESIDENTIAL_BUILDINGS,
@@ -49,7 +31,6 @@ from .tags import (
     parse_other_tags,
     tag_text,
 )
-from .write import md_table, write_scenario
 
 DEFAULT_SITE_AREA_M2 = 80.0
 """Floor area given to a site mapped as a point: a typical small street-front unit (the Shanghai 2024
@@ -61,10 +42,6 @@ building that a planner could let to community shops."""
 
 FALLBACK_LEVELS = 3.0
 """Levels used when no building in the extract has ``building:levels``."""
-
-BUILDER = "optimizer.scenario_builder.build_scenario"
-"""How the written files name the function that wrote them: its public name, which stays put when the
-package's modules are reorganised."""
 
 # --------------------------------------------------------------------------------------------------
 # Reading
@@ -499,250 +476,39 @@ def clip_grid(
     return out[out["share"] > 1e-9].reset_index(drop=True)
 
 
-# --------------------------------------------------------------------------------------------------
-# The builder
+def population_zones(
+    region: shapely.Geometry,
+    metric: object,
+    population: Path | None,
+    layer: str | None,
+    column: str | None,
+    density_per_km2: float | None,
+) -> tuple[gpd.GeoDataFrame, shapely.Geometry, str, str]:
+    """The zones whose people the buildings share, the area they cover, a sentence saying how their
+    population was derived, and what a zone is called in the residences' ``source`` column.
 
-
-def build_scenario(
-    osm: Path,
-    out: Path,
-    population: Path | None = None,
-    population_layer: str | None = None,
-    population_column: str | None = None,
-    density_per_km2: float | None = None,
-    rent_yuan_per_m2_month: float = 150.0,
-    rent_table: Path | None = None,
-    name: str | None = None,
-    description: str = "",
-    formats: Sequence[str] | None = None,
-    budget_capital_yuan: float = 2_000_000.0,
-    budget_rent_subsidy_yuan_per_year: float = 300_000.0,
-    subsidy_share_of_rent: float = 0.5,
-    viability: bool = True,
-    default_levels: float | None = None,
-    site_landuse: Sequence[str] = ("retail",),
-    max_site_footprint_m2: float = 1500.0,
-    default_site_area_m2: float = DEFAULT_SITE_AREA_M2,
-    max_site_area_m2: float = DEFAULT_MAX_SITE_AREA_M2,
-    max_sites: int | None = None,
-    bbox: tuple[float, float, float, float] | None = None,
-    copy_network: bool = True,
-    walk_speed_m_per_s: float = 1.2,
-    solver_time_limit_s: float = 120.0,
-    seed: int = 0,
-    readme_notes: str = "",
-    attribution: str = "",
-    extra_texts: dict[str, str] | None = None,
-    overwrite: bool = False,
-) -> Path:
-    """Build a scenario folder from an OSM extract; returns the path of its ``scenario.yaml``.
-
-    Parameters mirror the scenario keys: ``population`` is a population grid (polygons with a
-    population column, any CRS) or ``density_per_km2`` is used instead; ``rent_table`` a CSV of rent
-    zones (see :func:`_rent_lookup`); ``formats`` the formats in play (default: the catalog formats
-    with at least one outlet in the extract); ``bbox`` (lon/lat) limits the study area, by default the
-    extract's bounding box. ``max_sites`` keeps the scenario small (seeded draw, see
-    :func:`extract_sites`). ``extra_texts`` (file name -> text) are written into the folder too (e.g. a
-    LICENSE). The OSM file is copied into the folder as the walk network unless
-    ``copy_network`` is false (then it is referenced by a path relative to the folder).
+    With a population grid (``population``, its ``layer`` and population ``column``, found by name when
+    not given): its cells cut to ``region`` (:func:`clip_grid`), called ``cell``. Without one: ``region``
+    itself holding ``density_per_km2`` x its area, called ``area``.
     """
-    osm = Path(osm)
-    out = Path(out)
-    if population is None and density_per_km2 is None:
-        raise ValueError("give a population grid (population=...) or a density (density_per_km2=...)")
-    data = read_osm(osm)
-    lon0, lat0, lon1, lat1 = bbox if bbox is not None else data.bounds
-    region = shapely.box(lon0, lat0, lon1, lat1)
-    metric = utm_crs((lon0 + lon1) / 2, (lat0 + lat1) / 2)
-
-    buildings, levels_how = residential_buildings(data, default_levels)
     if population is not None:
-        grid = pyogrio.read_dataframe(population, layer=population_layer)
-        col = population_column or find_population_column(grid)
+        grid = pyogrio.read_dataframe(population, layer=layer)
+        col = column or find_population_column(grid)
         zones = clip_grid(grid, region, metric, col)
-        overlap = shapely.union_all(zones.geometry.values)
-        pop_how = (
+        how = (
             f"population grid {Path(population).name} (column '{col}'), {len(zones)} cells overlapping "
             f"the extract, each cut to the extract's bounding box keeping the share of its population "
             f"equal to the share of its area inside: {zones['population'].sum():.1f} residents"
         )
-        label = "cell"
-    else:
-        area_km2 = gpd.GeoSeries([region], crs=4326).to_crs(metric).area.iloc[0] / 1e6
-        zones = gpd.GeoDataFrame(
-            {"zone": ["extent"], "population": [density_per_km2 * area_km2], "share": [1.0]},
-            geometry=[region],
-            crs=4326,
-        )
-        overlap = region
-        pop_how = (
-            f"density {density_per_km2:g} per km2 x extract area {area_km2:.3f} km2 = "
-            f"{density_per_km2 * area_km2:.1f} residents"
-        )
-        label = "area"
-    inside = buildings.geometry.intersects(overlap)
-    residences = share_population(buildings[inside], zones, metric, label)
-
-    outlets = extract_outlets(data)
-    outlets = outlets[shapely.intersects_xy(region, outlets.geometry.x.values, outlets.geometry.y.values)]
-    sites = extract_sites(
-        data,
-        metric,
-        rent_yuan_per_m2_month,
-        rent_table,
-        site_landuse,
-        max_site_footprint_m2,
-        default_site_area_m2,
-        max_site_area_m2,
-        max_sites,
-        seed,
+        return zones, shapely.union_all(zones.geometry.values), how, "cell"
+    area_km2 = gpd.GeoSeries([region], crs=4326).to_crs(metric).area.iloc[0] / 1e6
+    zones = gpd.GeoDataFrame(
+        {"zone": ["extent"], "population": [density_per_km2 * area_km2], "share": [1.0]},
+        geometry=[region],
+        crs=4326,
     )
-    sites = sites[shapely.intersects_xy(region, sites.geometry.x.values, sites.geometry.y.values)]
-
-    if formats is None:
-        present = set(outlets["format"])
-        formats = [f.key for f in catalog.FORMATS if f.key in present]
-    unknown = [f for f in formats if catalog.resolve(f) is None]
-    if unknown:
-        raise ValueError(f"unknown formats {unknown}; see optimizer.catalog")
-    formats = [catalog.resolve(f) for f in formats]  # type: ignore[misc]
-    outlets = outlets[outlets["format"].isin(formats)].reset_index(drop=True)
-
-    suffix = ".osm.pbf" if osm.name.endswith(".pbf") else ".osm"
-    network = f"streets{suffix}" if copy_network else Path(_relpath(osm.resolve(), out.resolve()))
-    config = {
-        "name": name or osm.name.split(".")[0],
-        "description": description or f"Built from {osm.name} by {BUILDER}.",
-        "inputs": {"residences": "residences.gpkg", "sites": "sites.gpkg", "outlets": "outlets.gpkg"},
-        "walk": {"network": network, "speed_m_per_s": walk_speed_m_per_s},
-        "formats": {f: {} for f in formats},
-        "priority": {"old_neighbourhood": 1.5, "affordable_housing": 1.5},
-        "budget": {
-            "capital_yuan": budget_capital_yuan,
-            "rent_subsidy_yuan_per_year": budget_rent_subsidy_yuan_per_year,
-        },
-        "subsidy": {"share_of_rent": subsidy_share_of_rent},
-        "viability": {"enabled": bool(viability)},
-        "solver": {"name": "highs", "time_limit_s": solver_time_limit_s},
-    }
-    facts = {
-        "osm": osm.name,
-        "bounds": (lon0, lat0, lon1, lat1),
-        "metric": metric.to_string(),
-        "population": pop_how,
-        "levels": levels_how,
-        "residences": len(residences),
-        "population_total": float(residences["population"].sum()),
-        "sites": len(sites),
-        "outlets": outlets["format"].value_counts().to_dict(),
-        "formats": formats,
-        "rent": rent_yuan_per_m2_month,
-        "rent_table": rent_table,
-        "site_landuse": site_landuse,
-        "max_site_footprint_m2": max_site_footprint_m2,
-        "default_site_area_m2": default_site_area_m2,
-        "max_site_area_m2": max_site_area_m2,
-        "max_sites": max_sites,
-        "seed": seed,
-        "n_buildings": len(buildings),
-        "n_residential": int(buildings["residential"].sum()),
-    }
-    texts = {
-        "README.md": _readme(config, facts, readme_notes),
-        "ATTRIBUTION.md": _attribution(osm.name, attribution),
-        **(extra_texts or {}),
-    }
-    header = f"# Built by {BUILDER} from {osm.name}; see README.md for how every number was derived.\n"
-    return write_scenario(
-        out,
-        config,
-        {"residences": residences, "sites": sites, "outlets": outlets},
-        copy_files={network: osm} if copy_network else None,
-        texts=texts,
-        overwrite=overwrite,
-        header=header,
+    how = (
+        f"density {density_per_km2:g} per km2 x extract area {area_km2:.3f} km2 = "
+        f"{density_per_km2 * area_km2:.1f} residents"
     )
-
-
-def _relpath(target: Path, start: Path) -> str:
-    import os
-
-    return os.path.relpath(target, start)
-
-
-def _attribution(osm_name: str, extra: str) -> str:
-    text = (
-        f"# Attribution\n\nStreets, buildings, land use, shops and amenities: {osm_name}, "
-        "© OpenStreetMap contributors, available under the Open Database License (ODbL) 1.0 "
-        "(https://opendatacommons.org/licenses/odbl/1-0/; https://www.openstreetmap.org/copyright). "
-        "The tables in this folder are derived from it and are likewise under the ODbL.\n"
-    )
-    if extra:
-        text += "\n" + extra.strip() + "\n"
-    return text
-
-
-def _readme(config: dict, f: dict, notes: str) -> str:
-    outlet_rows = [[k, v] for k, v in sorted(f["outlets"].items())] or [["(none)", 0]]
-    rent = (
-        f"the zones of {Path(f['rent_table']).name}, else {f['rent']:g} yuan/m2/month"
-        if f["rent_table"]
-        else f"{f['rent']:g} yuan/m2/month everywhere (scenario default)"
-    )
-    b = f["bounds"]
-    tables = md_table(
-        ["table", "rows", "derivation"],
-        [
-            [
-                "residences.gpkg",
-                f["residences"],
-                f"residential buildings ({f['n_residential']} of {f['n_buildings']} buildings: `building` in "
-                "apartments/residential/house/..., or `building=yes` inside `landuse=residential`) with "
-                f"population from the {f['population']}; each cell's people shared by floor area = footprint "
-                f"x levels ({f['levels']}); total {f['population_total']:.1f}",
-            ],
-            [
-                "sites.gpkg",
-                f["sites"],
-                "vacant/disused shops, retail/commercial/kiosk buildings, and buildings in land use "
-                f"{', '.join(f['site_landuse'])} with footprint <= {f['max_site_footprint_m2']:g} m2 "
-                "(occupied "
-                f"shops excluded); floor area = footprint capped at {f['max_site_area_m2']:g} m2, or "
-                f"{f['default_site_area_m2']:g} m2 for points; rent {rent}; at most {f['max_sites']} sites "
-                f"(tagged ones first, then a draw with seed {f['seed']})",
-            ],
-            [
-                "outlets.gpkg",
-                sum(f["outlets"].values()),
-                "OSM shops and amenities mapped to formats by the table "
-                "`optimizer.scenario_builder.OUTLET_TAGS`",
-            ],
-            [
-                "streets",
-                "-",
-                f"`{config['walk']['network']}`: the OSM extract itself, read by the network walk source",
-            ],
-        ],
-    )
-    budget = config["budget"]
-    return f"""# {config["name"]}
-
-{config["description"]}
-
-{notes.strip()}
-
-## How this folder was built
-
-Built by `{BUILDER}` from `{f["osm"]}` (© OpenStreetMap contributors, ODbL 1.0).
-Study area: the bounding box lon {b[0]:.5f}-{b[2]:.5f}, lat {b[1]:.5f}-{b[3]:.5f}; areas measured in
-{f["metric"]}. Every row of every table has a `source` column saying how its numbers were derived.
-
-{tables}
-
-Outlets by format:
-
-{md_table(["format", "outlets"], outlet_rows)}
-
-Formats in play: {", ".join(f["formats"])}. Budgets: capital {budget["capital_yuan"]:,.0f} yuan, rent subsidy
-{budget["rent_subsidy_yuan_per_year"]:,.0f} yuan/year.
-"""
+    return zones, region, how, "area"
