@@ -32,12 +32,9 @@ import shapely
 
 from .. import catalog
 from ..coords import utm_crs
+from .extract import DEFAULT_MAX_SITE_AREA_M2, DEFAULT_SITE_AREA_M2, extract_outlets, extract_sites
 from .osm import (
-    DEFAULT_MAX_SITE_AREA_M2,
-    DEFAULT_SITE_AREA_M2,
     OsmData,
-    extract_outlets,
-    extract_sites,
     population_zones,
     read_osm,
     residential_buildings,
@@ -86,11 +83,11 @@ def build_scenario(
 
     Parameters mirror the scenario keys: ``population`` is a population grid (polygons with a
     population column, any CRS) or ``density_per_km2`` is used instead; ``rent_table`` a CSV of rent
-    zones (see :func:`_rent_lookup`); ``formats`` the formats in play (default: the catalog formats
+    zones (see :func:`.extract._rent_lookup`); ``formats`` the formats in play (default: the catalog formats
     with at least one outlet in the extract); ``bbox`` (lon/lat) limits the study area, by default the
     extract's bounding box. ``max_sites`` keeps the scenario small (seeded draw, see
-    :func:`extract_sites`). ``extra_texts`` (file name -> text) are written into the folder too (e.g. a
-    LICENSE). The OSM file is copied into the folder as the walk network unless
+    :func:`.extract.extract_sites`). ``extra_texts`` (file name -> text) are written into the folder too
+    (e.g. a LICENSE). The OSM file is copied into the folder as the walk network unless
     ``copy_network`` is false (then it is referenced by a path relative to the folder).
     """
     osm, out = Path(osm), Path(out)
