@@ -2,24 +2,19 @@
 
 What comes from where (every derived row also says so in its ``source`` column):
 
-* **Residences** are residential buildings (:data:`RESIDENTIAL_BUILDINGS`, or ``building=yes`` and the
-  other generic values in :data:`GENERIC_BUILDINGS` when the building's representative point lies in
-  ``landuse=residential``). Population comes from a population grid (polygons with a population
-  column), each cell's people shared among the residential buildings in it by floor area
-  (footprint area x ``building:levels``; missing levels take the median of the extract's tagged
-  buildings unless ``default_levels`` is given). The grid and the buildings are clipped to their
-  overlap (the extract's bounding box): a cell cut by the box keeps the share of its population equal
-  to the share of its area inside. A cell without residential buildings shares its people among
-  the other buildings in it (except :data:`NON_RESIDENTIAL_BUILDINGS`); a cell without any building
-  becomes a residence itself. So the residences' population equals the clipped grid's exactly.
-  Without a grid, ``density_per_km2`` x the extract's area is shared the same way.
-* **Outlets** come from the tag table :data:`OUTLET_TAGS` (one documented row per OSM tag).
-* **Candidate sites** come from :data:`SITE_TAGS`: vacant and disused shops, retail and commercial
-  buildings' ground floors, and small buildings in retail (or other chosen) land use.
+* **Residences** are the residential buildings, sharing the people of a population grid (or of a
+  density x the extract's area) by floor area, so their population equals the clipped grid's exactly:
+  :mod:`optimizer.scenario_builder.population` says how.
+* **Outlets** come from the tag table :data:`~optimizer.scenario_builder.tags.OUTLET_TAGS` (one
+  documented row per OSM tag).
+* **Candidate sites** come from :data:`~optimizer.scenario_builder.tags.SITE_TAGS`: vacant and disused
+  shops, retail and commercial buildings' ground floors, and small buildings in retail (or other
+  chosen) land use (:mod:`optimizer.scenario_builder.extract`).
 * **Streets**: the extract itself is copied into the folder and named by ``walk.network``.
 
 Features the GDAL OSM reader cannot build a geometry for (ways cut open by the extract's edge) are
-left out. Areas are measured in the UTM zone of the extract's centre.
+left out (:mod:`optimizer.scenario_builder.osm`). Areas are measured in the UTM zone of the extract's
+centre.
 """
 
 from __future__ import annotations
@@ -33,13 +28,8 @@ import shapely
 from .. import catalog
 from ..coords import utm_crs
 from .extract import DEFAULT_MAX_SITE_AREA_M2, DEFAULT_SITE_AREA_M2, extract_outlets, extract_sites
-from .osm import (
-    OsmData,
-    population_zones,
-    read_osm,
-    residential_buildings,
-    share_population,
-)
+from .osm import OsmData, read_osm
+from .population import population_zones, residential_buildings, share_population
 from .write import md_table, write_scenario
 
 BUILDER = "optimizer.scenario_builder.build_scenario"
