@@ -260,7 +260,7 @@ def build_scenario_cmd(
     Every derived number carries a `source` column saying how it was derived. Edit the folder's
     scenario.yaml and tables, then `quarterhour run` it.
     """
-    from optimizer.build.osm import build_scenario
+    from optimizer.scenario_builder import build_scenario
 
     if population is None and density is None:
         click.secho("give --population GRID or --density PER_KM2", fg="red", err=True)

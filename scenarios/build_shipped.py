@@ -2,8 +2,8 @@
 
     python scenarios/build_shipped.py [--data DIR] [--only helsinki_centre|shanghai_huangpu]
 
-* ``helsinki_centre``: built by :func:`optimizer.build.osm.build_scenario` from the OSM extract of central
-  Helsinki and the HSY 2020 population grid (both real); rents and budgets are stated assumptions.
+* ``helsinki_centre``: built by :func:`optimizer.scenario_builder.build_scenario` from the OSM extract of
+  central Helsinki and the HSY 2020 population grid (both real); rents and budgets are stated assumptions.
 * ``shanghai_huangpu``: the People's Square area of Huangpu. Real: the drivable streets (OSM) and the
   district's 2020 census density. Assumed, by the written rules below: which blocks are old
   neighbourhoods, where the candidate sites and the surveyed outlets are, their floor areas. Rents are
@@ -26,7 +26,9 @@ import shapely
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from optimizer.build.blocks import (  # noqa: E402
+from optimizer.coords import utm_crs  # noqa: E402
+from optimizer.scenario_builder import build_scenario  # noqa: E402
+from optimizer.scenario_builder.blocks import (  # noqa: E402
     MAX_BLOCK_M2,
     MIN_BLOCK_M2,
     MIN_COMPACTNESS,
@@ -34,11 +36,11 @@ from optimizer.build.blocks import (  # noqa: E402
     read_streets,
     street_blocks,
 )
-from optimizer.build.osm import build_scenario  # noqa: E402
-from optimizer.build.write import md_table, write_scenario  # noqa: E402
-from optimizer.coords import utm_crs  # noqa: E402
+from optimizer.scenario_builder.write import md_table, write_scenario  # noqa: E402
 
 DEFAULT_DATA = HERE.parent.parent / "shared" / "data"
+STREET_BLOCKS = "optimizer.scenario_builder.street_blocks"
+"""The block builder's public name, as the README cites it."""
 
 ODBL = (
     "© OpenStreetMap contributors. OpenStreetMap data is available under the Open Database License (ODbL) "
@@ -78,7 +80,7 @@ def build_helsinki(data: Path, out: Path) -> Path:
         ["population", "real: HSY 250 m grid 2020 (CC BY 4.0), shared to buildings by floor area (below)"],
         [
             "existing outlets",
-            "real: OSM shops and amenities, mapped to formats by `optimizer.build.osm.OUTLET_TAGS`",
+            "real: OSM shops and amenities, mapped to formats by `optimizer.scenario_builder.OUTLET_TAGS`",
         ],
         [
             "candidate sites",
@@ -393,7 +395,7 @@ planner would enter after a survey.** Do not read the results as a plan for the 
 
 * **Residences ({f["blocks"]} street blocks, {f["pop"]:,.0f} residents on {f["area_km2"]:.2f} km2).**
   The street lines (tunnels left out: they pass under blocks) are noded and polygonised
-  (`optimizer.build.blocks.street_blocks`). Faces under {MIN_BLOCK_M2:,.0f} m2 (junction islands), with
+  (`{STREET_BLOCKS}`). Faces under {MIN_BLOCK_M2:,.0f} m2 (junction islands), with
   compactness 4 pi A / P^2 under {MIN_COMPACTNESS} (strips between dual carriageways) or over
   {MAX_BLOCK_M2:,.0f} m2 (gaps of the drivable network, such as the faces around People's Park and south of
   Yan'an Road) are dropped. Population = census density x block area. Blocks

@@ -1,5 +1,5 @@
-"""optimizer.build: building a scenario folder from OSM, checked against independent reads of the same
-files, on a tiny hand-written extract, and on the shipped scenarios."""
+"""optimizer.scenario_builder: building a scenario folder from OSM, checked against independent reads of
+the same files, on a tiny hand-written extract, and on the shipped scenarios."""
 
 from __future__ import annotations
 
@@ -16,15 +16,10 @@ import shapely
 import yaml
 
 from optimizer import catalog
-from optimizer.build.osm import (
-    OUTLET_TAGS,
-    build_scenario,
-    match_outlet,
-    match_site,
-    parse_other_tags,
-)
-from optimizer.build.write import write_scenario
 from optimizer.errors import OutputExistsError
+from optimizer.scenario_builder.build import build_scenario
+from optimizer.scenario_builder.tags import OUTLET_TAGS, match_outlet, match_site, parse_other_tags
+from optimizer.scenario_builder.write import write_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 HELSINKI_OSM = "helsinki_centre.osm.pbf"
