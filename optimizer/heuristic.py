@@ -11,6 +11,7 @@ whole time limit without a useful incumbent.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from .model import RESOURCE, CoverageModel, families_with_role
@@ -103,10 +104,32 @@ def greedy_start(
     return _plan_values(model, chosen, need, cur)
 
 
+def credits(
+    scenario: Scenario, reach: Reach, model: CoverageModel, chosen: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Per format, each demand unit's credit when the pairs ``chosen`` (a mask over ``model.x``) open."""
+    x = model.x
+    out = {}
+    for key in scenario.formats.index:
+        fr = reach.formats[key]
+        open_sites = np.zeros(len(scenario.sites))
+        open_sites[x.loc[chosen & (x["format"] == key).to_numpy(), "site_pos"].to_numpy()] = 1.0
+        cur = np.maximum(fr.base_credit, np.where(fr.full @ open_sites > 0, 1.0, 0.0))
+        if fr.partial is not None:
+            cur = np.maximum(cur, np.where(fr.partial @ open_sites > 0, fr.credit_partial, 0.0))
+        out[key] = cur
+    return out
+
+
+def plan_values(scenario: Scenario, reach: Reach, model: CoverageModel, chosen: np.ndarray) -> np.ndarray:
+    """Every column's value for the pairs ``chosen`` (a mask over ``model.x``): coverage at what those
+    placements earn and each one's subsidy at what it needs, so ``lp.c @ values`` is the plan's value."""
+    return _plan_values(model, chosen, _needed_subsidy(model), credits(scenario, reach, model, chosen))
+
+
 def _plan_values(
     model: CoverageModel, chosen: np.ndarray, need: np.ndarray, cur: dict[str, np.ndarray]
 ) -> np.ndarray:
-    """Every column's value for a set of chosen pairs and the credits they give."""
     lp = model.lp
     values = np.zeros(lp.n_cols)
     values[lp.cols("x")] = chosen.astype(float)
@@ -123,6 +146,15 @@ def _plan_values(
         xpos = model.s["x"].to_numpy()
         values[lp.cols("s")] = need[xpos] * chosen[xpos]
     return values
+
+
+def chosen_from_placements(model: CoverageModel, placements: pd.DataFrame) -> np.ndarray | None:
+    """The mask over ``model.x`` of a placements table (site_id, format), or None when a placement is
+    not a candidate of this model (excluded here, or an unknown site or format)."""
+    key = model.x["site_id"].astype(str) + "\x00" + model.x["format"].astype(str)
+    want = placements["site_id"].astype(str) + "\x00" + placements["format"].astype(str)
+    chosen = key.isin(set(want)).to_numpy()
+    return chosen if int(chosen.sum()) == len(set(want)) else None
 
 
 def is_feasible(model: CoverageModel, values: np.ndarray, tol: float = 1e-6) -> bool:

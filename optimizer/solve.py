@@ -7,13 +7,14 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from .backends import backend_for
 from .backends.base import FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL, Solution, relative_gap, solve_empty
 from .config import SolverConfig
 from .diagnose import diagnose_infeasible
-from .heuristic import greedy_start, is_feasible
+from .heuristic import chosen_from_placements, greedy_start, is_feasible, plan_values
 from .lp import LinearProgram
 from .model import CoverageModel, build_model
 from .reach import Reach, compute_reach
@@ -57,6 +58,22 @@ def run_backend(lp: LinearProgram, config: SolverConfig, start: np.ndarray | Non
     return sol
 
 
+def _starting_plan(
+    scenario: Scenario, reach: Reach, model: CoverageModel, given: pd.DataFrame | None
+) -> np.ndarray | None:
+    """The better of the greedy plan and the caller's plan, among those that meet every row (a plan
+    that misses a mandate is no start: the solver then searches from scratch)."""
+    if not len(model.x):
+        return None
+    candidates = [greedy_start(scenario, reach, model)]
+    if given is not None:
+        chosen = chosen_from_placements(model, given)
+        if chosen is not None:
+            candidates.append(plan_values(scenario, reach, model, chosen))
+    feasible = [v for v in candidates if is_feasible(model, v)]
+    return max(feasible, key=lambda v: float(model.lp.c @ v)) if feasible else None
+
+
 def _stage_two(model: CoverageModel, first: Solution, config: SolverConfig) -> Solution | None:
     """Among plans with the first stage's coverage, the one with the least public money."""
     lp = model.lp
@@ -75,17 +92,19 @@ def solve(
     solver: SolverConfig | str | dict[str, Any] | None = None,
     reach: Reach | None = None,
     progress: bool = False,
+    start: pd.DataFrame | None = None,
 ) -> Result:
-    """Solve a scenario: walk times, model, solve, and one Result (infeasible and time-limited included)."""
+    """Solve a scenario: walk times, model, solve, and one Result (infeasible and time-limited included).
+
+    ``start``: a placements table (site_id, format), e.g. a neighbouring variant's ``placements``; when
+    it is feasible here and better than the greedy plan, the solver starts from it.
+    """
     config = solver_config(scenario, solver)
     reach = reach or compute_reach(scenario, progress=progress)
     t0 = time.perf_counter()
     model = build_model(scenario, reach)
     t_build = time.perf_counter() - t0
-    start = greedy_start(scenario, reach, model) if len(model.x) else None
-    if start is not None and not is_feasible(model, start):
-        start = None  # the greedy plan misses a mandate: let the solver search from scratch
-    first = run_backend(model.lp, config, start=start)
+    first = run_backend(model.lp, config, start=_starting_plan(scenario, reach, model, start))
     # Walk times count even when the caller computed them once for several solves.
     timings = {"walk_times_s": reach.seconds, "build_s": t_build, "stage1_s": first.seconds}
     if first.status == INFEASIBLE:

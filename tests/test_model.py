@@ -313,3 +313,13 @@ def test_frames_indexed_by_the_users_ids() -> None:
     assert set(out.coverage["residence_id"]) == {"北京东路1号", "北京东路2号"}
     # viable: margin 120 x 5,000 = 600,000 >= rent 180,000 + operating cost 260,000
     assert out.first.objective == pytest.approx(5000)
+
+
+def test_a_given_start_plan_is_used_and_changes_no_optimum(tiny) -> None:
+    sc = qh.load_scenario(tiny)
+    base = qh.solve(sc)
+    again = qh.solve(sc, start=base.placements)
+    assert again.first.objective == pytest.approx(base.first.objective)
+    # a start that names a pair this model cannot place is ignored, not an error
+    bogus = pd.DataFrame({"site_id": ["no-such-site"], "format": ["convenience_store"]})
+    assert qh.solve(sc, start=bogus).first.objective == pytest.approx(base.first.objective)
