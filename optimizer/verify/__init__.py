@@ -34,9 +34,9 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from .catalog import BY_KEY, catalog_frame
-from .scenario import Scenario, load_scenario
-from .walk import WalkMatrix, WalkTimeSource, source_for
+from ..catalog import BY_KEY, catalog_frame
+from ..scenario import Scenario, load_scenario
+from ..walk import WalkMatrix, WalkTimeSource, source_for
 
 #: Tolerance on walk minutes at a limit (the same 1e-9 the formulation's "within" uses).
 MINUTE_TOL = 1e-9
