@@ -1,0 +1,224 @@
+"""Checks of the written tables row by row: coverage.csv, excluded.csv and result.gpkg.
+
+- coverage.csv: minutes to the nearest outlet before and after, covered flags and credits per residence
+  (and speed group) and format;
+- excluded.csv: every stated reason for leaving a (site, format) pair out holds, and none was placed;
+- result.gpkg: its placements, sites and residences layers agree with the CSV tables.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..scenario import Scenario
+from .compare import MINUTE_TOL, MINUTES_EQ_TOL, REL_TOL, num, to_bool
+from .report import VerifyReport
+from .truth import Truth, pair_economics
+
+COVERAGE_REQUIRED = (
+    "residence_id",
+    "format",
+    "population",
+    "minutes_before",
+    "minutes_after",
+    "covered_before",
+    "covered_after",
+)
+
+REASON_NOT_ALLOWED = "format not allowed at this site"
+REASON_AREA = "not enough floor area"
+REASON_CAPITAL = "fit-out exceeds the whole capital budget"
+REASON_NOT_VIABLE = "not viable: rent + operating cost exceed margin + largest subsidy"
+REASON_SUBSIDY_BUDGET = "not viable within the subsidy budget"
+REASON_NO_GAIN = "no resident would gain coverage"
+
+
+def check_coverage_table(
+    rep: VerifyReport, exp: pd.DataFrame, cov: pd.DataFrame, elderly: bool, reach_limit: dict[str, float]
+) -> None:
+    """coverage.csv against the recomputed coverage, row by (residence, group, format).
+
+    Minutes must agree within :data:`MINUTES_EQ_TOL`; a walk beyond the format's last limit (partial limit
+    if any) may be written or left empty, as it is out of reach either way.
+    """
+    probs: list[str] = []
+    missing = [c for c in COVERAGE_REQUIRED if c not in cov.columns]
+    if missing:
+        rep.add("coverage.csv", [f"missing columns: {', '.join(missing)}"], "", "coverage.csv is incomplete")
+        return
+    cov = cov.copy()
+    if "group" not in cov.columns:
+        if elderly:
+            probs.append("no 'group' column, but walk.elderly_speed_m_per_s splits residences into groups")
+        cov["group"] = "all"
+    cov["group"] = cov["group"].fillna("all")
+    keys = ["residence_id", "group", "format"]
+
+    def where(df: pd.DataFrame) -> list[str]:
+        return [
+            f"residence {r} ({g}), {f}"
+            for r, g, f in zip(df["residence_id"], df["group"], df["format"], strict=True)
+        ]
+
+    dup = cov[cov.duplicated(keys, keep="first")]
+    probs += [f"{w}: listed twice" for w in where(dup)]
+    cov = cov.drop_duplicates(keys)
+    m = exp.merge(cov, on=keys, how="outer", suffixes=("", "_w"), indicator=True)
+    probs += [f"{w}: row missing" for w in where(m[m["_merge"] == "left_only"])]
+    extra = m[(m["_merge"] == "right_only") & ~(pd.to_numeric(m["population_w"], errors="coerce") == 0)]
+    probs += [f"{w}: unexpected row" for w in where(extra)]
+    b = m[m["_merge"] == "both"].reset_index(drop=True)
+    at = np.array(where(b), dtype=object)
+    got_pop = pd.to_numeric(b["population_w"], errors="coerce").to_numpy(float)
+    want_pop = b["population"].to_numpy(float)
+    bad = ~(np.abs(got_pop - want_pop) <= 1e-6 + REL_TOL * np.abs(want_pop))
+    probs += [
+        f"{w}: population {num(g)} written, expected {num(v)}"
+        for w, g, v in zip(at[bad], got_pop[bad], want_pop[bad], strict=True)
+    ]
+    last = b["format"].map(reach_limit).to_numpy(float)
+    for c in ("minutes_before", "minutes_after"):
+        got = pd.to_numeric(b[f"{c}_w"], errors="coerce").to_numpy(float)
+        want = b[c].to_numpy(float)
+        fg, fw = np.isfinite(got), np.isfinite(want)
+        differ = fg & fw & ~(np.abs(got - want) <= MINUTES_EQ_TOL)
+        one = (fg != fw) & ~(np.where(fg, got, want) > last + MINUTE_TOL)
+        bad = differ | one
+        probs += [
+            f"{w}: {c} {num(g)} written, recomputed {num(v) if np.isfinite(v) else 'out of reach'}"
+            for w, g, v in zip(at[bad], got[bad], want[bad], strict=True)
+        ]
+    for c in ("covered_before", "covered_after"):
+        vals, unreadable = to_bool(b[f"{c}_w"])
+        probs += [
+            f"{w}: {c} '{v}' is not true/false"
+            for w, v in zip(at[unreadable.to_numpy()], b[f"{c}_w"][unreadable], strict=True)
+        ]
+        got = vals.to_numpy(bool)
+        want = b[c].to_numpy(bool)
+        bad = (got != want) & ~unreadable.to_numpy()
+        probs += [
+            f"{w}: {c} {g} written, recomputed {v}"
+            for w, g, v in zip(at[bad], got[bad], want[bad], strict=True)
+        ]
+    for c in ("credit_before", "credit_after"):
+        if f"{c}_w" not in b.columns:
+            continue
+        got = pd.to_numeric(b[f"{c}_w"], errors="coerce").to_numpy(float)
+        want = b[c].to_numpy(float)
+        bad = ~(np.abs(got - want) <= 1e-9)
+        probs += [
+            f"{w}: {c} {num(g)} written, recomputed {num(v)}"
+            for w, g, v in zip(at[bad], got[bad], want[bad], strict=True)
+        ]
+    rep.add("coverage.csv", probs, f"{len(exp)} rows: minutes, covered flags and credits agree")
+
+
+def check_excluded(rep: VerifyReport, sc: Scenario, truth: Truth, exc: pd.DataFrame, p: pd.DataFrame) -> None:
+    """Every (site, format) left out has the reason stated, and none of them was placed."""
+    probs: list[str] = []
+    cfg = sc.config
+    placed = set(zip(p["site_id"], p["format"], strict=True))
+    viability = bool(cfg.viability.enabled)
+    cap_budget = float(cfg.budget.capital_yuan)
+    sub_budget = float(cfg.budget.rent_subsidy_yuan_per_year)
+    for sid, key, reason in zip(exc["site_id"], exc["format"], exc["reason"], strict=True):
+        where = f"site {sid}, {key}"
+        if (sid, key) in placed:
+            probs.append(f"{where}: excluded ({reason}) but placed")
+        if sid not in sc.sites.index or key not in sc.formats.index:
+            probs.append(f"{where}: not a site and format in play")
+            continue
+        econ = pair_economics(sc, truth, sid, key)
+        assert econ is not None
+        allowed = list(sc.sites.at[sid, "allowed_formats"] or [])
+        deficit = econ["rent_yuan_per_year"] + econ["opex_yuan_per_year"] - econ["margin_yuan_per_year"]
+        if reason == REASON_NOT_ALLOWED:
+            holds = bool(allowed) and key not in allowed
+        elif reason == REASON_AREA:
+            holds = econ["area_m2"] > float(sc.sites.at[sid, "floor_area_m2"]) + 1e-9
+        elif reason == REASON_CAPITAL:
+            holds = econ["fitout_yuan"] > cap_budget + 1e-6
+        elif reason == REASON_NOT_VIABLE:
+            holds = viability and deficit > econ["max_subsidy"] + 1e-6
+        elif reason == REASON_SUBSIDY_BUDGET:
+            holds = viability and deficit > 1e-6 and deficit > sub_budget + 1e-6
+        elif reason == REASON_NO_GAIN:
+            holds = not bool(truth.gain[key][sc.sites.index.get_loc(sid)])
+        else:
+            probs.append(f"{where}: unknown reason '{reason}', cannot be verified")
+            continue
+        if not holds:
+            probs.append(f"{where}: excluded as '{reason}', which does not hold")
+    rep.add("excluded.csv", probs, f"{len(exc)} exclusions: every stated reason holds")
+
+
+def check_gpkg(rep: VerifyReport, path: Path, sc: Scenario, exp: pd.DataFrame, p: pd.DataFrame) -> None:
+    """result.gpkg's placements, sites and residences layers agree with the recomputed tables."""
+    import geopandas as gpd
+
+    probs: list[str] = []
+    try:
+        layers = {
+            n: gpd.read_file(path, layer=n, engine="pyogrio") for n in ("placements", "sites", "residences")
+        }
+    except Exception as e:  # an unreadable file is a failed check, not a crash
+        rep.add("result.gpkg", [f"cannot read {path.name}: {e}"], "", "result.gpkg unreadable")
+        return
+    gp = layers["placements"]
+    if {"site_id", "format"} <= set(gp.columns):
+        got = set(zip(gp["site_id"].astype(str), gp["format"].astype(str), strict=True))
+        want = set(zip(p["site_id"], p["format"], strict=True))
+        for sid, key in sorted(want - got):
+            probs.append(f"placements layer: site {sid}, {key} missing")
+        for sid, key in sorted(got - want):
+            probs.append(f"placements layer: site {sid}, {key} not in placements.csv")
+        sites_ll = sc.sites.geometry.to_crs(gp.crs) if gp.crs is not None else sc.sites.geometry
+        for sid, key, geom in zip(gp["site_id"].astype(str), gp["format"], gp.geometry, strict=True):
+            if sid in sc.sites.index and geom is not None:
+                ref = sites_ll.loc[sid]
+                if geom.distance(ref) > 1e-7:
+                    probs.append(f"placements layer: site {sid}, {key}: geometry is not at the site")
+    else:
+        probs.append("placements layer: no site_id/format columns")
+    gs = layers["sites"]
+    if {"site_id", "opened_formats"} <= set(gs.columns):
+        want_open = p.groupby("site_id")["format"].agg(lambda s: sorted(s)).to_dict()
+        for sid, opened in zip(gs["site_id"].astype(str), gs["opened_formats"], strict=True):
+            got_f = sorted(x for x in str(opened if pd.notna(opened) else "").split(";") if x)
+            if got_f != want_open.get(sid, []):
+                probs.append(
+                    f"sites layer: site {sid} opened_formats '{opened}', placements.csv has "
+                    f"'{';'.join(want_open.get(sid, []))}'"
+                )
+    else:
+        probs.append("sites layer: no site_id/opened_formats columns")
+    gr = layers["residences"]
+    if "residence_id" not in gr.columns:
+        probs.append("residences layer: no residence_id column")
+    else:
+        gr = gr.set_index(gr["residence_id"].astype(str))
+        e = exp.assign(before=exp["credit_before"] * exp["population"])
+        e = e.assign(after=exp["credit_after"] * exp["population"])
+        wide = e.pivot_table(
+            index="residence_id", columns="format", values=["before", "after"], aggfunc="sum"
+        )
+        lost = sorted(set(wide.index) - set(gr.index))
+        probs += [f"residences layer: residence {rid} missing" for rid in lost]
+        for when, key in wide.columns:
+            col = f"{key}_{when}"
+            if col not in gr.columns:
+                probs.append(f"residences layer: no column {col}")
+                continue
+            want = wide[(when, key)]
+            got = pd.to_numeric(gr[col], errors="coerce").reindex(want.index)
+            bad = ~(np.abs(got - want) <= 1e-6 + REL_TOL * np.abs(want)) & got.index.isin(gr.index)
+            probs += [
+                f"residences layer: residence {rid} {col} {num(g)}, recomputed {num(v)}"
+                for rid, g, v in zip(want.index[bad], got[bad], want[bad], strict=True)
+            ]
+    probs = list(dict.fromkeys(probs))
+    rep.add("result.gpkg", probs, "placements, sites and residences layers agree")
