@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,9 @@ from ..scenario import Scenario
 from .compare import MINUTE_TOL, MINUTES_EQ_TOL, REL_TOL, num, to_bool
 from .report import VerifyReport
 from .truth import Truth, pair_economics
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 COVERAGE_REQUIRED = (
     "residence_id",
@@ -36,49 +40,54 @@ REASON_SUBSIDY_BUDGET = "not viable within the subsidy budget"
 REASON_NO_GAIN = "no resident would gain coverage"
 
 
-def check_coverage_table(
-    rep: VerifyReport, exp: pd.DataFrame, cov: pd.DataFrame, elderly: bool, reach_limit: dict[str, float]
-) -> None:
-    """coverage.csv against the recomputed coverage, row by (residence, group, format).
+COVERAGE_KEYS = ["residence_id", "group", "format"]
 
-    Minutes must agree within :data:`MINUTES_EQ_TOL`; a walk beyond the format's last limit (partial limit
-    if any) may be written or left empty, as it is out of reach either way.
+
+def _where(df: pd.DataFrame) -> list[str]:
+    """How a message names each row: residence, speed group and format."""
+    return [
+        f"residence {r} ({g}), {f}"
+        for r, g, f in zip(df["residence_id"], df["group"], df["format"], strict=True)
+    ]
+
+
+def _match_rows(exp: pd.DataFrame, cov: pd.DataFrame, elderly: bool) -> tuple[list[str], pd.DataFrame]:
+    """Pair coverage.csv's rows with the recomputed ones by (residence, group, format).
+
+    Returns the problems with the rows themselves (no group column where one is needed, a row listed twice,
+    missing or unexpected) and the rows found in both, written values suffixed ``_w``.
     """
     probs: list[str] = []
-    missing = [c for c in COVERAGE_REQUIRED if c not in cov.columns]
-    if missing:
-        rep.add("coverage.csv", [f"missing columns: {', '.join(missing)}"], "", "coverage.csv is incomplete")
-        return
     cov = cov.copy()
     if "group" not in cov.columns:
         if elderly:
             probs.append("no 'group' column, but walk.elderly_speed_m_per_s splits residences into groups")
         cov["group"] = "all"
     cov["group"] = cov["group"].fillna("all")
-    keys = ["residence_id", "group", "format"]
-
-    def where(df: pd.DataFrame) -> list[str]:
-        return [
-            f"residence {r} ({g}), {f}"
-            for r, g, f in zip(df["residence_id"], df["group"], df["format"], strict=True)
-        ]
-
-    dup = cov[cov.duplicated(keys, keep="first")]
-    probs += [f"{w}: listed twice" for w in where(dup)]
-    cov = cov.drop_duplicates(keys)
-    m = exp.merge(cov, on=keys, how="outer", suffixes=("", "_w"), indicator=True)
-    probs += [f"{w}: row missing" for w in where(m[m["_merge"] == "left_only"])]
+    dup = cov[cov.duplicated(COVERAGE_KEYS, keep="first")]
+    probs += [f"{w}: listed twice" for w in _where(dup)]
+    cov = cov.drop_duplicates(COVERAGE_KEYS)
+    m = exp.merge(cov, on=COVERAGE_KEYS, how="outer", suffixes=("", "_w"), indicator=True)
+    probs += [f"{w}: row missing" for w in _where(m[m["_merge"] == "left_only"])]
     extra = m[(m["_merge"] == "right_only") & ~(pd.to_numeric(m["population_w"], errors="coerce") == 0)]
-    probs += [f"{w}: unexpected row" for w in where(extra)]
-    b = m[m["_merge"] == "both"].reset_index(drop=True)
-    at = np.array(where(b), dtype=object)
-    got_pop = pd.to_numeric(b["population_w"], errors="coerce").to_numpy(float)
-    want_pop = b["population"].to_numpy(float)
-    bad = ~(np.abs(got_pop - want_pop) <= 1e-6 + REL_TOL * np.abs(want_pop))
-    probs += [
+    probs += [f"{w}: unexpected row" for w in _where(extra)]
+    return probs, m[m["_merge"] == "both"].reset_index(drop=True)
+
+
+def _population_problems(b: pd.DataFrame, at: np.ndarray) -> list[str]:
+    """Written population of each unit against the recomputed one."""
+    got = pd.to_numeric(b["population_w"], errors="coerce").to_numpy(float)
+    want = b["population"].to_numpy(float)
+    bad = ~(np.abs(got - want) <= 1e-6 + REL_TOL * np.abs(want))
+    return [
         f"{w}: population {num(g)} written, expected {num(v)}"
-        for w, g, v in zip(at[bad], got_pop[bad], want_pop[bad], strict=True)
+        for w, g, v in zip(at[bad], got[bad], want[bad], strict=True)
     ]
+
+
+def _minutes_problems(b: pd.DataFrame, at: np.ndarray, reach_limit: dict[str, float]) -> list[str]:
+    """Minutes before and after within :data:`MINUTES_EQ_TOL`; beyond the last limit, empty is fine too."""
+    probs: list[str] = []
     last = b["format"].map(reach_limit).to_numpy(float)
     for c in ("minutes_before", "minutes_after"):
         got = pd.to_numeric(b[f"{c}_w"], errors="coerce").to_numpy(float)
@@ -91,6 +100,12 @@ def check_coverage_table(
             f"{w}: {c} {num(g)} written, recomputed {num(v) if np.isfinite(v) else 'out of reach'}"
             for w, g, v in zip(at[bad], got[bad], want[bad], strict=True)
         ]
+    return probs
+
+
+def _covered_problems(b: pd.DataFrame, at: np.ndarray) -> list[str]:
+    """Covered flags before and after: readable as true/false, and equal to the recomputed ones."""
+    probs: list[str] = []
     for c in ("covered_before", "covered_after"):
         vals, unreadable = to_bool(b[f"{c}_w"])
         probs += [
@@ -104,6 +119,12 @@ def check_coverage_table(
             f"{w}: {c} {g} written, recomputed {v}"
             for w, g, v in zip(at[bad], got[bad], want[bad], strict=True)
         ]
+    return probs
+
+
+def _credit_problems(b: pd.DataFrame, at: np.ndarray) -> list[str]:
+    """Credits before and after, when written, equal to the recomputed ones."""
+    probs: list[str] = []
     for c in ("credit_before", "credit_after"):
         if f"{c}_w" not in b.columns:
             continue
@@ -114,6 +135,27 @@ def check_coverage_table(
             f"{w}: {c} {num(g)} written, recomputed {num(v)}"
             for w, g, v in zip(at[bad], got[bad], want[bad], strict=True)
         ]
+    return probs
+
+
+def check_coverage_table(
+    rep: VerifyReport, exp: pd.DataFrame, cov: pd.DataFrame, elderly: bool, reach_limit: dict[str, float]
+) -> None:
+    """coverage.csv against the recomputed coverage, row by (residence, group, format).
+
+    Minutes must agree within :data:`MINUTES_EQ_TOL`; a walk beyond the format's last limit (partial limit
+    if any) may be written or left empty, as it is out of reach either way.
+    """
+    missing = [c for c in COVERAGE_REQUIRED if c not in cov.columns]
+    if missing:
+        rep.add("coverage.csv", [f"missing columns: {', '.join(missing)}"], "", "coverage.csv is incomplete")
+        return
+    probs, both = _match_rows(exp, cov, elderly)
+    at = np.array(_where(both), dtype=object)
+    probs += _population_problems(both, at)
+    probs += _minutes_problems(both, at, reach_limit)
+    probs += _covered_problems(both, at)
+    probs += _credit_problems(both, at)
     rep.add("coverage.csv", probs, f"{len(exp)} rows: minutes, covered flags and credits agree")
 
 
@@ -156,69 +198,82 @@ def check_excluded(rep: VerifyReport, sc: Scenario, truth: Truth, exc: pd.DataFr
     rep.add("excluded.csv", probs, f"{len(exc)} exclusions: every stated reason holds")
 
 
+GPKG_LAYERS = ("placements", "sites", "residences")
+
+
+def _placements_layer_problems(gp: gpd.GeoDataFrame, sc: Scenario, p: pd.DataFrame) -> list[str]:
+    """The placements layer lists the pairs of placements.csv, each drawn at its site."""
+    if not {"site_id", "format"} <= set(gp.columns):
+        return ["placements layer: no site_id/format columns"]
+    probs: list[str] = []
+    got = set(zip(gp["site_id"].astype(str), gp["format"].astype(str), strict=True))
+    want = set(zip(p["site_id"], p["format"], strict=True))
+    for sid, key in sorted(want - got):
+        probs.append(f"placements layer: site {sid}, {key} missing")
+    for sid, key in sorted(got - want):
+        probs.append(f"placements layer: site {sid}, {key} not in placements.csv")
+    sites_ll = sc.sites.geometry.to_crs(gp.crs) if gp.crs is not None else sc.sites.geometry
+    for sid, key, geom in zip(gp["site_id"].astype(str), gp["format"], gp.geometry, strict=True):
+        if sid in sc.sites.index and geom is not None:
+            ref = sites_ll.loc[sid]
+            if geom.distance(ref) > 1e-7:
+                probs.append(f"placements layer: site {sid}, {key}: geometry is not at the site")
+    return probs
+
+
+def _sites_layer_problems(gs: gpd.GeoDataFrame, p: pd.DataFrame) -> list[str]:
+    """Each site's opened_formats in the sites layer are the formats placements.csv places there."""
+    if not {"site_id", "opened_formats"} <= set(gs.columns):
+        return ["sites layer: no site_id/opened_formats columns"]
+    probs: list[str] = []
+    want_open = p.groupby("site_id")["format"].agg(lambda s: sorted(s)).to_dict()
+    for sid, opened in zip(gs["site_id"].astype(str), gs["opened_formats"], strict=True):
+        got_f = sorted(x for x in str(opened if pd.notna(opened) else "").split(";") if x)
+        if got_f != want_open.get(sid, []):
+            probs.append(
+                f"sites layer: site {sid} opened_formats '{opened}', placements.csv has "
+                f"'{';'.join(want_open.get(sid, []))}'"
+            )
+    return probs
+
+
+def _residences_layer_problems(gr: gpd.GeoDataFrame, exp: pd.DataFrame) -> list[str]:
+    """Each residence's covered population per format, before and after, as recomputed."""
+    if "residence_id" not in gr.columns:
+        return ["residences layer: no residence_id column"]
+    probs: list[str] = []
+    gr = gr.set_index(gr["residence_id"].astype(str))
+    e = exp.assign(before=exp["credit_before"] * exp["population"])
+    e = e.assign(after=exp["credit_after"] * exp["population"])
+    wide = e.pivot_table(index="residence_id", columns="format", values=["before", "after"], aggfunc="sum")
+    lost = sorted(set(wide.index) - set(gr.index))
+    probs += [f"residences layer: residence {rid} missing" for rid in lost]
+    for when, key in wide.columns:
+        col = f"{key}_{when}"
+        if col not in gr.columns:
+            probs.append(f"residences layer: no column {col}")
+            continue
+        want = wide[(when, key)]
+        got = pd.to_numeric(gr[col], errors="coerce").reindex(want.index)
+        bad = ~(np.abs(got - want) <= 1e-6 + REL_TOL * np.abs(want)) & got.index.isin(gr.index)
+        probs += [
+            f"residences layer: residence {rid} {col} {num(g)}, recomputed {num(v)}"
+            for rid, g, v in zip(want.index[bad], got[bad], want[bad], strict=True)
+        ]
+    return probs
+
+
 def check_gpkg(rep: VerifyReport, path: Path, sc: Scenario, exp: pd.DataFrame, p: pd.DataFrame) -> None:
     """result.gpkg's placements, sites and residences layers agree with the recomputed tables."""
     import geopandas as gpd
 
-    probs: list[str] = []
     try:
-        layers = {
-            n: gpd.read_file(path, layer=n, engine="pyogrio") for n in ("placements", "sites", "residences")
-        }
+        layers = {n: gpd.read_file(path, layer=n, engine="pyogrio") for n in GPKG_LAYERS}
     except Exception as e:  # an unreadable file is a failed check, not a crash
         rep.add("result.gpkg", [f"cannot read {path.name}: {e}"], "", "result.gpkg unreadable")
         return
-    gp = layers["placements"]
-    if {"site_id", "format"} <= set(gp.columns):
-        got = set(zip(gp["site_id"].astype(str), gp["format"].astype(str), strict=True))
-        want = set(zip(p["site_id"], p["format"], strict=True))
-        for sid, key in sorted(want - got):
-            probs.append(f"placements layer: site {sid}, {key} missing")
-        for sid, key in sorted(got - want):
-            probs.append(f"placements layer: site {sid}, {key} not in placements.csv")
-        sites_ll = sc.sites.geometry.to_crs(gp.crs) if gp.crs is not None else sc.sites.geometry
-        for sid, key, geom in zip(gp["site_id"].astype(str), gp["format"], gp.geometry, strict=True):
-            if sid in sc.sites.index and geom is not None:
-                ref = sites_ll.loc[sid]
-                if geom.distance(ref) > 1e-7:
-                    probs.append(f"placements layer: site {sid}, {key}: geometry is not at the site")
-    else:
-        probs.append("placements layer: no site_id/format columns")
-    gs = layers["sites"]
-    if {"site_id", "opened_formats"} <= set(gs.columns):
-        want_open = p.groupby("site_id")["format"].agg(lambda s: sorted(s)).to_dict()
-        for sid, opened in zip(gs["site_id"].astype(str), gs["opened_formats"], strict=True):
-            got_f = sorted(x for x in str(opened if pd.notna(opened) else "").split(";") if x)
-            if got_f != want_open.get(sid, []):
-                probs.append(
-                    f"sites layer: site {sid} opened_formats '{opened}', placements.csv has "
-                    f"'{';'.join(want_open.get(sid, []))}'"
-                )
-    else:
-        probs.append("sites layer: no site_id/opened_formats columns")
-    gr = layers["residences"]
-    if "residence_id" not in gr.columns:
-        probs.append("residences layer: no residence_id column")
-    else:
-        gr = gr.set_index(gr["residence_id"].astype(str))
-        e = exp.assign(before=exp["credit_before"] * exp["population"])
-        e = e.assign(after=exp["credit_after"] * exp["population"])
-        wide = e.pivot_table(
-            index="residence_id", columns="format", values=["before", "after"], aggfunc="sum"
-        )
-        lost = sorted(set(wide.index) - set(gr.index))
-        probs += [f"residences layer: residence {rid} missing" for rid in lost]
-        for when, key in wide.columns:
-            col = f"{key}_{when}"
-            if col not in gr.columns:
-                probs.append(f"residences layer: no column {col}")
-                continue
-            want = wide[(when, key)]
-            got = pd.to_numeric(gr[col], errors="coerce").reindex(want.index)
-            bad = ~(np.abs(got - want) <= 1e-6 + REL_TOL * np.abs(want)) & got.index.isin(gr.index)
-            probs += [
-                f"residences layer: residence {rid} {col} {num(g)}, recomputed {num(v)}"
-                for rid, g, v in zip(want.index[bad], got[bad], want[bad], strict=True)
-            ]
+    probs = _placements_layer_problems(layers["placements"], sc, p)
+    probs += _sites_layer_problems(layers["sites"], p)
+    probs += _residences_layer_problems(layers["residences"], exp)
     probs = list(dict.fromkeys(probs))
     rep.add("result.gpkg", probs, "placements, sites and residences layers agree")

@@ -103,6 +103,7 @@ def verify(
 
 
 def _read_file(rep: VerifyReport, outdir: Path, name: str, required: bool = True) -> pd.DataFrame | None:
+    """A result table of the folder, or None after recording it missing (if required) or unreadable."""
     path = outdir / name
     if not path.exists():
         if required:
@@ -143,6 +144,48 @@ def _check_inputs_unchanged(rep: VerifyReport, summary: dict[str, Any]) -> None:
     )
 
 
+def _read_summary(rep: VerifyReport, outdir: Path) -> dict[str, Any] | None:
+    """summary.json as a dict, or None after recording why it cannot be read."""
+    spath = outdir / "summary.json"
+    try:
+        summary = json.loads(spath.read_text(encoding="utf-8"))
+        if not isinstance(summary, dict):
+            raise ValueError("not a JSON object")
+    except FileNotFoundError:
+        rep.add("file summary.json", [f"{spath} does not exist"], "", "missing")
+        return None
+    except (OSError, ValueError, UnicodeDecodeError) as e:
+        rep.add("file summary.json", [f"cannot read {spath}: {e}"], "", "unreadable")
+        return None
+    return summary
+
+
+def _load_run_scenario(
+    rep: VerifyReport, summary: dict[str, Any], scenario: Scenario | None
+) -> Scenario | None:
+    """The scenario given, or the one summary.json names; None after recording why it cannot be loaded."""
+    if scenario is None:
+        sfile = summary.get("scenario_file")
+        if not sfile:
+            rep.add(
+                "scenario",
+                ["summary.json names no scenario_file (built from frames?): pass scenario= to verify_dir"],
+                "",
+                "no scenario",
+            )
+            return None
+        try:
+            scenario = load_scenario(sfile)
+        except Exception as e:  # ScenarioError and any reader failure: a failed check
+            rep.add("scenario", [f"cannot load {sfile}: {e}"], "", "scenario not loadable")
+            return None
+        where = str(sfile)
+    else:
+        where = str(scenario.path) if scenario.path else "the scenario given"
+    rep.checks.append(Check("scenario", True, f"loaded {where}"))
+    return scenario
+
+
 def verify_dir(
     outdir: str | Path,
     scenario: Scenario | None = None,
@@ -160,36 +203,12 @@ def verify_dir(
     if not outdir.is_dir():
         rep.add("output folder", [f"{outdir} is not a folder"], "", "missing")
         return rep
-    spath = outdir / "summary.json"
-    try:
-        summary = json.loads(spath.read_text(encoding="utf-8"))
-        if not isinstance(summary, dict):
-            raise ValueError("not a JSON object")
-    except FileNotFoundError:
-        rep.add("file summary.json", [f"{spath} does not exist"], "", "missing")
+    summary = _read_summary(rep, outdir)
+    if summary is None:
         return rep
-    except (OSError, ValueError, UnicodeDecodeError) as e:
-        rep.add("file summary.json", [f"cannot read {spath}: {e}"], "", "unreadable")
-        return rep
+    scenario = _load_run_scenario(rep, summary, scenario)
     if scenario is None:
-        sfile = summary.get("scenario_file")
-        if not sfile:
-            rep.add(
-                "scenario",
-                ["summary.json names no scenario_file (built from frames?): pass scenario= to verify_dir"],
-                "",
-                "no scenario",
-            )
-            return rep
-        try:
-            scenario = load_scenario(sfile)
-        except Exception as e:  # ScenarioError and any reader failure: a failed check
-            rep.add("scenario", [f"cannot load {sfile}: {e}"], "", "scenario not loadable")
-            return rep
-        where = str(sfile)
-    else:
-        where = str(scenario.path) if scenario.path else "the scenario given"
-    rep.checks.append(Check("scenario", True, f"loaded {where}"))
+        return rep
     _check_inputs_unchanged(rep, summary)
     placements = _read_file(rep, outdir, "placements.csv")
     if placements is None:

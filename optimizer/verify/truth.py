@@ -114,17 +114,10 @@ def _per_unit(m: WalkMatrix, res_pos: np.ndarray, factor: np.ndarray) -> UnitWal
     return UnitWalk(np.concatenate(rows), np.concatenate(cols), np.concatenate(mins))
 
 
-def recompute(sc: Scenario, source: WalkTimeSource | None) -> Truth:
-    """Units, walk minutes and the coverage before any placement, from the scenario's inputs."""
-    units, res_pos, factor = _units(sc)
-    fmts = sc.formats
-    pc = sc.config.partial_credit
-    pfactor = pc.factor
-    partial = float(pc.credit or 0.0) if pfactor else 0.0
-    limit = {k: float(fmts.at[k, "walk_minutes"]) for k in fmts.index}
-    plimit = {k: (limit[k] * float(pfactor) if pfactor else None) for k in fmts.index}
-    reach_max = max(limit.values()) * (float(pfactor) if pfactor else 1.0)
-    horizon = reach_max * (float(factor.max()) if len(factor) else 1.0)
+def _walk_matrices(
+    sc: Scenario, source: WalkTimeSource | None, horizon: float
+) -> tuple[WalkMatrix, WalkMatrix]:
+    """Residence-level walk minutes to every site and to every existing outlet within ``horizon``."""
     speed = float(sc.config.walk.speed_m_per_s)
     source = source or source_for(sc)
     crs = sc.metric_crs
@@ -136,29 +129,55 @@ def recompute(sc: Scenario, source: WalkTimeSource | None) -> Truth:
         m_out = source.compute(res_pts, out_pts, horizon, speed)
     else:
         m_out = WalkMatrix.empty(res_pts.index, sc.outlets.index)
-    truth = Truth(
-        units, _per_unit(m_sites, res_pos, factor), _per_unit(m_out, res_pos, factor), limit, plimit, partial
-    )
+    return m_sites, m_out
+
+
+def _add_outlet_coverage(truth: Truth, sc: Scenario) -> None:
+    """Per format: each unit's minutes to the nearest existing outlet, and the outlets within the limit."""
     out_fmt = sc.outlets["format"].astype(str).to_numpy() if len(sc.outlets) else np.array([], dtype=object)
-    n = len(units)
+    n = len(truth.units)
     o = truth.outlets
-    for key in fmts.index:
+    for key in sc.formats.index:
         sel = out_fmt[o.cols] == key if len(o.cols) else np.zeros(0, dtype=bool)
         best = np.full(n, np.inf)
         np.minimum.at(best, o.rows[sel], o.minutes[sel])
         truth.before[key] = best
-        within = sel & (o.minutes <= limit[key] + MINUTE_TOL)
+        within = sel & (o.minutes <= truth.limit[key] + MINUTE_TOL)
         truth.n_within[key] = np.bincount(o.rows[within], minlength=n)
-    pop = units["population"].to_numpy(float)
+
+
+def _add_site_catchments(truth: Truth, sc: Scenario) -> None:
+    """Per format and site: the catchment, and whether opening there would raise some unit's credit."""
+    pop = truth.units["population"].to_numpy(float)
     s = truth.sites
     n_sites = len(sc.sites)
-    for key in fmts.index:
-        near = s.minutes <= limit[key] + MINUTE_TOL
+    for key in sc.formats.index:
+        limit, plimit, partial = truth.limit[key], truth.partial_limit[key], truth.partial_credit
+        near = s.minutes <= limit + MINUTE_TOL
         share = pop / (1.0 + truth.n_within[key])
         truth.catchment[key] = np.bincount(s.cols[near], weights=share[s.rows[near]], minlength=n_sites)
-        before = credit(truth.before[key], limit[key], plimit[key], partial)
-        rises = credit(s.minutes, limit[key], plimit[key], partial) > before[s.rows] + 1e-12
+        before = credit(truth.before[key], limit, plimit, partial)
+        rises = credit(s.minutes, limit, plimit, partial) > before[s.rows] + 1e-12
         truth.gain[key] = np.bincount(s.cols[rises], minlength=n_sites) > 0
+
+
+def recompute(sc: Scenario, source: WalkTimeSource | None) -> Truth:
+    """Units, walk minutes and the coverage before any placement, from the scenario's inputs."""
+    units, res_pos, factor = _units(sc)
+    fmts = sc.formats
+    pc = sc.config.partial_credit
+    pfactor = pc.factor
+    partial = float(pc.credit or 0.0) if pfactor else 0.0
+    limit = {k: float(fmts.at[k, "walk_minutes"]) for k in fmts.index}
+    plimit = {k: (limit[k] * float(pfactor) if pfactor else None) for k in fmts.index}
+    reach_max = max(limit.values()) * (float(pfactor) if pfactor else 1.0)
+    horizon = reach_max * (float(factor.max()) if len(factor) else 1.0)
+    m_sites, m_out = _walk_matrices(sc, source, horizon)
+    truth = Truth(
+        units, _per_unit(m_sites, res_pos, factor), _per_unit(m_out, res_pos, factor), limit, plimit, partial
+    )
+    _add_outlet_coverage(truth, sc)
+    _add_site_catchments(truth, sc)
     return truth
 
 
