@@ -2,18 +2,20 @@
 
 - coverage.csv: minutes to the nearest outlet before and after, covered flags and credits per residence
   (and speed group) and format;
-- excluded.csv: every stated reason for leaving a (site, format) pair out holds, and none was placed;
+- excluded.csv: every stated reason for leaving a (site, format) pair out holds, and none was placed
+  (the reasons are :class:`optimizer.exclusions.Exclusion`; whether each holds is computed here);
 - result.gpkg: its placements, sites and residences layers agree with the CSV tables.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, assert_never
 
 import numpy as np
 import pandas as pd
 
+from ..exclusions import Exclusion
 from ..scenario import Scenario
 from .compare import MINUTE_TOL, MINUTES_EQ_TOL, REL_TOL, num, to_bool
 from .report import VerifyReport
@@ -31,14 +33,6 @@ COVERAGE_REQUIRED = (
     "covered_before",
     "covered_after",
 )
-
-REASON_NOT_ALLOWED = "format not allowed at this site"
-REASON_AREA = "not enough floor area"
-REASON_CAPITAL = "fit-out exceeds the whole capital budget"
-REASON_NOT_VIABLE = "not viable: rent + operating cost exceed margin + largest subsidy"
-REASON_SUBSIDY_BUDGET = "not viable within the subsidy budget"
-REASON_NO_GAIN = "no resident would gain coverage"
-
 
 COVERAGE_KEYS = ["residence_id", "group", "format"]
 
@@ -159,42 +153,55 @@ def check_coverage_table(
     rep.add("coverage.csv", probs, f"{len(exp)} rows: minutes, covered flags and credits agree")
 
 
+def _stated_reason(text: object) -> Exclusion | None:
+    """The :class:`Exclusion` an excluded.csv reason names; None when it names none."""
+    try:
+        return Exclusion(text)
+    except ValueError:
+        return None
+
+
+def _reason_holds(reason: Exclusion, sc: Scenario, truth: Truth, sid: str, key: str) -> bool:
+    """Whether ``reason`` holds for ``key`` at ``sid``, by the verification's own arithmetic."""
+    cfg = sc.config
+    econ = pair_economics(sc, truth, sid, key)
+    assert econ is not None
+    viability = bool(cfg.viability.enabled)
+    deficit = econ["rent_yuan_per_year"] + econ["opex_yuan_per_year"] - econ["margin_yuan_per_year"]
+    match reason:
+        case Exclusion.NOT_ALLOWED:
+            allowed = list(sc.sites.at[sid, "allowed_formats"] or [])
+            return bool(allowed) and key not in allowed
+        case Exclusion.FLOOR_AREA:
+            return econ["area_m2"] > float(sc.sites.at[sid, "floor_area_m2"]) + 1e-9
+        case Exclusion.CAPITAL:
+            return econ["fitout_yuan"] > float(cfg.budget.capital_yuan) + 1e-6
+        case Exclusion.NOT_VIABLE:
+            return viability and deficit > econ["max_subsidy"] + 1e-6
+        case Exclusion.SUBSIDY_BUDGET:
+            sub_budget = float(cfg.budget.rent_subsidy_yuan_per_year)
+            return viability and deficit > 1e-6 and deficit > sub_budget + 1e-6
+        case Exclusion.NO_GAIN:
+            return not bool(truth.gain[key][sc.sites.index.get_loc(sid)])
+    assert_never(reason)
+
+
 def check_excluded(rep: VerifyReport, sc: Scenario, truth: Truth, exc: pd.DataFrame, p: pd.DataFrame) -> None:
     """Every (site, format) left out has the reason stated, and none of them was placed."""
     probs: list[str] = []
-    cfg = sc.config
     placed = set(zip(p["site_id"], p["format"], strict=True))
-    viability = bool(cfg.viability.enabled)
-    cap_budget = float(cfg.budget.capital_yuan)
-    sub_budget = float(cfg.budget.rent_subsidy_yuan_per_year)
-    for sid, key, reason in zip(exc["site_id"], exc["format"], exc["reason"], strict=True):
+    for sid, key, text in zip(exc["site_id"], exc["format"], exc["reason"], strict=True):
         where = f"site {sid}, {key}"
         if (sid, key) in placed:
-            probs.append(f"{where}: excluded ({reason}) but placed")
+            probs.append(f"{where}: excluded ({text}) but placed")
         if sid not in sc.sites.index or key not in sc.formats.index:
             probs.append(f"{where}: not a site and format in play")
             continue
-        econ = pair_economics(sc, truth, sid, key)
-        assert econ is not None
-        allowed = list(sc.sites.at[sid, "allowed_formats"] or [])
-        deficit = econ["rent_yuan_per_year"] + econ["opex_yuan_per_year"] - econ["margin_yuan_per_year"]
-        if reason == REASON_NOT_ALLOWED:
-            holds = bool(allowed) and key not in allowed
-        elif reason == REASON_AREA:
-            holds = econ["area_m2"] > float(sc.sites.at[sid, "floor_area_m2"]) + 1e-9
-        elif reason == REASON_CAPITAL:
-            holds = econ["fitout_yuan"] > cap_budget + 1e-6
-        elif reason == REASON_NOT_VIABLE:
-            holds = viability and deficit > econ["max_subsidy"] + 1e-6
-        elif reason == REASON_SUBSIDY_BUDGET:
-            holds = viability and deficit > 1e-6 and deficit > sub_budget + 1e-6
-        elif reason == REASON_NO_GAIN:
-            holds = not bool(truth.gain[key][sc.sites.index.get_loc(sid)])
-        else:
-            probs.append(f"{where}: unknown reason '{reason}', cannot be verified")
-            continue
-        if not holds:
-            probs.append(f"{where}: excluded as '{reason}', which does not hold")
+        reason = _stated_reason(text)
+        if reason is None:
+            probs.append(f"{where}: unknown reason '{text}', cannot be verified")
+        elif not _reason_holds(reason, sc, truth, sid, key):
+            probs.append(f"{where}: excluded as '{text}', which does not hold")
     rep.add("excluded.csv", probs, f"{len(exc)} exclusions: every stated reason holds")
 
 
