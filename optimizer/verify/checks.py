@@ -21,27 +21,17 @@ import numpy as np
 import pandas as pd
 
 from ..catalog import BY_KEY
+from ..groups import GROUP_BY_KEY, GROUPS, SPEED_GROUPS, group_mask
 from ..scenario import Scenario
 from .compare import MONEY_TOL, REL_TOL, SOLVED, close, num
 from .report import VerifyReport
 from .truth import Truth, pair_economics
 
-SUMMARY_GROUPS = ("all", "old_neighbourhood", "affordable_housing", "priority", "under_60", "elderly")
-
-
-def _group_mask(units: pd.DataFrame, group: str) -> np.ndarray:
-    """Demand units in a population group (residence attributes, or the speed group itself)."""
-    old = units["old_neighbourhood"].to_numpy(bool)
-    aff = units["affordable_housing"].to_numpy(bool)
-    if group == "old_neighbourhood":
-        return old
-    if group == "affordable_housing":
-        return aff
-    if group == "priority":
-        return old | aff
-    if group in ("under_60", "elderly"):
-        return (units["group"] == group).to_numpy()
-    return np.ones(len(units), dtype=bool)
+#: The group blocks summary.json may hold: the population groups, then the speed groups.
+SUMMARY_GROUPS: tuple[str, ...] = (
+    *(g.key for g in GROUPS),
+    *(k for k in SPEED_GROUPS if k not in GROUP_BY_KEY),
+)
 
 
 def check_summary_basics(rep: VerifyReport, sc: Scenario, summary: dict[str, Any], p: pd.DataFrame) -> None:
@@ -305,7 +295,7 @@ def check_summary_groups(
         if g not in SUMMARY_GROUPS:
             probs.append(f"group {g}: unknown group block, cannot be verified")
             continue
-        mask_u = _group_mask(units, g)
+        mask_u = group_mask(units, g)
         c = exp[mask_u[exp["unit"].to_numpy()]]
         tot = float(c["population"].sum())
         before = float(c.loc[c["covered_before"], "population"].sum())
@@ -332,7 +322,7 @@ def check_mandates(
         rep.add("mandates", [], f"not checked: status {status}")
         return
     for n, m in enumerate(mandates, start=1):
-        mask_u = _group_mask(units, m.group)
+        mask_u = group_mask(units, m.group)
         total = float(units.loc[mask_u, "population"].sum())
         for key in m.formats:
             c = exp[(exp["format"] == key) & mask_u[exp["unit"].to_numpy()]]
