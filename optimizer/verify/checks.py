@@ -35,6 +35,7 @@ SUMMARY_GROUPS: tuple[str, ...] = (
 
 
 def check_summary_basics(rep: VerifyReport, sc: Scenario, summary: dict[str, Any], p: pd.DataFrame) -> None:
+    """summary.json's scenario name, counts and placement count match; no placements without a solution."""
     probs: list[str] = []
     if summary.get("scenario") != sc.name:
         probs.append(f"scenario name '{summary.get('scenario')}', the scenario is '{sc.name}'")
@@ -89,6 +90,7 @@ def check_placements(rep: VerifyReport, sc: Scenario, p: pd.DataFrame) -> pd.Dat
 
 
 def check_floor_area(rep: VerifyReport, sc: Scenario, truth: Truth, p: pd.DataFrame, slack: float) -> None:
+    """The placed formats' areas fit each site's floor_area_m2; written areas are the formats' areas."""
     probs: list[str] = []
     for sid, grp in p.groupby("site_id", sort=True):
         if sid not in sc.sites.index:
@@ -120,6 +122,7 @@ def check_floor_area(rep: VerifyReport, sc: Scenario, truth: Truth, p: pd.DataFr
 def check_capital(
     rep: VerifyReport, sc: Scenario, truth: Truth, p: pd.DataFrame, summary: dict[str, Any], slack: float
 ) -> None:
+    """Each fit-out is the site's or area x cost per m2; the total is within budget and as summarised."""
     probs: list[str] = []
     expected_total = 0.0
     written = pd.to_numeric(p["fitout_yuan"], errors="coerce")
@@ -168,6 +171,7 @@ def check_capital(
 def check_subsidy(
     rep: VerifyReport, sc: Scenario, truth: Truth, p: pd.DataFrame, summary: dict[str, Any], slack: float
 ) -> None:
+    """Subsidies are >= 0, only for subsidised formats, within the rent share cap and the budget."""
     probs: list[str] = []
     sub = pd.to_numeric(p["subsidy_yuan_per_year"], errors="coerce")
     rent_w = pd.to_numeric(p["rent_yuan_per_year"], errors="coerce") if "rent_yuan_per_year" in p else None
@@ -219,6 +223,7 @@ def check_subsidy(
 
 
 def check_viability(rep: VerifyReport, sc: Scenario, truth: Truth, p: pd.DataFrame, slack: float) -> None:
+    """Written catchments, margins and costs are as recomputed; with viability on, each placement pays."""
     probs: list[str] = []
     enabled = bool(sc.config.viability.enabled)
     sub = pd.to_numeric(p["subsidy_yuan_per_year"], errors="coerce").fillna(0.0)
@@ -253,6 +258,7 @@ def check_viability(rep: VerifyReport, sc: Scenario, truth: Truth, p: pd.DataFra
 def check_summary_formats(
     rep: VerifyReport, sc: Scenario, exp: pd.DataFrame, p: pd.DataFrame, summary: dict[str, Any]
 ) -> None:
+    """summary.json's block per format in play: walk limit, population, covered before and after."""
     probs: list[str] = []
     written = summary.get("formats") or {}
     for key in sc.formats.index:
@@ -287,6 +293,7 @@ def check_summary_formats(
 def check_summary_groups(
     rep: VerifyReport, exp: pd.DataFrame, units: pd.DataFrame, summary: dict[str, Any]
 ) -> None:
+    """summary.json's block per population or speed group: population, covered before and after."""
     probs: list[str] = []
     written = summary.get("groups") or {}
     if "all" not in written:
@@ -316,6 +323,7 @@ def check_summary_groups(
 def check_mandates(
     rep: VerifyReport, sc: Scenario, exp: pd.DataFrame, units: pd.DataFrame, status: str
 ) -> None:
+    """With a solution, each mandated group's covered share reaches min_share for each of its formats."""
     probs: list[str] = []
     mandates = sc.config.mandates
     if status not in SOLVED:
@@ -337,6 +345,7 @@ def check_mandates(
 
 
 def check_objective(rep: VerifyReport, sc: Scenario, exp: pd.DataFrame, summary: dict[str, Any]) -> None:
+    """Weighted coverage gained equals objective_recomputed and agrees with the solver's objective."""
     probs: list[str] = []
     w = exp["format"].map(sc.formats["weight"].astype(float)).to_numpy(float)
     gain = (exp["credit_after"] - exp["credit_before"]).to_numpy(float)

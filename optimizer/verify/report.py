@@ -65,6 +65,7 @@ class VerifyReport:
         }
 
     def __str__(self) -> str:
+        """Every check on one line, each failed one followed by its first mismatches."""
         where = f" of {self.outdir}" if self.outdir else ""
         n_fail = len(self.failed)
         head = (

@@ -127,7 +127,7 @@ def _check_inputs_unchanged(rep: VerifyReport, summary: dict[str, Any]) -> None:
     recorded = summary.get("inputs_sha256") or {}
     if not recorded:
         return
-    problems = []
+    problems: list[str] = []
     for path, digest in recorded.items():
         p = Path(path)
         if not p.is_file():
