@@ -151,9 +151,9 @@ def run(
         console.print(res.diagnosis.to_string(index=False))
     if verification is not None:
         console.print(f"verified independently: {sum(c.passed for c in verification.checks)} checks passed")
-    gap = f" gap {s['mip_gap']:.3%}" if s.get("mip_gap") is not None else ""
+    objective = f"{s['objective']:,.1f}" if s.get("objective") is not None else "-"
     click.echo(
-        f"{s['status']}{gap}: {s['placements']} placements, objective {s['objective']}, written to {out}"
+        f"{s['optimality']['text']}: {s['placements']} placements, objective {objective}, written to {out}"
     )
     if s["status"] not in ("optimal", "infeasible"):
         click.echo(f"solver said: {s['solver_message']}", err=True)

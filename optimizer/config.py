@@ -219,6 +219,13 @@ def _build(cls: type, data: Mapping[str, Any]) -> Any:
     return cls(**kwargs)
 
 
+def _field_default(f: dataclasses.Field[Any]) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    factory: Any = f.default_factory
+    return factory()
+
+
 def check_against_schema() -> list[str]:
     """Disagreements between the dataclasses and the schema (none when they match field for field)."""
     problems: list[str] = []
@@ -243,7 +250,7 @@ def check_against_schema() -> list[str]:
                 continue
             if key.required or cls is MandateConfig:
                 continue
-            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+            default = _field_default(f)
             want = key.default if key.default != () else ()
             if default != want and not (want is None and default in ({}, ())):
                 problems.append(

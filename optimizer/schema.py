@@ -260,7 +260,7 @@ KEYS: tuple[Key, ...] = (
     Key(
         "solver.time_limit_s",
         "float",
-        "Time limit per solve.",
+        "One deadline for the whole solve: the starting plan, both stages and the diagnosis.",
         default=300.0,
         unit="s",
         min=0,

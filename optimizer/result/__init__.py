@@ -50,6 +50,9 @@ class Result:
     timings: Mapping[str, float]
     values: np.ndarray | None = None
     diagnosis: pd.DataFrame | None = None
+    notes: tuple[str, ...] = ()  # what the solve itself warns about (e.g. a failed tie-break stage)
+    exact: bool = False  # "optimal" with the bound within one quantum of the plan: nobody can do better
+    quantum: float | None = None  # objective values are whole multiples of this (None: no such quantum)
 
     @property
     def status(self) -> Status:
@@ -90,8 +93,13 @@ class Result:
         """
         return copy.deepcopy(self._summary)
 
+    @property
+    def objective(self) -> float | None:
+        """The plan's value as placed (priority-weighted residents newly covered)."""
+        return _tables.headline_objective(self)
+
     def warnings(self) -> list[str]:
-        return _tables.unreachable_warnings(self)
+        return list(self.notes) + _tables.unreachable_warnings(self)
 
     def summary_frame(self) -> pd.DataFrame:
         """Coverage before and after per format, as a table."""

@@ -26,7 +26,7 @@ def inputs_digest(paths: list[Path]) -> dict[str, str]:
         if p.is_file():
             h = hashlib.sha256()
             with p.open("rb") as f:
-                for chunk in iter(lambda f=f: f.read(1 << 20), b""):
+                while chunk := f.read(1 << 20):
                     h.update(chunk)
             out[str(p)] = h.hexdigest()
     return out
