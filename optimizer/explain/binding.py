@@ -3,9 +3,9 @@ subsidy share, mandates with the share they reach, and the formats that cannot o
 the smallest change that would let it (extra subsidy per year, floor area, capital, walk limit).
 
 Everything here reads the solved plan and the pair economics; nothing re-solves, so it runs on every run.
-A constraint is reported as ``binding`` when the plan uses all of it, or when what is left could not pay
-for (or hold) any candidate the plan does not already open: relaxing it a little would be needed before
-anything else could change.
+A budget or a site's floor area is reported as ``binding`` when what is left could not pay for (or
+hold) any candidate the plan does not already open: it would have to grow before anything more could
+open. A mandate binds when the plan meets it with less than half a percentage point to spare.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def budget_entries(r: Result) -> list[dict[str, Any]]:
         c = cost[b.spends]
         c = c[c > TOL]
         cheapest = float(c.min()) if len(c) else None
-        binding = left <= TOL * max(limit, 1.0) or (cheapest is not None and left < cheapest - TOL)
+        binding = cheapest is not None and left < cheapest - TOL
         out.append(
             {
                 "constraint": b.block,

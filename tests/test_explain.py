@@ -1,0 +1,203 @@
+"""Why this plan: binding constraints, blocked formats and the smallest change, per-placement coverage,
+warnings for plans that achieve nothing, on hand-solvable instances (and the Huangpu demo's sentences)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from builders import make_scenario
+
+import optimizer as qh
+from optimizer.explain import placement_table
+from optimizer.explain.placements import removal_losses
+
+CONV = "convenience_store"
+ROOT = Path(__file__).resolve().parents[1]
+
+# s1 reaches A and B, s2 reaches B and C; a convenience store's fit-out is 150,000 yuan.
+RES3 = [{"id": "A", "population": 1000}, {"id": "B", "population": 2000}, {"id": "C", "population": 1500}]
+SITES2 = [
+    {"id": "s1", "floor_area_m2": 200, "rent_yuan_per_m2_month": 100},
+    {"id": "s2", "floor_area_m2": 200, "rent_yuan_per_m2_month": 100},
+]
+M3 = {("A", "s1"): 2, ("B", "s1"): 4, ("B", "s2"): 3, ("C", "s2"): 5}
+
+
+def _solve(sc: qh.Scenario) -> qh.Result:
+    res = qh.solve(sc)
+    assert res.status == "optimal"
+    return res
+
+
+def _binding(res: qh.Result, name: str) -> dict:
+    return next(b for b in res.explain()["binding"] if b["constraint"] == name)
+
+
+def test_capital_binds_when_what_is_left_pays_for_no_other_candidate() -> None:
+    # 250,000 yuan: one store (s2, 3,500 residents); the 100,000 left cannot pay for s1's 150,000.
+    res = _solve(make_scenario(RES3, SITES2, M3, formats=[CONV], budget={"capital_yuan": 250_000}))
+    cap = _binding(res, "capital")
+    assert cap["used"] == pytest.approx(150_000) and cap["left"] == pytest.approx(100_000)
+    assert cap["cheapest_candidate_not_opened"] == pytest.approx(150_000)
+    assert cap["binding"] is True
+    assert not _binding(res, "subsidy_budget")["binding"]  # nothing needs subsidy
+    en = res.explain()["sentences"]["en"]
+    assert any("Capital: 150,000 of 250,000 yuan used" in s and "limits the plan" in s for s in en)
+    # With 300,000 both stores open: nothing is left to buy, so capital no longer binds.
+    res = _solve(make_scenario(RES3, SITES2, M3, formats=[CONV], budget={"capital_yuan": 300_000}))
+    assert not _binding(res, "capital")["binding"]
+
+
+def test_floor_area_and_formats_per_site_bind() -> None:
+    # 150 m2: breakfast (40) + pharmacy (80) open, the 30 m2 left holds no convenience store (100).
+    sites = [
+        {"id": "s1", "floor_area_m2": 150, "rent_yuan_per_m2_month": 100},
+        {"id": "s2", "floor_area_m2": 500, "rent_yuan_per_m2_month": 100, "max_formats": 1},
+    ]
+    sc = make_scenario(
+        [{"id": "A", "population": 1000}, {"id": "B", "population": 1000}],
+        sites,
+        {("A", "s1"): 1, ("B", "s2"): 1},
+        formats={CONV: {}, "breakfast": {}, "pharmacy": {"weight": 2.0}},
+        budget={"capital_yuan": 1e7},
+    )
+    res = _solve(sc)
+    assert _binding(res, "area")["sites"] == ["s1"]
+    assert _binding(res, "max_formats")["sites"] == ["s2"]
+    assert any(
+        "Floor area is full at 1 of the 2 sites used (s1)" in s for s in res.explain()["sentences"]["en"]
+    )
+
+
+def _breakfast(pop: float, share: float, budget: float = 30_000) -> qh.Scenario:
+    # breakfast: 40 m2 at 100 yuan/m2/month -> rent 48,000/yr; opex 150,000; margin 35/resident/yr.
+    return make_scenario(
+        [{"id": "A", "population": pop}],
+        [{"id": "s1", "floor_area_m2": 100, "rent_yuan_per_m2_month": 100}],
+        {("A", "s1"): 1},
+        formats=["breakfast"],
+        budget={"capital_yuan": 1e6, "rent_subsidy_yuan_per_year": budget},
+        viability={"enabled": True},
+        subsidy={"share_of_rent": share},
+    )
+
+
+def test_minimal_extra_subsidy_makes_the_pair_viable_checked_by_resolving() -> None:
+    # 4,900 residents: margin 171,500, deficit 26,500 > half the rent (24,000): 2,500 yuan/year short.
+    res = _solve(_breakfast(4900, 0.5))
+    assert len(res.placements) == 0
+    (blocked,) = res.explain()["formats_blocked"]
+    (change,) = [c for c in blocked["changes"] if c["kind"] == "subsidy"]
+    assert change["amount"] == pytest.approx(2_500)
+    assert change["deficit_yuan_per_year"] == pytest.approx(26_500)
+    assert change["share_of_rent_needed"] == pytest.approx(0.5521)
+    # Re-solved with that share (and a subsidy budget that holds the deficit) it opens; a bit less does not.
+    opened = _solve(_breakfast(4900, change["share_of_rent_needed"], change["subsidy_budget_needed"]))
+    assert len(opened.placements) == 1
+    assert opened.placements["subsidy_yuan_per_year"].iloc[0] == pytest.approx(26_500)
+    assert len(_solve(_breakfast(4900, 0.55, 1e6)).placements) == 0
+    # The warning says so, with the amount; excluded.csv's row carries it too.
+    s = res.summary()
+    assert any(
+        "cannot open at any of the 1 sites" in w and "2,500 yuan/year more subsidy" in w
+        for w in s["warnings"]
+    )
+    assert any("the plan places nothing" in w for w in s["warnings"])
+    from optimizer.explain import excluded_with_amounts
+
+    exc = excluded_with_amounts(res)
+    assert exc["amount"].iloc[0] == pytest.approx(2_500) and exc["amount_unit"].iloc[0] == "yuan/year"
+
+
+def test_unique_coverage_and_loss_when_removed() -> None:
+    res = _solve(make_scenario(RES3, SITES2, M3, formats=[CONV], budget={"capital_yuan": 300_000}))
+    why = placement_table(res).set_index("site_id")
+    assert why.loc["s1", "residents_newly_covered"] == pytest.approx(3000)
+    assert why.loc["s1", "residents_only_here"] == pytest.approx(1000)  # B is also reached from s2
+    assert why.loc["s2", "residents_only_here"] == pytest.approx(1500)
+    assert why.loc["s1", "public_money_yuan"] == pytest.approx(150_000)
+    assert why.loc["s1", "residents_per_10k_yuan"] == pytest.approx(200)
+    loss = removal_losses(res).set_index("site_id")
+    assert loss.loc["s1", "weighted_loss_if_removed"] == pytest.approx(1000)
+    assert loss.loc["s2", "weighted_loss_if_removed"] == pytest.approx(1500)
+    with_loss = placement_table(replace(res, analyses={"removal": loss.reset_index()}))
+    assert with_loss["weighted_loss_if_removed"].notna().all()
+
+
+def test_priority_residents_and_mandate_outcome() -> None:
+    res_ = [{"id": "A", "population": 5000}, {"id": "B", "population": 1000, "old_neighbourhood": True}]
+    sc = make_scenario(
+        res_,
+        SITES2,
+        {("A", "s1"): 1, ("B", "s2"): 1},
+        formats=[CONV],
+        budget={"capital_yuan": 150_000},
+        priority={"old_neighbourhood": 1.0},
+        mandates=[{"group": "old_neighbourhood", "formats": ["便利店"], "min_share": 1.0}],
+    )
+    res = _solve(sc)
+    (m,) = res.explain()["mandates"]
+    assert (m["share_before"], m["share_after"], m["min_share"], m["met"], m["binding"]) == (
+        0,
+        1,
+        1,
+        True,
+        True,
+    )
+    assert placement_table(res)["priority_residents_covered"].tolist() == [1000]
+    assert any(
+        "rises from 0.0% to 100.0% against a floor of 100.0% (met)" in s
+        for s in res.explain()["sentences"]["en"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ({"budget": {"capital_yuan": 0}}, "the capital budget is 0 yuan"),
+        (
+            {"sites": [{"id": "s1", "floor_area_m2": 5, "rent_yuan_per_m2_month": 100}]},
+            "not enough floor area",
+        ),
+        (
+            {
+                "sites": [
+                    {
+                        "id": "s1",
+                        "floor_area_m2": 200,
+                        "rent_yuan_per_m2_month": 100,
+                        "allowed_formats": "药店",
+                    }
+                ]
+            },
+            "format not allowed at this site",
+        ),
+    ],
+)
+def test_runs_that_achieve_nothing_say_so(case: dict, reason: str) -> None:
+    """Capital 0, every site too small, every pair excluded: still a correct (optimal, exit 0) answer,
+    but never a silent one."""
+    sites = case.get("sites", SITES2[:1])
+    budget = case.get("budget", {"capital_yuan": 1e6})
+    res = _solve(make_scenario(RES3[:1], sites, {("A", "s1"): 1}, formats=[CONV], budget=budget))
+    assert len(res.placements) == 0 and res.exit_code == 0
+    warnings = res.summary()["warnings"]
+    assert any(w.startswith("the plan places nothing") and reason in w for w in warnings), warnings
+    assert any("cannot open at any of the 1 sites" in w for w in warnings)
+    assert res.explain()["sentences"]["en"][0].startswith("The plan places nothing")
+
+
+def test_huangpu_sentences_say_what_limits_the_plan() -> None:
+    res = qh.solve(qh.load_scenario(ROOT / "scenarios" / "shanghai_huangpu" / "scenario.yaml"))
+    e = res.explain()
+    en, zh = e["sentences"]["en"], e["sentences"]["zh"]
+    assert any("Capital: 1,475,000 of 1,500,000 yuan used" in s and "limits the plan" in s for s in en)
+    assert any("Rent subsidy: 178,870 of 400,000 yuan/year used" in s and "does not limit" in s for s in en)
+    assert any("at most 50% of rent" in s for s in en)
+    assert any(s.startswith("早餐店 (Breakfast shop) cannot open at any of the 40 sites") for s in en)
+    assert any("15.3% to 59.9% against a floor of 50.0% (met)" in s for s in en)
+    assert any("老旧小区的便利店覆盖率由15.3%提高到59.9%" in s for s in zh)
+    assert len(en) == len(zh)
+    assert any("早餐店" in w for w in res.summary()["warnings"])
