@@ -49,6 +49,11 @@ def _binding_list(e: dict[str, Any], viability_on: bool) -> list[dict[str, Any]]
     return out
 
 
+def _phasing_entry(r: Result) -> list[dict[str, Any]] | None:
+    ph = r.analyses.get("phasing")
+    return None if ph is None else ph.years.to_dict(orient="records")
+
+
 def explain_block(r: Result, marginal: dict[str, Any] | None = None) -> dict[str, Any]:
     """The ``explain`` block of summary.json: binding constraints, blocked formats, mandates, warnings,
     marginal values (when computed) and ``sentences: {"zh": [...], "en": [...]}``."""
@@ -64,6 +69,7 @@ def explain_block(r: Result, marginal: dict[str, Any] | None = None) -> dict[str
         "mandates": mandate_entries(r),
         "formats_blocked": blocked_formats(r, pairs),
         "marginal": marginal,
+        "phasing": _phasing_entry(r),
     }
     reason = nothing_reason(r, pairs)
     e["nothing_reason"] = reason
@@ -83,6 +89,33 @@ def explain_warnings(r: Result, e: dict[str, Any]) -> list[str]:
     return out
 
 
+def with_analyses(
+    r: Result,
+    money: bool = True,
+    removal: bool = True,
+    phasing: bool | None = None,
+    step: float = 100_000.0,
+    executor: str = "inprocess",
+) -> Result:
+    """A copy of ``r`` holding the analyses that re-solve: ``marginal`` (what the next ``step`` of each
+    budget buys), ``removal`` (coverage lost per placement when removed and re-optimised) and
+    ``phasing`` (by default when the scenario has a ``phasing:`` section)."""
+    from dataclasses import replace
+
+    from .marginal import marginal_values
+    from .phasing import solve_phasing
+    from .placements import removal_losses
+
+    analyses = dict(r.analyses)
+    if r.values is not None and money:
+        analyses["marginal"] = marginal_values(r, step=step, executor=executor)
+    if r.values is not None and removal:
+        analyses["removal"] = removal_losses(r, executor=executor)
+    if phasing if phasing is not None else bool(r.scenario.config.phasing.years):
+        analyses["phasing"] = solve_phasing(r.scenario, r.reach, r.solver_config)
+    return replace(r, analyses=analyses)
+
+
 def excluded_with_amounts(r: Result) -> pd.DataFrame:
     """excluded.csv: every pair left out, its reason, and by how much the reason fails (``amount`` in
     ``amount_unit``: floor area missing, fit-out over the budget, subsidy short of viability)."""
@@ -93,6 +126,7 @@ def excluded_with_amounts(r: Result) -> pd.DataFrame:
 
 
 __all__ = [
+    "with_analyses",
     "EXPLAIN_COLUMNS",
     "excluded_with_amounts",
     "placement_table",

@@ -169,6 +169,25 @@ def money_sentence(m: dict[str, Any]) -> Pair | None:
     return "；".join(zh) + "。", _cap("; ".join(en) + ".")
 
 
+def phasing_sentences(years: list[dict[str, Any]] | None) -> list[Pair]:
+    """One sentence per year of a phased plan."""
+    out = []
+    for y in years or []:
+        t, n = y["year"], y["new_placements"]
+        out.append(
+            (
+                f"第{t}年新开{n}个网点（建设资金{_y(y['capital_yuan_used'])}/{_y(y['capital_yuan_limit'])}元，"
+                f"补贴{_y(y['subsidy_yuan_used'])}/{_y(y['subsidy_yuan_limit'])}元/年），"
+                f"共{y['open_placements']}个网点运营，当年覆盖（加权）{_y(y['weighted_coverage'])}人。",
+                f"Year {t}: {n} shops open ({_y(y['capital_yuan_used'])} of "
+                f"{_y(y['capital_yuan_limit'])} yuan capital, {_y(y['subsidy_yuan_used'])} of "
+                f"{_y(y['subsidy_yuan_limit'])} yuan/year subsidy); "
+                f"{y['open_placements']} in operation cover {_y(y['weighted_coverage'])} weighted residents.",
+            )
+        )
+    return out
+
+
 def sentences(e: dict[str, Any]) -> dict[str, list[str]]:
     """Every statement of the explain block ``e``, in order: plan, budgets, subsidy share, sites, blocked
     formats, mandates, money."""
@@ -180,5 +199,6 @@ def sentences(e: dict[str, Any]) -> dict[str, list[str]]:
     pairs += [blocked_sentence(b) for b in e["formats_blocked"]]
     pairs += [mandate_sentence(m) for m in e["mandates"]]
     pairs.append(money_sentence(e.get("marginal") or {}))
+    pairs += phasing_sentences(e.get("phasing"))
     kept = [p for p in pairs if p is not None]
     return {"zh": [p[0] for p in kept], "en": [p[1] for p in kept]}

@@ -49,6 +49,11 @@ def to_html(r: Result, with_map: bool = True) -> str:
         )
         + "</table>",
     ]
+    why = s.get("explain", {}).get("sentences", {})
+    if why.get("en"):
+        rows.append("<h2>Why this plan / 方案说明</h2>")
+        for lang in ("zh", "en"):
+            rows.append("<ul>" + "".join(f"<li>{esc(t)}</li>" for t in why[lang]) + "</ul>")
     if s["formats"]:
         rows.append("<h2>Coverage by format</h2>")
         rows.append(r.summary_frame().to_html(float_format=lambda v: f"{v:,.3f}"))

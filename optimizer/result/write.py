@@ -61,6 +61,10 @@ def _write_tables(r: Result, tmp: Path) -> None:
     p.reindex(columns=[*r.placements.columns, *extra]).to_csv(tmp / "placements.csv", index=False)
     why.to_csv(tmp / "explain.csv", index=False)
     excluded_with_amounts(r).to_csv(tmp / "excluded.csv", index=False)
+    phasing = r.analyses.get("phasing")
+    if phasing is not None:
+        phasing.years.to_csv(tmp / "phasing.csv", index=False)
+        phasing.placements.to_csv(tmp / "phasing_placements.csv", index=False)
     if r.diagnosis is not None:
         r.diagnosis.to_csv(tmp / "diagnosis.csv", index=False)
     if r.values is not None:
