@@ -201,3 +201,112 @@ def test_huangpu_sentences_say_what_limits_the_plan() -> None:
     assert any("老旧小区的便利店覆盖率由15.3%提高到59.9%" in s for s in zh)
     assert len(en) == len(zh)
     assert any("早餐店" in w for w in res.summary()["warnings"])
+
+
+# ---------------------------------------------------------------- re-solving analyses
+
+
+def _three_sites() -> qh.Scenario:
+    # Three sites, each reaching one residence: 1,000, 900 and 800 residents; capital for two stores.
+    res_ = [{"id": "A", "population": 1000}, {"id": "B", "population": 900}, {"id": "C", "population": 800}]
+    sites = [{"id": f"s{k}", "floor_area_m2": 200, "rent_yuan_per_m2_month": 100} for k in (1, 2, 3)]
+    m = {("A", "s1"): 1, ("B", "s2"): 1, ("C", "s3"): 1}
+    return make_scenario(res_, sites, m, formats=[CONV], budget={"capital_yuan": 300_000})
+
+
+def test_alternatives_are_distinct_and_within_tolerance() -> None:
+    from optimizer.explain.alternatives import alternative_plans, side_by_side
+
+    res = _solve(_three_sites())
+    assert res.first.objective == pytest.approx(1900)  # s1 + s2
+    plans = alternative_plans(res, k=3, within=0.10, differ=1)
+    summary, wide = side_by_side(res, plans)
+    # Within 10% of 1,900 (>= 1,710): s1+s3 (1,800) only; s2+s3 (1,700) and single stores fall short.
+    assert len(plans) == 2
+    assert summary["objective"].tolist() == pytest.approx([1900, 1800])
+    assert summary.loc[1, "adds"] == f"s3:{CONV}" and summary.loc[1, "drops"] == f"s2:{CONV}"
+    assert summary.loc[1, "capital_yuan"] == pytest.approx(300_000)
+    assert set(wide["site_id"]) == {"s1", "s2", "s3"}
+    # Within 20%: three plans, pairwise different, all >= 1,520.
+    plans = alternative_plans(res, k=3, within=0.20, differ=1)
+    keys = {tuple(p) for p in plans}
+    assert len(keys) == len(plans) == 3
+    assert all(side_by_side(res, plans)[0]["objective"] >= 0.8 * 1900 - 1e-6)
+    # Swapping one store changes two placements (one added, one dropped); three changes need a plan like
+    # s3 alone (800), far outside 20%: no alternative.
+    assert len(alternative_plans(res, k=3, within=0.20, differ=2)) == 3
+    assert len(alternative_plans(res, k=3, within=0.20, differ=3)) == 1
+
+
+def test_phasing_never_opens_what_the_years_budget_cannot_pay() -> None:
+    from optimizer.explain.phasing import solve_phasing
+
+    def phased(caps: list[float]) -> tuple[float, list]:
+        sc = make_scenario(
+            RES3,
+            SITES2,
+            M3,
+            formats=[CONV],
+            budget={"capital_yuan": 300_000},
+            phasing={"years": len(caps), "capital_yuan_per_year": caps},
+        )
+        ph = solve_phasing(sc)
+        assert ph.status == "optimal"
+        assert (ph.years["capital_yuan_used"] <= ph.years["capital_yuan_limit"] + 1e-6).all()
+        return ph.objective, ph.placements[["site_id", "year_opened"]].values.tolist()
+
+    # One store a year: the better one (s2, 3,500) first, s1 in year 2: 3,500 + 4,500 coverage-years.
+    assert phased([150_000, 150_000]) == (pytest.approx(8_000), [["s2", 1], ["s1", 2]])
+    # Nothing in year 1, both in year 2; money does not carry over, so 100,000 a year opens nothing.
+    assert phased([0, 300_000]) == (pytest.approx(4_500), [["s1", 2], ["s2", 2]])
+    assert phased([100_000, 100_000, 100_000]) == (pytest.approx(0), [])
+
+
+def test_robustness_is_seeded_and_counts_kept_placements() -> None:
+    from optimizer.explain.robustness import robustness
+
+    res = _solve(_three_sites())
+    a = robustness(res, draws=3, seed=7, error=0.2)
+    b = robustness(res, draws=3, seed=7, error=0.2)
+    pd_testing = pytest.importorskip("pandas.testing")
+    pd_testing.assert_frame_equal(a[0], b[0])
+    per_draw, per_placement, summary = a
+    assert len(per_draw) == 3 and set(per_placement["site_id"]) == {"s1", "s2"}
+    assert (per_draw["chosen_plan_objective"] <= per_draw["reoptimised_objective"] + 1e-6).all()
+    assert ((per_placement["kept_share"] >= 0) & (per_placement["kept_share"] <= 1)).all()
+    assert summary["draws"] == 3 and summary["seed"] == 7
+
+
+def test_cli_explain_alternatives_robustness_on_a_run_folder(tiny, tmp_path) -> None:
+    """The commands work on a written folder, add their files, and the folder still verifies."""
+    import json
+
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from cli import main
+
+    def cli(*args: object):
+        return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+    out = tmp_path / "out"
+    r = cli("run", tiny, "--out", out, "--no-maps", "--explain-money")
+    assert r.exit_code == 0, r.output
+    assert "- Capital: 290,000 of 400,000 yuan used" in r.output
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert {"binding", "formats_blocked", "mandates", "marginal", "sentences"} <= set(s["explain"])
+    assert s["explain"]["marginal"]["budgets"][0]["step"] == 100_000
+    p = pd.read_csv(out / "placements.csv")
+    assert {"residents_only_here", "weighted_loss_if_removed", "residents_per_10k_yuan"} <= set(p.columns)
+    assert p["weighted_loss_if_removed"].notna().all()
+    assert "Why this plan" in (out / "report.html").read_text(encoding="utf-8")
+    assert cli("explain", out).exit_code == 0
+    r = cli("alternatives", out, "--k", 2, "--within", "5%")
+    assert r.exit_code == 0, r.output
+    alt = pd.read_csv(out / "alternatives_summary.csv")
+    assert alt["objective"].min() >= 0.95 * alt["objective"].iloc[0] - 1e-6
+    r = cli("robustness", out, "--draws", 2, "--seed", 1)
+    assert r.exit_code == 0, r.output
+    assert json.loads((out / "robustness.json").read_text())["draws"] == 2
+    assert cli("verify", out).exit_code == 0
+    assert cli("alternatives", tmp_path / "nothing").exit_code == 2
