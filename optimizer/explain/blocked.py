@@ -89,6 +89,38 @@ def _subsidy_change(pairs: pd.DataFrame, r: Result) -> dict[str, Any] | None:
     }
 
 
+def _combined_change(pairs: pd.DataFrame, r: Result) -> dict[str, Any] | None:
+    """When no single change suffices: the floor area, capital and subsidy needed together, at the pair
+    (allowed, with someone to gain) needing the least extra public money, then the least extra area."""
+    m = ~pairs[f"holds:{Exclusion.NOT_ALLOWED}"].to_numpy(bool) & ~pairs[
+        f"holds:{Exclusion.NO_GAIN}"
+    ].to_numpy(bool)
+    if not m.any():
+        return None
+    cfg = r.scenario.config
+    viability = bool(cfg.viability.enabled)
+    cand = pairs.loc[m]
+    more_area = (cand["area_m2"] - cand["site_floor_area_m2"]).clip(lower=0)
+    more_capital = (cand["fitout_yuan"] - BUDGET_BY_BLOCK["capital"].limit(cfg)).clip(lower=0)
+    extra = (cand["deficit_yuan_per_year"] - cand["max_subsidy_yuan_per_year"]).clip(lower=0) * viability
+    order = pd.DataFrame({"money": more_capital + extra, "area": more_area}).sort_values(["money", "area"])
+    k = order.index[0]
+    rent, deficit = float(cand.at[k, "rent_yuan_per_year"]), float(cand.at[k, "deficit_yuan_per_year"])
+    return {
+        "kind": "combined",
+        "amount": _ceil(float(more_area[k]), 0.01),
+        "unit": "m2",
+        "site_id": str(cand.at[k, "site_id"]),
+        "capital_yuan": _ceil(float(more_capital[k])),
+        "subsidy_yuan_per_year": _ceil(float(extra[k])),
+        "share_of_rent_needed": _ceil(deficit / rent, 1e-4)
+        if viability and rent > 0 and deficit > 0
+        else None,
+        "subsidy_budget_needed": _ceil(max(deficit, 0.0)) if viability else 0.0,
+        "eligible_for_subsidy": bool(cand.at[k, "format"] in (cfg.subsidy.formats or ())),
+    }
+
+
 def _simple_change(pairs: pd.DataFrame, rule: Exclusion, kind: str, unit: str, values: pd.Series) -> Any:
     m = _only(pairs, {f"holds:{rule}"})
     if not m.any():
@@ -151,6 +183,8 @@ def blocked_formats(r: Result, pairs: pd.DataFrame | None = None) -> list[dict[s
             _walk_change(sub, r, key),
             _simple_change(sub, Exclusion.NOT_ALLOWED, "allow", "", pd.Series(0.0, index=sub.index)),
         ]
+        if not any(c is not None for c in changes):
+            changes.append(_combined_change(sub, r))
         out.append(
             {
                 "format": key,

@@ -123,6 +123,22 @@ def _change_text(c: dict[str, Any]) -> Pair:
             f"{_y(a)} yuan/year more subsidy at {site}{share_en} (a subsidy budget of at least "
             f"{_y(c['subsidy_budget_needed'])} yuan/year)",
         )
+    if k == "combined":
+        zh, en = [], []
+        if a > 0:
+            zh.append(f"增加{a:,.0f}平方米面积")
+            en.append(f"{a:,.0f} m2 more floor area")
+        if c["capital_yuan"] > 0:
+            zh.append(f"建设资金增加{_y(c['capital_yuan'])}元")
+            en.append(f"{_y(c['capital_yuan'])} yuan more capital")
+        if c["subsidy_yuan_per_year"] > 0:
+            note = "" if c["eligible_for_subsidy"] else " (and making it eligible for subsidy)"
+            zh.append(
+                f"每年多补贴{_y(c['subsidy_yuan_per_year'])}元"
+                + ("" if c["eligible_for_subsidy"] else "（并纳入补贴范围）")
+            )
+            en.append(f"{_y(c['subsidy_yuan_per_year'])} yuan/year more subsidy{note}")
+        return f"在{site}同时" + "、".join(zh), ", ".join(en) + f", together at {site}"
     if k == "floor_area":
         return f"{site}增加{a:,.0f}平方米面积", f"{a:,.0f} m2 more floor area at {site}"
     if k == "capital":
@@ -139,6 +155,11 @@ def blocked_sentence(b: dict[str, Any]) -> Pair:
     if not b["changes"]:
         return head_zh + "；单项调整不足以改变。", head_en + "; no single change would let it open."
     texts = [_change_text(c) for c in b["changes"]]
+    if b["changes"][0]["kind"] == "combined":
+        return (
+            head_zh + "；单项调整不够，需要" + texts[0][0] + "。",
+            head_en + "; no single change is enough: it would take " + texts[0][1] + ".",
+        )
     return (
         head_zh + "；最小的单项调整：" + "；或".join(t[0] for t in texts) + "。",
         head_en
