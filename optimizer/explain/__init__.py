@@ -22,11 +22,6 @@ from .words import blocked_sentence, sentences
 if TYPE_CHECKING:
     from ..result import Result
 
-NOTHING_ZH = {
-    "the capital budget is 0 yuan": "建设资金预算为0元",
-    "no candidate placement fits the budgets and adds coverage": "没有候选网点既在预算之内又能增加覆盖",
-}
-
 
 def _binding_list(e: dict[str, Any], viability_on: bool) -> list[dict[str, Any]]:
     sites = e["sites"]
@@ -71,9 +66,7 @@ def explain_block(r: Result, marginal: dict[str, Any] | None = None) -> dict[str
         "marginal": marginal,
         "phasing": _phasing_entry(r),
     }
-    reason = nothing_reason(r, pairs)
-    e["nothing_reason"] = reason
-    e["nothing_reason_zh"] = NOTHING_ZH.get(reason, reason)
+    e["nothing_reason"], e["nothing_reason_zh"] = nothing_reason(r, pairs)
     e["binding"] = _binding_list(e, bool(r.scenario.config.viability.enabled))
     e["warnings"] = explain_warnings(r, e)
     e["sentences"] = sentences(e)

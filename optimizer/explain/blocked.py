@@ -198,13 +198,16 @@ def blocked_formats(r: Result, pairs: pd.DataFrame | None = None) -> list[dict[s
     return out
 
 
-def nothing_reason(r: Result, pairs: pd.DataFrame) -> str:
-    """Why a plan opens nothing, in one clause."""
+def nothing_reason(r: Result, pairs: pd.DataFrame) -> tuple[str, str]:
+    """Why a plan opens nothing, in one clause (English, Chinese)."""
+    from .words import REASON_ZH
+
     cfg = r.scenario.config
     if BUDGET_BY_BLOCK["capital"].limit(cfg) <= 0:
-        return "the capital budget is 0 yuan"
+        return "the capital budget is 0 yuan", "建设资金预算为0元"
     if len(r.model.x) == 0:
         counts = pairs["reason"].value_counts()
-        parts = ", ".join(f"{int(v)} {k}" for k, v in counts.items())
-        return f"every (site, format) pair is excluded ({parts})"
-    return "no candidate placement fits the budgets and adds coverage"
+        en = ", ".join(f"{int(v)} {k}" for k, v in counts.items())
+        zh = "，".join(f"{int(v)}个{REASON_ZH.get(str(k), k)}" for k, v in counts.items())
+        return f"every (site, format) pair is excluded ({en})", f"所有场地-业态组合均被排除（{zh}）"
+    return "no candidate placement fits the budgets and adds coverage", "没有候选网点既在预算之内又能增加覆盖"
