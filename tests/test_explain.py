@@ -310,3 +310,16 @@ def test_cli_explain_alternatives_robustness_on_a_run_folder(tiny, tmp_path) -> 
     assert json.loads((out / "robustness.json").read_text())["draws"] == 2
     assert cli("verify", out).exit_code == 0
     assert cli("alternatives", tmp_path / "nothing").exit_code == 2
+
+
+def test_subsidy_budget_of_zero_binds_and_capital_is_left_unused_for_viability() -> None:
+    # 5,000 residents: deficit 23,000 within half the rent, but no subsidy budget: viability, not capital.
+    res = _solve(_breakfast(5000, 0.5, budget=0))
+    assert len(res.placements) == 0
+    sub = _binding(res, "subsidy_budget")
+    assert sub["binding"] and sub["pairs_over_whole_budget"] == 1
+    assert sub["smallest_need_over_budget"] == pytest.approx(23_000)
+    assert not _binding(res, "capital")["binding"]
+    en = res.explain()["sentences"]["en"]
+    assert any("it does not limit the plan, viability does" in s for s in en)
+    assert any("a subsidy budget of at least 23,000 yuan/year" in s for s in en)

@@ -58,7 +58,7 @@ def explain_block(r: Result, marginal: dict[str, Any] | None = None) -> dict[str
         "placements": int(len(p)),
         "sites_used": int(p["site_id"].nunique()) if len(p) else 0,
         "objective": r.first.objective,
-        "budgets": budget_entries(r),
+        "budgets": budget_entries(r, pairs),
         "subsidy_share": subsidy_share_entry(r),
         "sites": site_entries(r),
         "mandates": mandate_entries(r),

@@ -68,11 +68,21 @@ def _unopened(r: Result) -> pd.DataFrame:
     return x.loc[r.values[r.model.lp.cols("x")] <= 0.5]
 
 
-def budget_entries(r: Result) -> list[dict[str, Any]]:
-    """Per budget: used, limit, left, the cheapest candidate not opened and whether the budget binds."""
+BUDGET_EXCLUSION = {"capital": Exclusion.CAPITAL, "subsidy_budget": Exclusion.SUBSIDY_BUDGET}
+
+
+def budget_entries(r: Result, pairs: pd.DataFrame | None = None) -> list[dict[str, Any]]:
+    """Per budget: used, limit, left, the cheapest candidate not opened, the pairs left out because they
+    alone need more than the whole budget (and would add coverage), and whether the budget binds."""
+    pairs = pair_table(r) if pairs is None else pairs
     p, rest = r.placements, _unopened(r)
     need = np.where(rest["needs_subsidy"].to_numpy(bool), rest["deficit_yuan_per_year"].to_numpy(float), 0.0)
     cost = {"fitout_yuan": rest["fitout_yuan"].to_numpy(float), "subsidy_yuan_per_year": need}
+    pair_cost = {"fitout_yuan": pairs["fitout_yuan"], "subsidy_yuan_per_year": pairs["deficit_yuan_per_year"]}
+    gain = ~pairs[f"holds:{Exclusion.NO_GAIN}"]
+    not_viable = int(
+        (pairs["reason"].isin([str(Exclusion.NOT_VIABLE), str(Exclusion.SUBSIDY_BUDGET)]) & gain).sum()
+    )
     out = []
     for b in BUDGETS:
         used = float(p[b.spends].sum()) if len(p) else 0.0
@@ -81,7 +91,9 @@ def budget_entries(r: Result) -> list[dict[str, Any]]:
         c = cost[b.spends]
         c = c[c > TOL]
         cheapest = float(c.min()) if len(c) else None
-        binding = cheapest is not None and left < cheapest - TOL
+        over = (pairs["reason"] == str(BUDGET_EXCLUSION[b.block])) & gain
+        over_cost = pair_cost[b.spends][over]
+        binding = (cheapest is not None and left < cheapest - TOL) or bool(over.any())
         out.append(
             {
                 "constraint": b.block,
@@ -93,6 +105,9 @@ def budget_entries(r: Result) -> list[dict[str, Any]]:
                 "limit": limit,
                 "left": left,
                 "cheapest_candidate_not_opened": cheapest,
+                "pairs_over_whole_budget": int(over.sum()),
+                "smallest_need_over_budget": float(over_cost.min()) if len(over_cost) else None,
+                "pairs_not_viable": not_viable,
                 "binding": bool(binding and r.values is not None),
             }
         )

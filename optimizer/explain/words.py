@@ -51,6 +51,14 @@ def budget_sentence(b: dict[str, Any]) -> Pair:
     head_zh = f"{b['name_zh']}：已用{_y(used)}{u_zh}，上限{_y(limit)}{u_zh}"
     head_en = f"{_cap(b['name_en'])}: {_y(used)} of {_y(limit)} {unit} used"
     cheap = b["cheapest_candidate_not_opened"]
+    if b["binding"] and b["pairs_over_whole_budget"]:
+        n, need = b["pairs_over_whole_budget"], b["smallest_need_over_budget"]
+        return (
+            head_zh
+            + f"；{n}个场地-业态组合单独就需要超过全部预算（最少需要{_y(need)}{u_zh}），是限制方案的约束。",
+            head_en + f"; {n} site-format pairs would each need more than the whole budget (the least "
+            f"{_y(need)} {unit}), so it limits the plan.",
+        )
     if b["binding"]:
         tail_en = f"; the {_y(left)} left cannot pay for any other candidate"
         tail_zh = f"；剩余{_y(left)}{u_zh}不足以支付任何其他候选网点"
@@ -58,6 +66,14 @@ def budget_sentence(b: dict[str, Any]) -> Pair:
             tail_en += f" (the cheapest needs {_y(cheap)})"
             tail_zh += f"（最便宜的需要{_y(cheap)}{u_zh}）"
         return head_zh + tail_zh + "，是限制方案的约束。", head_en + tail_en + ", so it limits the plan."
+    if b["constraint"] == "capital" and b["pairs_not_viable"] and left > 0:
+        n = b["pairs_not_viable"]
+        return (
+            head_zh + f"；剩余{_y(left)}{u_zh}未用，不是限制因素：能用这笔钱的网点无法持续经营"
+            f"（{n}个场地-业态组合在现行补贴下无法持续经营）。",
+            head_en + f"; {_y(left)} is left unused: it does not limit the plan, viability does "
+            f"({n} site-format pairs are not viable with the subsidy available).",
+        )
     return (
         head_zh + f"；剩余{_y(left)}{u_zh}未用，不是限制因素。",
         head_en + f"; {_y(left)} is left unused: it does not limit the plan.",
@@ -65,7 +81,7 @@ def budget_sentence(b: dict[str, Any]) -> Pair:
 
 
 def subsidy_share_sentence(s: dict[str, Any], budget: dict[str, Any] | None) -> Pair | None:
-    if not s["binding"] or budget is None or budget["binding"]:
+    if not s["binding"] or budget is None or budget["binding"] or budget["limit"] <= 0:
         return None
     share = s["share_of_rent"]
     return (
@@ -111,6 +127,12 @@ def mandate_sentence(m: dict[str, Any]) -> Pair:
 
 def _change_text(c: dict[str, Any]) -> Pair:
     k, a, site = c["kind"], c["amount"], c["site_id"]
+    if k == "subsidy" and a <= 0:
+        return (
+            f"补贴预算至少{_y(c['subsidy_budget_needed'])}元/年（{site}在现行租金比例上限内即可持续经营）",
+            f"a subsidy budget of at least {_y(c['subsidy_budget_needed'])} yuan/year ({site} is viable "
+            "within the present share of rent)",
+        )
     if k == "subsidy":
         share = c["share_of_rent_needed"]
         share_en = f", a share of rent of {share:.1%}" if share is not None else ""
