@@ -323,3 +323,56 @@ def test_subsidy_budget_of_zero_binds_and_capital_is_left_unused_for_viability()
     en = res.explain()["sentences"]["en"]
     assert any("it does not limit the plan, viability does" in s for s in en)
     assert any("a subsidy budget of at least 23,000 yuan/year" in s for s in en)
+
+
+def test_an_infeasible_run_says_no_plan_and_what_the_mandate_asks() -> None:
+    res_ = [{"id": "A", "population": 5000}, {"id": "B", "population": 1000, "old_neighbourhood": True}]
+    sc = make_scenario(
+        res_,
+        SITES2,
+        {("A", "s1"): 1},
+        formats=[CONV],
+        budget={"capital_yuan": 150_000},
+        mandates=[{"group": "old_neighbourhood", "formats": [CONV], "min_share": 0.5}],
+    )
+    res = qh.solve(sc)
+    assert res.status == "infeasible"
+    en = res.explain()["sentences"]["en"]
+    assert en[0] == "No plan (infeasible): no plan meets every mandate; see the diagnosis."
+    assert any("coverage is 0.0% and must reach 50.0%" in s for s in en)
+    assert not any("places nothing" in w for w in res.summary()["warnings"])
+
+
+def test_phasing_is_checked_and_run_writes_phasing_csv(tiny, tmp_path) -> None:
+    import shutil
+
+    from click.testing import CliRunner
+
+    from cli import main
+    from optimizer.errors import ScenarioError
+    from optimizer.explain.phasing import yearly_budgets
+
+    sc = make_scenario(
+        RES3,
+        SITES2,
+        M3,
+        formats=[CONV],
+        budget={"capital_yuan": 1},
+        phasing={"years": 2, "capital_yuan_per_year": [1, 2, 3]},
+    )
+    with pytest.raises(ScenarioError, match="phasing.capital_yuan_per_year"):
+        yearly_budgets(sc)
+    folder = tmp_path / "sc"
+    shutil.copytree(tiny.parent, folder)
+    with (folder / "scenario.yaml").open("a") as f:
+        f.write("phasing:\n  years: 2\n  capital_yuan_per_year: [150000, 250000]\n")
+    r = CliRunner().invoke(
+        main, ["run", str(folder / "scenario.yaml"), "--out", str(tmp_path / "out"), "--no-maps"]
+    )
+    assert r.exit_code == 0, r.output
+    import pandas as pd
+
+    years = pd.read_csv(tmp_path / "out" / "phasing.csv")
+    assert years["year"].tolist() == [1, 2]
+    assert (years["capital_yuan_used"] <= years["capital_yuan_limit"] + 1e-6).all()
+    assert "Year 1:" in r.output

@@ -55,11 +55,12 @@ def explain_block(r: Result, marginal: dict[str, Any] | None = None) -> dict[str
     pairs = pair_table(r)
     p = r.placements
     e: dict[str, Any] = {
+        "status": str(r.status),
         "placements": int(len(p)),
         "sites_used": int(p["site_id"].nunique()) if len(p) else 0,
         "objective": r.first.objective,
         "budgets": budget_entries(r, pairs),
-        "subsidy_share": subsidy_share_entry(r),
+        "subsidy_share": subsidy_share_entry(r, pairs),
         "sites": site_entries(r),
         "mandates": mandate_entries(r),
         "formats_blocked": blocked_formats(r, pairs),

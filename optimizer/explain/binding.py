@@ -114,11 +114,11 @@ def budget_entries(r: Result, pairs: pd.DataFrame | None = None) -> list[dict[st
     return out
 
 
-def subsidy_share_entry(r: Result) -> dict[str, Any]:
+def subsidy_share_entry(r: Result, pairs: pd.DataFrame | None = None) -> dict[str, Any]:
     """How the share-of-rent cap limits the subsidy: placements paid the full share, and candidate pairs
     (allowed, fitting) left out because even the full share would not make them viable."""
     p = r.placements
-    pairs = pair_table(r)
+    pairs = pair_table(r) if pairs is None else pairs
     at_cap = 0
     if len(p):
         x = r.model.x.set_index(["site_id", "format"])

@@ -33,6 +33,18 @@ def _pct(v: float | None) -> str:
 
 def plan_sentence(e: dict[str, Any]) -> Pair:
     n, sites, obj = e["placements"], e["sites_used"], e["objective"]
+    status = e.get("status", "optimal")
+    if status not in ("optimal", "feasible"):
+        return (
+            f"没有方案（{status}）："
+            + ("无法同时满足全部底线要求，见诊断。" if status == "infeasible" else "求解未得到方案。"),
+            f"No plan ({status}): "
+            + (
+                "no plan meets every mandate; see the diagnosis."
+                if status == "infeasible"
+                else "the solver found none."
+            ),
+        )
     if not n:
         return (
             f"方案未设置任何网点：{e['nothing_reason_zh']}。",
@@ -113,6 +125,13 @@ def site_sentence(sites: list[dict[str, Any]]) -> Pair | None:
 
 
 def mandate_sentence(m: dict[str, Any]) -> Pair:
+    if m["share_after"] is None:
+        return (
+            f"底线要求：{m['group_zh']}的{m['name_zh']}覆盖率现为{_pct(m['share_before'])}，"
+            f"要求不低于{_pct(m['min_share'])}。",
+            f"Mandate: {m['group_en'].lower()}' {m['format'].replace('_', ' ')} coverage is "
+            f"{_pct(m['share_before'])} and must reach {_pct(m['min_share'])}.",
+        )
     met = m["met"]
     state_en = "met" if met else "not met"
     state_zh = "已达标" if met else "未达标"
