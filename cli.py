@@ -308,6 +308,16 @@ def robustness_cmd(outdir: Path, draws: int, seed: int, error: float, executor: 
     replace_file(outdir / "robustness_placements.csv", lambda p: per_placement.to_csv(p, index=False))
     replace_file(outdir / "robustness.json", lambda p: write_json(p, summary))
     click.echo(per_placement.to_string(index=False, float_format=lambda v: f"{v:.0%}"))
+    for name, key in (
+        ("chosen plan (placements still viable)", "chosen_plan_objective"),
+        ("re-optimised", "reoptimised_objective"),
+    ):
+        d = summary[key]
+        if d["median"] is not None:
+            click.echo(
+                f"{name}: weighted coverage median {d['median']:,.0f} "
+                f"(p10 {d['p10']:,.0f}, p90 {d['p90']:,.0f})"
+            )
     click.echo(f"fragile placements: {', '.join(summary['fragile']) or 'none'}")
 
 

@@ -90,6 +90,13 @@ def _reoptimise(job: tuple[Scenario, Reach, SolverConfig]) -> tuple[str, float |
     return str(res.status), res.first.objective, list(zip(p["site_id"], p["format"], strict=True))
 
 
+def _spread(values: pd.Series) -> dict[str, float | None]:
+    """Min, 10th percentile, median, 90th percentile and max of a per-draw column."""
+    v = values.astype(float).dropna()
+    qs = {"min": 0.0, "p10": 0.1, "median": 0.5, "p90": 0.9, "max": 1.0}
+    return {k: (float(v.quantile(q)) if len(v) else None) for k, q in qs.items()}
+
+
 def robustness(
     r: Result, draws: int = 5, seed: int = 0, error: float = 0.2, executor: str = "inprocess"
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
@@ -134,6 +141,8 @@ def robustness(
         "draws": draws,
         "seed": seed,
         "error": error,
+        "chosen_plan_objective": _spread(per_draw["chosen_plan_viable_objective"]),
+        "reoptimised_objective": _spread(per_draw["reoptimised_objective"]),
         "chosen_share_of_reoptimised_min": float(share.min()) if len(share) else None,
         "chosen_share_of_reoptimised_median": float(share.median()) if len(share) else None,
         "fragile": [
