@@ -376,3 +376,23 @@ def test_phasing_is_checked_and_run_writes_phasing_csv(tiny, tmp_path) -> None:
     assert years["year"].tolist() == [1, 2]
     assert (years["capital_yuan_used"] <= years["capital_yuan_limit"] + 1e-6).all()
     assert "Year 1:" in r.output
+
+
+def test_walk_limit_change_for_a_format_nobody_new_reaches() -> None:
+    # A walks 7 min to s1: the pharmacy (10 min) covers A, a convenience store (5 min) nobody.
+    def sc(conv_minutes: float) -> qh.Scenario:
+        return make_scenario(
+            RES3[:1],
+            SITES2[:1],
+            {("A", "s1"): 7},
+            formats={CONV: {"walk_minutes": conv_minutes}, "pharmacy": {"walk_minutes": 10}},
+            budget={"capital_yuan": 1e6},
+        )
+
+    res = _solve(sc(5))
+    (blocked,) = res.explain()["formats_blocked"]
+    assert blocked["format"] == CONV and blocked["reasons"] == {"no resident would gain coverage": 1}
+    (change,) = blocked["changes"]
+    assert (change["kind"], change["amount"], change["walk_minutes_needed"]) == ("walk_limit", 2.0, 7.0)
+    opened = _solve(sc(change["walk_minutes_needed"])).placements
+    assert ("s1", CONV) in set(zip(opened["site_id"], opened["format"], strict=True))
