@@ -269,11 +269,17 @@ def _percent(text: str) -> float:
 @click.argument("outdir", type=click.Path(path_type=Path))
 @click.option("--k", "k", type=int, default=3, show_default=True, help="Most alternative plans.")
 @click.option("--within", default="1%", show_default=True, help="Tolerance below the optimum (1% or 0.01).")
-@click.option("--differ", type=int, default=1, show_default=True, help="Least placements each plan changes.")
+@click.option(
+    "--differ",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Least placements of every other plan each one leaves out.",
+)
 @_guard
 def alternatives_cmd(outdir: Path, k: int, within: str, differ: int) -> None:
-    """Up to K plans within --within of OUTDIR's plan, each differing from all others in at least
-    --differ placements; writes alternatives.csv (side by side) and alternatives_summary.csv."""
+    """Up to K plans within --within of OUTDIR's plan, each leaving out at least --differ placements of
+    every plan before it; writes alternatives.csv (side by side) and alternatives_summary.csv."""
     from optimizer.explain.alternatives import alternative_plans, side_by_side
     from optimizer.explain.load import replace_file
 

@@ -206,12 +206,17 @@ def test_huangpu_sentences_say_what_limits_the_plan() -> None:
 # ---------------------------------------------------------------- re-solving analyses
 
 
+# Three sites, each reaching one residence: 1,000, 900 and 800 residents.
+_THREE = (
+    [{"id": "A", "population": 1000}, {"id": "B", "population": 900}, {"id": "C", "population": 800}],
+    [{"id": f"s{k}", "floor_area_m2": 200, "rent_yuan_per_m2_month": 100} for k in (1, 2, 3)],
+    {("A", "s1"): 1, ("B", "s2"): 1, ("C", "s3"): 1},
+)
+
+
 def _three_sites() -> qh.Scenario:
-    # Three sites, each reaching one residence: 1,000, 900 and 800 residents; capital for two stores.
-    res_ = [{"id": "A", "population": 1000}, {"id": "B", "population": 900}, {"id": "C", "population": 800}]
-    sites = [{"id": f"s{k}", "floor_area_m2": 200, "rent_yuan_per_m2_month": 100} for k in (1, 2, 3)]
-    m = {("A", "s1"): 1, ("B", "s2"): 1, ("C", "s3"): 1}
-    return make_scenario(res_, sites, m, formats=[CONV], budget={"capital_yuan": 300_000})
+    """Capital for two stores of three."""
+    return make_scenario(*_THREE, formats=[CONV], budget={"capital_yuan": 300_000})
 
 
 def test_alternatives_are_distinct_and_within_tolerance() -> None:
@@ -232,10 +237,21 @@ def test_alternatives_are_distinct_and_within_tolerance() -> None:
     keys = {tuple(p) for p in plans}
     assert len(keys) == len(plans) == 3
     assert all(side_by_side(res, plans)[0]["objective"] >= 0.8 * 1900 - 1e-6)
-    # Swapping one store changes two placements (one added, one dropped); three changes need a plan like
-    # s3 alone (800), far outside 20%: no alternative.
-    assert len(alternative_plans(res, k=3, within=0.20, differ=2)) == 3
-    assert len(alternative_plans(res, k=3, within=0.20, differ=3)) == 1
+    # Leaving out both stores of s1 + s2 leaves s3 alone (800), far outside 20%: no alternative.
+    assert len(alternative_plans(res, k=3, within=0.20, differ=2)) == 1
+    # Adding a placement that gains nothing is no alternative. A fourth site s4 also reaches A, and there
+    # is money for four stores: s1 + s2 + s3 is optimal; the one alternative swaps s1 for s4 (not: adds s4).
+    residences, sites, minutes = _THREE
+    sites4 = [*sites, {"id": "s4", "floor_area_m2": 200, "rent_yuan_per_m2_month": 100}]
+    rich = _solve(
+        make_scenario(
+            residences, sites4, {**minutes, ("A", "s4"): 1}, formats=[CONV], budget={"capital_yuan": 6e5}
+        )
+    )
+    plans = alternative_plans(rich, k=3, within=0.10, differ=1)
+    summary, _ = side_by_side(rich, plans)
+    assert summary["placements"].tolist() == [3, 3]
+    assert (summary.loc[1, "adds"], summary.loc[1, "drops"]) == (f"s4:{CONV}", f"s1:{CONV}")
 
 
 def test_phasing_never_opens_what_the_years_budget_cannot_pay() -> None:

@@ -5,12 +5,13 @@ the coverage model with two more row blocks:
 
 .. math::
    \sum_{i,f} \text{coef}_{if}\, (y_{if}, z_{if}) \ge (1-\tau)\, z^*                     && \text{(within)}\\
-   \sum_{(j,f)\in P_n} (1 - x_{jf}) + \sum_{(j,f)\notin P_n} x_{jf} \ge d
-   \quad n = 0..m-1                                                                      && \text{(diversity)}
+   \sum_{(j,f)\in P_n} x_{jf} \le |P_n| - d \quad n = 0..m-1                        && \text{(diversity)}
 
-maximising coverage: the best plan that differs from every plan found so far in at least :math:`d`
-placements (with :math:`d = 1` a no-good cut) and stays within :math:`\tau` of the optimum. The search
-stops early when no such plan exists. Each plan's public money is recomputed from its placements.
+maximising coverage, then (a second stage, as for the chosen plan) the least public money at that
+coverage: the best plan that leaves out at least :math:`d` placements of every plan found so far (with
+:math:`d = 1` a no-good cut that a plan cannot meet by adding a useless placement) and stays within
+:math:`\tau` of the optimum. The search stops early when no such plan exists. Each plan's public money is
+recomputed from its placements.
 """
 
 from __future__ import annotations
@@ -25,15 +26,31 @@ from ..heuristic import plan_values
 from ..lp import LinearProgram
 
 if TYPE_CHECKING:
+    from ..config import SolverConfig
+    from ..outcome import Solution
     from ..result import Result
 
 
 def diversity_row(lp: LinearProgram, chosen: np.ndarray, d: int) -> tuple[sp.csr_array, float]:
-    """The row ``sum_{i not in P} x_i - sum_{i in P} x_i >= d - |P|`` over the x block."""
+    """The row ``sum_{i in P} x_i <= |P| - d`` over the x block: leave out at least d of P's placements."""
     coef = np.zeros(lp.n_cols)
-    xs = lp.cols("x")
-    coef[xs] = np.where(chosen, -1.0, 1.0)
-    return sp.csr_array(coef.reshape(1, -1)), float(d - int(chosen.sum()))
+    coef[lp.cols("x")] = chosen.astype(float)
+    return sp.csr_array(coef.reshape(1, -1)), float(int(chosen.sum()) - d)
+
+
+def _least_money(lp: LinearProgram, money: np.ndarray, first: Solution, config: SolverConfig) -> np.ndarray:
+    """Among plans of ``first``'s coverage (within every row of ``lp``), one with the least public money."""
+    from ..solve import run_backend
+
+    z = float(first.objective or 0.0)
+    tol = 1e-7 * max(1.0, abs(z))
+    keep = lp.with_rows(
+        "keep_coverage", sp.csr_array(lp.c.reshape(1, -1)), np.array([z - tol]), np.array([np.inf])
+    )
+    second = run_backend(keep.with_objective(money, "min"), config, start=first.values)
+    values = second.values if second.has_solution and second.values is not None else first.values
+    assert values is not None
+    return values
 
 
 def _plan_costs(r: Result, chosen: np.ndarray) -> dict[str, float]:
@@ -66,12 +83,14 @@ def alternative_plans(r: Result, k: int = 3, within: float = 0.01, differ: int =
     )
     plans = [base]
     for m in range(1, k + 1):
-        row, lo = diversity_row(lp, plans[-1], differ)
-        lp = lp.with_rows(f"diversity_{m}", row, np.array([lo - 1e-9]), np.array([np.inf]))
+        row, hi = diversity_row(lp, plans[-1], differ)
+        if hi < 0:
+            break
+        lp = lp.with_rows(f"diversity_{m}", row, np.array([-np.inf]), np.array([hi + 1e-9]))
         sol = run_backend(lp, r.solver_config)
         if not sol.has_solution or sol.values is None:
             break
-        plans.append(sol.values[lp.cols("x")] > 0.5)
+        plans.append(_least_money(lp, r.model.money, sol, r.solver_config)[lp.cols("x")] > 0.5)
     return plans
 
 
