@@ -276,6 +276,15 @@ def test_phasing_never_opens_what_the_years_budget_cannot_pay() -> None:
     # Nothing in year 1, both in year 2; money does not carry over, so 100,000 a year opens nothing.
     assert phased([0, 300_000]) == (pytest.approx(4_500), [["s1", 2], ["s2", 2]])
     assert phased([100_000, 100_000, 100_000]) == (pytest.approx(0), [])
+    # Subsidy is paid every year a shop is open: a breakfast shop needing 23,000 a year opens in the
+    # first year whose subsidy budget holds it, and the later years must hold it too.
+    for subsidy, opened in (([0, 30_000, 30_000], [["s1", 2]]), ([30_000, 0, 30_000], [["s1", 3]])):
+        sc = _breakfast(5000, 0.5).with_config(
+            phasing={"years": 3, "capital_yuan_per_year": [1e6] * 3, "rent_subsidy_yuan_per_year": subsidy}
+        )
+        ph = solve_phasing(sc)
+        assert ph.placements[["site_id", "year_opened"]].values.tolist() == opened
+        assert (ph.years["subsidy_yuan_used"] <= ph.years["subsidy_yuan_limit"] + 1e-6).all()
 
 
 def test_robustness_is_seeded_and_counts_kept_placements() -> None:
