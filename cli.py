@@ -234,9 +234,12 @@ def _load_run(outdir: Path) -> Any:
 @main.command(name="explain")
 @click.argument("outdir", type=click.Path(path_type=Path))
 @click.option("--step", type=float, default=100_000.0, show_default=True, help="Budget step to price, yuan.")
+@click.option(
+    "--multiples", default="1", show_default=True, help="Steps to re-solve at, e.g. 1,2,5 (x --step)."
+)
 @click.option("--executor", type=click.Choice(["inprocess", "pool", "dask"]), default="inprocess")
 @_guard
-def explain_cmd(outdir: Path, step: float, executor: str) -> None:
+def explain_cmd(outdir: Path, step: float, multiples: str, executor: str) -> None:
     """Re-solve around OUTDIR's plan: what the next STEP of each budget buys and the coverage each
     placement's removal would cost (re-optimised). Updates summary.json's explain block, explain.csv
     and placements.csv in OUTDIR."""
@@ -244,7 +247,8 @@ def explain_cmd(outdir: Path, step: float, executor: str) -> None:
     from optimizer.explain.load import replace_file
     from optimizer.result.write import write_json
 
-    res = with_analyses(_load_run(outdir), phasing=False, step=step, executor=executor)
+    ks = tuple(int(k) for k in multiples.split(",") if k.strip())
+    res = with_analyses(_load_run(outdir), phasing=False, step=step, multiples=ks, executor=executor)
     summary = json.loads((outdir / "summary.json").read_text(encoding="utf-8"))
     summary["explain"] = explain_block(res, marginal=res.analyses.get("marginal"))
     why = placement_table(res)

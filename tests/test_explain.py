@@ -325,7 +325,9 @@ def test_cli_explain_alternatives_robustness_on_a_run_folder(tiny, tmp_path) -> 
     assert {"residents_only_here", "weighted_loss_if_removed", "residents_per_10k_yuan"} <= set(p.columns)
     assert p["weighted_loss_if_removed"].notna().all()
     assert "Why this plan" in (out / "report.html").read_text(encoding="utf-8")
-    assert cli("explain", out).exit_code == 0
+    assert cli("explain", out, "--multiples", "1,2").exit_code == 0
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert [b["step"] for b in s["explain"]["marginal"]["budgets"]] == [100_000, 200_000] * 2
     r = cli("alternatives", out, "--k", 2, "--within", "5%")
     assert r.exit_code == 0, r.output
     alt = pd.read_csv(out / "alternatives_summary.csv")
@@ -421,3 +423,21 @@ def test_walk_limit_change_for_a_format_nobody_new_reaches() -> None:
     assert (change["kind"], change["amount"], change["walk_minutes_needed"]) == ("walk_limit", 2.0, 7.0)
     opened = _solve(sc(change["walk_minutes_needed"])).placements
     assert ("s1", CONV) in set(zip(opened["site_id"], opened["format"], strict=True))
+
+
+def test_cli_run_with_no_capital_warns_and_exits_0(tiny, tmp_path) -> None:
+    import shutil
+
+    from click.testing import CliRunner
+
+    from cli import main
+
+    folder = tmp_path / "sc"
+    shutil.copytree(tiny.parent, folder)
+    text = (folder / "scenario.yaml").read_text().replace("capital_yuan: 400000", "capital_yuan: 0")
+    (folder / "scenario.yaml").write_text(text)
+    r = CliRunner().invoke(
+        main, ["run", str(folder / "scenario.yaml"), "--out", str(tmp_path / "o"), "--no-maps"]
+    )
+    assert r.exit_code == 0, r.output
+    assert "warning: the plan places nothing: the capital budget is 0 yuan" in r.output

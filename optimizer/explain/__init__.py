@@ -89,11 +89,12 @@ def with_analyses(
     removal: bool = True,
     phasing: bool | None = None,
     step: float = 100_000.0,
+    multiples: tuple[int, ...] = (1,),
     executor: str = "inprocess",
 ) -> Result:
-    """A copy of ``r`` holding the analyses that re-solve: ``marginal`` (what the next ``step`` of each
-    budget buys), ``removal`` (coverage lost per placement when removed and re-optimised) and
-    ``phasing`` (by default when the scenario has a ``phasing:`` section)."""
+    """A copy of ``r`` holding the analyses that re-solve: ``marginal`` (what each of ``multiples`` x
+    ``step`` more of each budget buys), ``removal`` (coverage lost per placement when removed and the
+    plan re-optimised) and ``phasing`` (by default when the scenario has a ``phasing:`` section)."""
     from dataclasses import replace
 
     from .marginal import marginal_values
@@ -102,7 +103,7 @@ def with_analyses(
 
     analyses = dict(r.analyses)
     if r.values is not None and money:
-        analyses["marginal"] = marginal_values(r, step=step, executor=executor)
+        analyses["marginal"] = marginal_values(r, step=step, multiples=multiples, executor=executor)
     if r.values is not None and removal:
         analyses["removal"] = removal_losses(r, executor=executor)
     if phasing if phasing is not None else bool(r.scenario.config.phasing.years):

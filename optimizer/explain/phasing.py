@@ -22,7 +22,7 @@ capital and the largest yearly subsidy (a pair no year can pay simply stays clos
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -136,7 +136,8 @@ def phased_lp(lp: LinearProgram, years: int, capital: np.ndarray, subsidy: np.nd
 
 def _tables(
     model: CoverageModel, values: np.ndarray, years: int, budgets: tuple[np.ndarray, np.ndarray]
-) -> Any:
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The year each placement opens, and per year what opens, money against limits and coverage."""
     lp, x = model.lp, model.x
     n = lp.n_cols
     open_by = np.stack([values[t * n : (t + 1) * n][lp.cols("x")] > 0.5 for t in range(years)])
