@@ -4,8 +4,10 @@ the smallest change that would let it (extra subsidy per year, floor area, capit
 
 Everything here reads the solved plan and the pair economics; nothing re-solves, so it runs on every run.
 A budget or a site's floor area is reported as ``binding`` when what is left could not pay for (or
-hold) any candidate the plan does not already open: it would have to grow before anything more could
-open. A mandate binds when the plan meets it with less than half a percentage point to spare.
+hold) any candidate the plan does not already open, or (budgets) when pairs that would add coverage were
+left out because each alone needs more than the whole budget: it would have to grow before anything more
+could open. A mandate binds when the plan meets it with less than half a percentage point to spare.
+Pairs counted as blocked never include those where nobody would gain coverage.
 """
 
 from __future__ import annotations
@@ -124,7 +126,8 @@ def subsidy_share_entry(r: Result, pairs: pd.DataFrame | None = None) -> dict[st
         x = r.model.x.set_index(["site_id", "format"])
         cap = x.loc[list(zip(p["site_id"], p["format"], strict=True)), "max_subsidy_yuan_per_year"].to_numpy()
         at_cap = int(((p["subsidy_yuan_per_year"].to_numpy() >= cap - 0.01) & (cap > 0)).sum())
-    blocked = int((pairs["reason"] == str(Exclusion.NOT_VIABLE)).sum())
+    gain = ~pairs[f"holds:{Exclusion.NO_GAIN}"]
+    blocked = int(((pairs["reason"] == str(Exclusion.NOT_VIABLE)) & gain).sum())
     return {
         "constraint": "subsidy_cap",
         "share_of_rent": float(r.scenario.config.subsidy.share_of_rent),
