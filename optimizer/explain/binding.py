@@ -20,7 +20,7 @@ import pandas as pd
 from ..catalog import BY_KEY
 from ..exclusions import Exclusion
 from ..groups import GROUP_BY_KEY, group_mask
-from ..model import BUDGETS, EXCLUSION_RULES, site_format_pairs
+from ..model import BUDGETS, site_format_pairs
 
 if TYPE_CHECKING:
     from ..result import Result
@@ -30,36 +30,8 @@ TOL = 1e-6
 
 def pair_table(r: Result) -> pd.DataFrame:
     """Every (site, format) pair with its economics, its reason (first rule) and, per exclusion rule,
-    whether that rule holds (columns ``holds:<reason>``), so a change to one rule can be judged alone."""
-    sc, reach = r.scenario, r.reach
-    pairs = site_format_pairs(sc, reach, r.model.relaxed)
-    sites = sc.sites
-    allowed = np.array(
-        [
-            (not a) or (k in a)
-            for a, k in zip(
-                sites["allowed_formats"].to_numpy()[pairs["site_pos"]], pairs["format"], strict=True
-            )
-        ],
-        dtype=bool,
-    )
-    gain = np.ones(len(pairs), dtype=bool)
-    for key in sc.formats.index:
-        fr = reach.formats[key]
-        m = (pairs["format"] == key).to_numpy()
-        g = fr.full.T @ (fr.base_credit < 1).astype(float)
-        if fr.partial is not None:
-            g = g + fr.partial.T @ (fr.base_credit == 0).astype(float)
-        gain[m] = g[pairs.loc[m, "site_pos"].to_numpy()] > 0
-    facts = pairs.assign(
-        allowed=allowed,
-        gain=gain,
-        site_floor_area_m2=sites["floor_area_m2"].to_numpy(float)[pairs["site_pos"]],
-    )
-    for rule in EXCLUSION_RULES:
-        on = rule.family not in r.model.relaxed
-        pairs[f"holds:{rule.reason}"] = rule.holds(facts, sc) if on else np.zeros(len(pairs), dtype=bool)
-    return pairs.assign(site_floor_area_m2=facts["site_floor_area_m2"])
+    whether that rule holds (columns ``holds:<reason>``)."""
+    return site_format_pairs(r.scenario, r.reach, r.model.relaxed, every_rule=True)
 
 
 def _unopened(r: Result) -> pd.DataFrame:
