@@ -138,6 +138,7 @@ def run(
         raise OutputExistsError(f"output folder {out} exists: pass --overwrite or choose another --out")
     with console.status("reading and checking the scenario"):
         sc = qh.load_scenario(scenario)
+        _check_phasing(sc)
     for w in sc.warnings:
         console.print(f"[yellow]warning[/]: {w}")
     override: dict[str, Any] = {}
@@ -149,7 +150,9 @@ def run(
         reach = compute_reach(sc, progress=not quiet)
     with console.status("building the model and solving"):
         res = qh.solve(sc, solver=override or None, reach=reach)
-    if explain_money or sc.config.phasing.years:
+    from optimizer.explain.phasing import phasing_requested
+
+    if explain_money or phasing_requested(sc):
         from optimizer.explain import with_analyses
 
         with console.status("re-solving to explain the plan"):
@@ -186,6 +189,14 @@ def run(
     sys.exit(res.exit_code)
 
 
+def _check_phasing(sc: Any) -> None:
+    """The yearly budgets of ``phasing:``, when given, are checked with the rest of the scenario."""
+    from optimizer.explain.phasing import phasing_requested, yearly_budgets
+
+    if phasing_requested(sc):
+        yearly_budgets(sc)
+
+
 @main.command()
 @click.argument("scenario", type=click.Path(path_type=Path))
 @_guard
@@ -194,6 +205,7 @@ def validate(scenario: Path) -> None:
     import optimizer as qh
 
     sc = qh.load_scenario(scenario)
+    _check_phasing(sc)
     for w in sc.warnings:
         click.secho(f"warning: {w}", fg="yellow", err=True)
     click.echo(

@@ -391,6 +391,10 @@ def test_phasing_is_checked_and_run_writes_phasing_csv(tiny, tmp_path) -> None:
         yearly_budgets(sc)
     folder = tmp_path / "sc"
     shutil.copytree(tiny.parent, folder)
+    bad = folder / "bad.yaml"
+    bad.write_text((folder / "scenario.yaml").read_text() + "phasing:\n  capital_yuan_per_year: [1, x]\n")
+    r = CliRunner().invoke(main, ["validate", str(bad)])
+    assert r.exit_code == 2 and "phasing.years" in r.output and "phasing.capital_yuan_per_year" in r.output
     with (folder / "scenario.yaml").open("a") as f:
         f.write("phasing:\n  years: 2\n  capital_yuan_per_year: [150000, 250000]\n")
     r = CliRunner().invoke(

@@ -98,7 +98,7 @@ def with_analyses(
     from dataclasses import replace
 
     from .marginal import marginal_values
-    from .phasing import solve_phasing
+    from .phasing import phasing_requested, solve_phasing
     from .placements import removal_losses
 
     analyses = dict(r.analyses)
@@ -106,7 +106,7 @@ def with_analyses(
         analyses["marginal"] = marginal_values(r, step=step, multiples=multiples, executor=executor)
     if r.values is not None and removal:
         analyses["removal"] = removal_losses(r, executor=executor)
-    if phasing if phasing is not None else bool(r.scenario.config.phasing.years):
+    if phasing if phasing is not None else phasing_requested(r.scenario):
         analyses["phasing"] = solve_phasing(r.scenario, r.reach, r.solver_config)
     return replace(r, analyses=analyses)
 

@@ -51,6 +51,12 @@ class Phasing:
     years: pd.DataFrame
 
 
+def phasing_requested(sc: Scenario) -> bool:
+    """Whether the scenario's ``phasing:`` section says anything (then it must be complete)."""
+    ph = sc.config.phasing
+    return any(v is not None for v in (ph.years, ph.capital_yuan_per_year, ph.rent_subsidy_yuan_per_year))
+
+
 def yearly_budgets(sc: Scenario) -> tuple[int, np.ndarray, np.ndarray]:
     """Years and each year's capital and subsidy, checked (ScenarioError naming the key and the fix)."""
     ph, file = sc.config.phasing, str(sc.path or "scenario")
