@@ -7,14 +7,12 @@ or a failed verification.
 
 from __future__ import annotations
 
-import json
 import sys
 import traceback
 from pathlib import Path
 from typing import Any
 
 import click
-import pandas as pd
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 3, 4
 
@@ -150,13 +148,7 @@ def run(
         reach = compute_reach(sc, progress=not quiet)
     with console.status("building the model and solving"):
         res = qh.solve(sc, solver=override or None, reach=reach)
-    from optimizer.explain.phasing import phasing_requested
-
-    if explain_money or phasing_requested(sc):
-        from optimizer.explain import with_analyses
-
-        with console.status("re-solving to explain the plan"):
-            res = with_analyses(res, money=explain_money, removal=explain_money, executor=executor)
+    res = _explain_analyses(res, explain_money, executor, console)
     with console.status(f"writing {out}"):
         verification = write_dir(res, out, overwrite=overwrite, excel=not no_maps, maps=not no_maps)
     if verification is not None and not verification.ok:
@@ -187,6 +179,18 @@ def run(
     if s["status"] not in ("optimal", "infeasible"):
         click.echo(f"solver said: {s['solver_message']}", err=True)
     sys.exit(res.exit_code)
+
+
+def _explain_analyses(res: Any, money: bool, executor: str, console: Any) -> Any:
+    """The result with the analyses that re-solve: money and removal when asked, phasing when the
+    scenario has a ``phasing:`` section."""
+    from optimizer.explain import with_analyses
+    from optimizer.explain.phasing import phasing_requested
+
+    if not (money or phasing_requested(res.scenario)):
+        return res
+    with console.status("re-solving to explain the plan"):
+        return with_analyses(res, money=money, removal=money, executor=executor)
 
 
 def _check_phasing(sc: Any) -> None:
@@ -255,24 +259,12 @@ def explain_cmd(outdir: Path, step: float, multiples: str, executor: str) -> Non
     """Re-solve around OUTDIR's plan: what the next STEP of each budget buys and the coverage each
     placement's removal would cost (re-optimised). Updates summary.json's explain block, explain.csv
     and placements.csv in OUTDIR."""
-    from optimizer.explain import explain_block, placement_table, with_analyses
-    from optimizer.explain.load import replace_file
-    from optimizer.result.write import write_json
+    from optimizer.explain import with_analyses
+    from optimizer.explain.load import write_explained
 
     ks = tuple(int(k) for k in multiples.split(",") if k.strip())
     res = with_analyses(_load_run(outdir), phasing=False, step=step, multiples=ks, executor=executor)
-    summary = json.loads((outdir / "summary.json").read_text(encoding="utf-8"))
-    summary["explain"] = explain_block(res, marginal=res.analyses.get("marginal"))
-    why = placement_table(res)
-    placements = pd.read_csv(outdir / "placements.csv", dtype={"site_id": str, "format": str})
-    placements = placements.drop(
-        columns=[c for c in why.columns if c not in ("site_id", "format")], errors="ignore"
-    )
-    placements = placements.merge(why, on=["site_id", "format"], how="left")
-    replace_file(outdir / "summary.json", lambda p: write_json(p, summary))
-    replace_file(outdir / "explain.csv", lambda p: why.to_csv(p, index=False))
-    replace_file(outdir / "placements.csv", lambda p: placements.to_csv(p, index=False))
-    for line in summary["explain"]["sentences"]["en"]:
+    for line in write_explained(outdir, res)["sentences"]["en"]:
         click.echo(f"- {line}")
 
 

@@ -9,6 +9,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -19,7 +20,7 @@ from ..model import build_model
 from ..outcome import Solution, Status
 from ..reach import compute_reach
 from ..result import Result
-from ..result.write import inputs_digest
+from ..result.write import inputs_digest, write_json
 from ..scenario import load_scenario
 
 
@@ -71,3 +72,24 @@ def replace_file(path: Path, write: Callable[[Path], None]) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def write_explained(outdir: str | Path, r: Result) -> dict[str, Any]:
+    """Put ``r``'s explanation (with its re-solved analyses) into the run folder: summary.json's
+    ``explain`` block, explain.csv and the explain columns of placements.csv, each file replaced
+    atomically. Returns the explain block."""
+    from . import explain_block, placement_table
+
+    out = Path(outdir)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    summary["explain"] = explain_block(r, marginal=r.analyses.get("marginal"))
+    why = placement_table(r)
+    placements = pd.read_csv(out / "placements.csv", dtype={"site_id": str, "format": str})
+    stale = [c for c in why.columns if c not in ("site_id", "format")]
+    placements = placements.drop(columns=stale, errors="ignore").merge(
+        why, on=["site_id", "format"], how="left"
+    )
+    replace_file(out / "summary.json", lambda p: write_json(p, summary))
+    replace_file(out / "explain.csv", lambda p: why.to_csv(p, index=False))
+    replace_file(out / "placements.csv", lambda p: placements.to_csv(p, index=False))
+    return summary["explain"]
