@@ -36,7 +36,7 @@ def _only(pairs: pd.DataFrame, rules: set[str]) -> np.ndarray:
 
 
 def _ceil(v: float, step: float = 1.0) -> float:
-    return math.ceil(v / step - 1e-9) * step
+    return round(math.ceil(v / step - 1e-9) * step, 9)
 
 
 def pair_amounts(r: Result, pairs: pd.DataFrame | None = None) -> pd.DataFrame:
