@@ -190,7 +190,18 @@ def test_runs_that_achieve_nothing_say_so(case: dict, reason: str) -> None:
 
 
 def test_huangpu_sentences_say_what_limits_the_plan() -> None:
-    res = qh.solve(qh.load_scenario(ROOT / "scenarios" / "shanghai_huangpu" / "scenario.yaml"))
+    from optimizer.reach import compute_reach
+
+    sc = qh.load_scenario(ROOT / "scenarios" / "shanghai_huangpu" / "scenario.yaml")
+    reach = compute_reach(sc)
+    # Without subsidy, capital above 950,000 yuan is never used: viability binds, not the budget.
+    poor = qh.solve(sc.with_config(budget={"rent_subsidy_yuan_per_year": 0}), reach=reach)
+    assert any(
+        "Capital: 950,000 of 1,500,000 yuan used; 550,000 is left unused: it does not limit the plan, "
+        "viability does" in s
+        for s in poor.explain()["sentences"]["en"]
+    )
+    res = qh.solve(sc, reach=reach)
     e = res.explain()
     en, zh = e["sentences"]["en"], e["sentences"]["zh"]
     assert any("Capital: 1,475,000 of 1,500,000 yuan used" in s and "limits the plan" in s for s in en)

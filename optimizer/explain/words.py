@@ -221,10 +221,14 @@ def money_sentence(m: dict[str, Any]) -> Pair | None:
         if gain is None:
             continue
         u_zh = "元/年" if b["unit"] == "yuan/year" else "元"
-        zh.append(f"{b['name_zh']}再增加{_y(step)}{u_zh}，可多覆盖{_y(gain)}人（加权）")
+        more = b.get("residents_gain")
+        zh.append(
+            f"{b['name_zh']}再增加{_y(step)}{u_zh}，可多覆盖{_y(gain)}人（加权）"
+            + (f"，即{_y(more)}人次" if more is not None else "")
+        )
         en.append(
             f"the next {_y(step)} {b['unit']} of {b['name_en']} would cover {_y(gain)} more "
-            "weighted residents"
+            "weighted residents" + (f" ({_y(more)} more resident-formats)" if more is not None else "")
         )
     if not en:
         return None
