@@ -418,6 +418,7 @@ def test_phasing_is_checked_and_run_writes_phasing_csv(tiny, tmp_path) -> None:
     assert years["year"].tolist() == [1, 2]
     assert (years["capital_yuan_used"] <= years["capital_yuan_limit"] + 1e-6).all()
     assert "Year 1:" in r.output
+    assert "<h2>Phasing</h2>" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
 
 
 def test_walk_limit_change_for_a_format_nobody_new_reaches() -> None:
