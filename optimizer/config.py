@@ -97,6 +97,33 @@ class MandateConfig:
     min_share: float
 
 
+def _numbers(values: tuple[float, ...] | None) -> tuple[float, ...] | None:
+    """Numbers of a per-year list (the schema reads them as text); text that is no number stays, for
+    the phasing check to report."""
+    if values is None:
+        return None
+    out: list[Any] = []
+    for v in values:
+        try:
+            out.append(float(str(v).replace("_", "").replace(",", "")))
+        except ValueError:
+            out.append(v)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class PhasingConfig:
+    """Yearly budgets for a phased plan (:mod:`optimizer.explain.phasing`); ``years`` None: no phasing."""
+
+    years: int | None = None
+    capital_yuan_per_year: tuple[float, ...] | None = None
+    rent_subsidy_yuan_per_year: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "capital_yuan_per_year", _numbers(self.capital_yuan_per_year))
+        object.__setattr__(self, "rent_subsidy_yuan_per_year", _numbers(self.rent_subsidy_yuan_per_year))
+
+
 @dataclass(frozen=True)
 class ObjectiveConfig:
     tie_break: str = _default("objective.tie_break")
@@ -136,6 +163,7 @@ class ScenarioConfig:
     viability: ViabilityConfig = field(default_factory=ViabilityConfig)
     partial_credit: PartialCreditConfig = field(default_factory=PartialCreditConfig)
     mandates: tuple[MandateConfig, ...] = ()
+    phasing: PhasingConfig = field(default_factory=PhasingConfig)
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
     solver: SolverConfig = field(default_factory=SolverConfig)
 

@@ -190,6 +190,7 @@ def unreachable_warnings(r: Result) -> list[str]:
 
 def summary(r: Result) -> dict[str, Any]:
     """Everything summary.json holds: termination, objective, bound, gap, coverage, budgets, timings."""
+    from ..explain import explain_block
     from .write import inputs_digest, json_safe
 
     sc = r.scenario
@@ -225,8 +226,11 @@ def summary(r: Result) -> dict[str, Any]:
         "groups": group_summary(r) if has_cov else {},
         "budget": budget_summary(r),
         "placements": len(r.placements),
-        "warnings": [str(w) for w in sc.warnings] + r.warnings(),
+        "warnings": [str(w) for w in sc.warnings] + list(r.notes) + unreachable_warnings(r),
     }
+    explained = explain_block(r, marginal=r.analyses.get("marginal"))
+    out["warnings"] += explained["warnings"]
+    out["explain"] = explained
     if r.diagnosis is not None:
         out["diagnosis"] = r.diagnosis.to_dict(orient="records")
     return json_safe(out)
