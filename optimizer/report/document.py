@@ -67,8 +67,14 @@ class Document:
                 parts.extend(c for r in b.rows for c in r)
         return sum(len(re.sub(r"\s", "", p)) for p in parts)
 
-    def to_markdown(self, images: bool = False) -> str:
+    def images(self) -> list[tuple[str, str]]:
+        """(file name, base64 PNG) of every image, in order: fig1.png, fig2.png, ..."""
+        return [(f"fig{i}.png", b.png) for i, b in enumerate((b for b in self.blocks if b.kind == "img"), 1)]
+
+    def to_markdown(self, image_dir: str | None = None) -> str:
+        """Markdown; images link to ``image_dir/figN.png`` (see :meth:`images`), or are left out."""
         out = [f"# {self.title}", ""]
+        n_img = 0
         for b in self.blocks:
             if b.kind == "h":
                 out += ["#" * b.level + " " + b.text, ""]
@@ -83,8 +89,10 @@ class Document:
                 out.append("|" + "---|" * len(b.header))
                 out += ["| " + " | ".join(c.replace("|", "/") for c in r) + " |" for r in b.rows]
                 out.append("")
-            elif b.kind == "img" and images:
-                out += [f"![{b.text}](data:image/png;base64,{b.png})", ""]
+            elif b.kind == "img":
+                n_img += 1
+                if image_dir is not None:
+                    out += [f"![{b.text}]({image_dir}/fig{n_img}.png)", ""]
         return "\n".join(out).rstrip() + "\n"
 
     def to_html(self) -> str:

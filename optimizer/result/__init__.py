@@ -124,9 +124,10 @@ class Result:
     def _repr_html_(self) -> str:
         return _html.repr_html(self)
 
-    def to_html(self, with_map: bool = True) -> str:
-        """A self-contained report: termination, budgets, coverage by format and group, map, placements."""
-        return _html.to_html(self, with_map)
+    def to_html(self, with_map: bool = True, lang: str = "zh") -> str:
+        """The pilot plan (试点方案) as one self-contained HTML page, in Chinese or English (``lang``);
+        ``with_map=False`` leaves the map image out."""
+        return _html.to_html(self, with_map, lang)
 
     # ---------------------------------------------------------------- writers
     def to_dir(
@@ -136,14 +137,27 @@ class Result:
         excel: bool = True,
         maps: bool = True,
         verify: bool = True,
+        report: bool = True,
+        lang: str = "zh",
+        tiles: str = "none",
     ) -> Path:
         """Write summary.json, placements.csv, coverage.csv, excluded.csv, result.gpkg, report.html
-        (and results.xlsx, map.html) into ``out``, atomically: all of it or nothing. Raises
+        and report.md (and results.xlsx, map.html) into ``out``, atomically: all of it or nothing. Raises
         VerificationError when the independent verification disagrees (the folder is written)."""
-        report = write_dir(self, out, overwrite=overwrite, excel=excel, maps=maps, verify=verify)
-        if report is not None and not report.ok:
+        check = write_dir(
+            self,
+            out,
+            overwrite=overwrite,
+            excel=excel,
+            maps=maps,
+            verify=verify,
+            report=report,
+            lang=lang,
+            tiles=tiles,
+        )
+        if check is not None and not check.ok:
             raise VerificationError(
-                f"the results written to {out} failed independent verification (see verify.json):\n{report}"
+                f"the results written to {out} failed independent verification (see verify.json):\n{check}"
             )
         return Path(out)
 
