@@ -73,16 +73,31 @@ def cjk_style() -> Iterator[None]:
     """matplotlib settings for the report's charts: the CJK font first, DejaVu Sans for the rest."""
     import matplotlib
 
-    fam = cjk_family()
     rc = {
         "font.family": "sans-serif",
-        "font.sans-serif": ([fam] if fam else []) + ["DejaVu Sans"],
+        "font.sans-serif": families(),
         "axes.unicode_minus": False,
         "axes.spines.top": False,
         "axes.spines.right": False,
     }
     with matplotlib.rc_context(rc):
         yield
+
+
+def families() -> list[str]:
+    """The font families to set on text: the CJK font first, DejaVu Sans for the rest."""
+    fam = cjk_family()
+    return ([fam] if fam else []) + ["DejaVu Sans"]
+
+
+def use_cjk(fig: Any) -> Any:
+    """Set the CJK font on every text of ``fig`` by name, so it draws right later, outside
+    :func:`cjk_style` (a notebook draws a figure after the call that made it returned)."""
+    from matplotlib.text import Text
+
+    for t in fig.findobj(Text):
+        t.set_fontfamily(families())
+    return fig
 
 
 def png_base64(fig: Any) -> str:

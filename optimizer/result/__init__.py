@@ -91,7 +91,9 @@ class Result:
         return copy.deepcopy(self._summary)
 
     def warnings(self) -> list[str]:
-        return _tables.unreachable_warnings(self)
+        """Warnings found while computing walk times and reading the plan (the scenario's own warnings
+        are printed when it is loaded)."""
+        return list(self.reach.warnings) + _tables.unreachable_warnings(self)
 
     def summary_frame(self) -> pd.DataFrame:
         """Coverage before and after per format, as a table."""

@@ -51,10 +51,12 @@ def to_geodataframe(r: Result, layer: str = "placements") -> gpd.GeoDataFrame:
 
 def plot(r: Result, format: str | None = None, ax: Any = None) -> Any:
     """A static map: residences shaded by coverage after, sites, existing outlets and placements."""
-    from ..report.charts import cjk_style
+    from ..report.charts import cjk_style, use_cjk
 
     with cjk_style():
-        return _plot(r, format, ax)
+        ax = _plot(r, format, ax)
+    use_cjk(ax.figure)
+    return ax
 
 
 def _plot(r: Result, format: str | None, ax: Any) -> Any:

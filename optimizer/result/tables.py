@@ -192,7 +192,7 @@ def summary(r: Result) -> dict[str, Any]:
         "groups": group_summary(r) if has_cov else {},
         "budget": budget_summary(r),
         "placements": len(r.placements),
-        "warnings": [str(w) for w in sc.warnings] + unreachable_warnings(r),
+        "warnings": [str(w) for w in sc.warnings] + list(r.reach.warnings) + unreachable_warnings(r),
     }
     if r.diagnosis is not None:
         out["diagnosis"] = r.diagnosis.to_dict(orient="records")
