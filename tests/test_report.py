@@ -28,12 +28,9 @@ def run(*args: object):
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
-@pytest.fixture(scope="module")
-def huangpu_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("huangpu") / "out"
-    r = run("run", HUANGPU, "--out", out, "--quiet")
-    assert r.exit_code == 0, r.output
-    return out
+@pytest.fixture
+def huangpu_dir(huangpu_run: Path) -> Path:
+    return huangpu_run
 
 
 def markdown_chars(md: str) -> int:
