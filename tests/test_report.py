@@ -170,3 +170,50 @@ def test_no_report_flag_and_notebook_views(tiny: Path, tmp_path: Path) -> None:
     res = qh.solve(qh.load_scenario(tiny))
     assert "第一部分 试点概要" in res.to_html() and "Part 1. Summary" in res.to_html(lang="en")
     assert "16.2" not in res._repr_html_() and "%" in res._repr_html_()
+
+
+def test_long_plans_are_cut_to_the_character_limit() -> None:
+    from optimizer.report.document import Document
+
+    doc = Document("试点方案")
+    doc.p("说明" * 100)
+    doc.table(["点位", "业态"], [[f"某某路{i}号", "便利店、早餐店"] for i in range(400)], shrink=True)
+    doc.ul([f"问题{i}" for i in range(50)], shrink=True)
+    assert doc.generated_chars() > CHAR_LIMIT
+    doc.fit(CHAR_LIMIT)
+    assert doc.generated_chars() <= CHAR_LIMIT
+    rows = doc.blocks[1].rows
+    assert rows[-1][0].startswith("其余 ") and rows[-1][0].endswith(" 项见 results.xlsx")
+    assert int(rows[-1][0].split()[1]) == 400 - (len(rows) - 1)
+
+
+def test_infeasible_plan_says_what_the_mandates_would_need(tiny: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "sc"
+    shutil.copytree(tiny.parent, folder)
+    yaml = (
+        (folder / "scenario.yaml")
+        .read_text(encoding="utf-8")
+        .replace("capital_yuan: 400000", "capital_yuan: 100000")
+    )
+    yaml += "mandates:\n  - {group: all, formats: [pharmacy], min_share: 1.0}\n"
+    (folder / "scenario.yaml").write_text(yaml, encoding="utf-8")
+    out = tmp_path / "out"
+    assert run("run", folder / "scenario.yaml", "--out", out, "--quiet").exit_code == 3
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "不可行" in md and "| 全体居民 | 药店 | 100.0% |" in md and "所需建设资金" in md
+    assert all(zh in md for zh in ("第一部分 试点概要", "第二部分 建设基础", "第三部分 建设方案"))
+
+
+def test_amap_tiles_shift_the_data_to_gcj02(huangpu_dir: Path) -> None:
+    from optimizer.coords import wgs84_to_gcj02
+    from optimizer.report import webmap
+
+    d = ReportData.from_dir(huangpu_dir)
+    plain = webmap.map_data(d, "zh", "wgs84")["chosen"]["features"][0]["geometry"]["coordinates"]
+    amap = webmap.map_data(d, "zh", "gcj02")["chosen"]["features"][0]["geometry"]["coordinates"]
+    lon, lat = wgs84_to_gcj02(plain[0], plain[1])
+    assert abs(amap[0] - lon) < 2e-6 and abs(amap[1] - lat) < 2e-6
+    page = webmap.to_html(d, tiles="amap")
+    assert "autonavi" in page
+    offline = webmap.to_html(d)
+    assert "tile.openstreetmap" not in offline and "autonavi" not in offline and "unpkg" not in offline

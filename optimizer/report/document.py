@@ -19,6 +19,8 @@ class Block:
     header: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
     png: str = ""
+    shrink: bool = False  # may lose rows (or items) to keep the text within the limit
+    left_out: int = 0  # rows (or items) dropped so far; the last one then says how many
 
 
 @dataclass
@@ -38,13 +40,24 @@ class Document:
         """A placeholder for the planner to write (shown marked, not counted as generated text)."""
         self.blocks.append(Block("note", text))
 
-    def ul(self, items: list[str]) -> None:
+    def ul(self, items: list[str], shrink: bool = False) -> None:
         if items:
-            self.blocks.append(Block("ul", items=list(items)))
+            self.blocks.append(Block("ul", items=list(items), shrink=shrink))
 
-    def table(self, header: list[str], rows: list[list[str]]) -> None:
+    def table(self, header: list[str], rows: list[list[str]], shrink: bool = False) -> None:
         if rows:
-            self.blocks.append(Block("table", header=list(header), rows=[list(map(str, r)) for r in rows]))
+            rows = [list(map(str, r)) for r in rows]
+            self.blocks.append(Block("table", header=list(header), rows=rows, shrink=shrink))
+
+    def fit(self, limit: int = CHAR_LIMIT, rest: str = "其余 {n} 项见 results.xlsx") -> None:
+        """Drop the last rows of the longest shrinkable tables and lists, closing each with a row that
+        says how many were left out, until the generated text is within ``limit`` characters (or
+        nothing more may go)."""
+        while self.generated_chars() > limit:
+            cands = [b for b in self.blocks if b.shrink and len(b.rows or b.items) > 3]
+            if not cands:
+                return
+            _drop_one(max(cands, key=lambda b: len(b.rows or b.items)), rest)
 
     def img(self, alt: str, png: str | None) -> None:
         if png:
@@ -122,6 +135,17 @@ class Document:
             f"<title>{esc(self.title)}</title>"
             f"<style>{STYLE}</style></head><body>{''.join(body)}</body></html>"
         )
+
+
+def _drop_one(b: Block, rest: str) -> None:
+    """Remove the last real row of ``b`` and end it with a row saying how many were left out."""
+    lines: list = b.rows if b.kind == "table" else b.items
+    if b.left_out:
+        lines.pop()  # the previous closing row
+    lines.pop()
+    b.left_out += 1
+    text = rest.format(n=b.left_out)
+    lines.append([text] + [""] * (len(b.header) - 1) if b.kind == "table" else text)
 
 
 STYLE = (

@@ -8,7 +8,7 @@ from . import charts
 from . import sections as S
 from . import text as T
 from .data import ReportData
-from .document import Document
+from .document import CHAR_LIMIT, Document
 
 # Headings in the notice's order: (Chinese, English).
 HEADINGS: dict[str, tuple[str, str]] = {
@@ -60,7 +60,15 @@ def _summary_part(doc: Document, d: ReportData) -> None:
     cap = (T.money(b["capital_yuan_used"], doc.lang), T.money(b["capital_yuan_limit"], doc.lang))
     sub = tuple(T.money(b[f"rent_subsidy_yuan_per_year_{k}"], doc.lang, True) for k in ("used", "limit"))
     cov = (T.share(g.get("share_before")), T.share(g.get("share_after")))
-    if zh:
+    if not d.has_solution:
+        doc.p(
+            f"试点范围 {len(d.residences)} 个居住街坊，常住人口 {T.people(pop)}。建设资金上限 {cap[1]}，"
+            f"租金补贴上限 {sub[1]}。求解结果：{T.status(s['status'])}。"
+            if zh
+            else f"The pilot covers {len(d.residences)} residential blocks with {T.people(pop, 'en')}; "
+            f"capital limit {cap[1]}, rent-subsidy limit {sub[1]}. Solver: {T.status(s['status'], 'en')}."
+        )
+    elif zh:
         doc.p(
             f"试点范围 {len(d.residences)} 个居住街坊，常住人口 {T.people(pop)}。方案在 {n_sites} 处闲置空间"
             f"新增 {len(p)} 个便民网点（其中 {shared} 处一点多用），使用建设资金 {cap[0]}（上限 {cap[1]}）、"
@@ -115,6 +123,7 @@ def _basic(doc: Document, d: ReportData) -> None:
                 else ["Old neighbourhoods", "Before", "After"]
             ),
             com,
+            shrink=True,
         )
 
 
@@ -164,10 +173,8 @@ def _circle(doc: Document, d: ReportData) -> None:
 def _problems(doc: Document, d: ReportData) -> None:
     _h(doc, "problems")
     items = S.missing(d, doc.lang)
-    doc.ul(
-        items
-        or (["各业态均已覆盖全部居民。"] if doc.lang == "zh" else ["Every format reaches every resident."])
-    )
+    every = "各业态均已覆盖全部居民。" if doc.lang == "zh" else "Every format reaches every resident."
+    doc.ul(items or [every], shrink=True)
 
 
 def _goals(doc: Document, d: ReportData) -> None:
@@ -201,6 +208,41 @@ def _goals(doc: Document, d: ReportData) -> None:
     doc.ul(S.explain_sentences(d.summary, lang))
 
 
+def _diagnosis(doc: Document, d: ReportData) -> None:
+    """Why no plan meets the mandates: per mandate, the best share within the budgets and the money
+    the cheapest plan meeting them all would need."""
+    if d.diagnosis is None or not len(d.diagnosis):
+        return
+    lang, zh = doc.lang, doc.lang == "zh"
+    rows = [
+        [
+            T.group_name(str(r["group"]), lang),
+            T.format_name(str(r["format"]), lang),
+            T.share(r["min_share"]),
+            T.share(r.get("best_share_within_budget")),
+            T.share(r.get("max_share_any_budget")),
+            T.money(r.get("capital_needed_yuan"), lang),
+            T.money(r.get("subsidy_needed_yuan_per_year"), lang, True),
+        ]
+        for r in d.diagnosis.to_dict("records")
+        if "group" in r and "format" in r
+    ]
+    head = (
+        ["人群", "业态", "要求覆盖率", "预算内最高", "不限预算最高", "所需建设资金", "所需年补贴"]
+        if zh
+        else [
+            "Group",
+            "Format",
+            "Required",
+            "Best within budget",
+            "Best at any budget",
+            "Capital needed",
+            "Subsidy needed",
+        ]
+    )
+    doc.table(head, rows)
+
+
 def _tasks(doc: Document, d: ReportData) -> None:
     lang = doc.lang
     zh = lang == "zh"
@@ -216,13 +258,14 @@ def _tasks(doc: Document, d: ReportData) -> None:
                 else ["Area used/available (m²)", "Capital", "Subsidy per year"]
             ),
             S.by_site(d, lang),
+            shrink=True,
         )
     else:
         doc.p("本方案未新增网点。" if zh else "The plan opens no outlet.")
     short = S.not_placed(d, lang)
     if short:
         doc.p("未能补齐的业态及原因：" if zh else "Formats not fully closed, and why:")
-        doc.ul(short)
+        doc.ul(short, shrink=True)
     doc.img("map", charts.static_map(d, lang))
     for key in ("quality", "level", "local", "regulate"):
         _h(doc, key)
@@ -278,8 +321,11 @@ def pilot_plan(d: ReportData, lang: str = "zh") -> Document:
     else:
         _h(doc, "goals")
         doc.p(T.status(d.summary["status"], lang))
+        _diagnosis(doc, d)
     _tasks(doc, d)
     _safeguards(doc, d)
     for w in d.summary.get("warnings") or []:
         doc.note(("提示：" if lang == "zh" else "Warning: ") + str(w))
+    if lang == "zh":
+        doc.fit(CHAR_LIMIT)
     return doc
