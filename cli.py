@@ -174,6 +174,18 @@ def run(
         raise VerificationError(
             f"the results written to {out} failed independent verification (see verify.json):\n{verification}"
         )
+    _print_outcome(console, res, out, out / "report.html" if report else None, verification, quiet)
+    sys.exit(res.exit_code)
+
+
+def _print_outcome(
+    console: Any, res: Any, out: Path, report_html: Path | None, verification: Any, quiet: bool
+) -> None:
+    """Warnings, coverage per format, the diagnosis, the verification, then the end-of-run summary:
+    money used against the limits, coverage of every group, mandates met or not, where the report is."""
+    from optimizer.report import ReportData
+    from optimizer.report.console import summary_lines
+
     s = res.summary()
     for w in res.warnings():
         console.print(f"[yellow]warning[/]: {w}")
@@ -183,23 +195,18 @@ def run(
                 float_format=lambda v: f"{v:.1%}"
             )
         )
-    if not quiet:
-        from optimizer.report import ReportData
-        from optimizer.report.console import summary_lines
-
-        html_path = out / "report.html" if report else None
-        for line in summary_lines(ReportData.from_result(res), html_path, "en"):
-            console.print(line, markup=False)
     if res.diagnosis is not None:
         console.print("[red]infeasible[/]: the mandates cannot all be met; see diagnosis.csv")
         console.print(res.diagnosis.to_string(index=False))
     if verification is not None:
         console.print(f"verified independently: {sum(c.passed for c in verification.checks)} checks passed")
+    if not quiet:
+        for line in summary_lines(ReportData.from_result(res), report_html, "en"):
+            console.print(line, markup=False)
     gap = f" gap {s['mip_gap']:.3%}" if s.get("mip_gap") is not None else ""
     click.echo(f"{s['status']}{gap}: {s['placements']} placements, written to {out}")
     if s["status"] not in ("optimal", "infeasible"):
         click.echo(f"solver said: {s['solver_message']}", err=True)
-    sys.exit(res.exit_code)
 
 
 @main.command(name="report")

@@ -217,3 +217,14 @@ def test_amap_tiles_shift_the_data_to_gcj02(huangpu_dir: Path) -> None:
     assert "autonavi" in page
     offline = webmap.to_html(d)
     assert "tile.openstreetmap" not in offline and "autonavi" not in offline and "unpkg" not in offline
+
+
+def test_end_of_run_summary_on_the_console(tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    r = run("run", tiny, "--out", out)
+    assert r.exit_code == 0
+    text = r.output
+    assert "capital: 290,000 yuan of 400,000 yuan" in text
+    assert "All residents (5,000 residents):" in text and "Old neighbourhoods (2,000 residents):" in text
+    assert f"report: {out / 'report.html'}" in text
+    assert not re.search(r"\d\.\d{4,}", text)  # no float noise
