@@ -137,6 +137,12 @@ class Document:
         )
 
 
+def _td(cell: str) -> str:
+    """A table cell; numbers (and the dash for none) align right."""
+    numeric = bool(re.match(r"^[-—]?$|^[\d.,%/ ]+([^\d].{0,6})?$", cell)) and cell[:1] in "0123456789—"
+    return f"<td class='n'>{html.escape(cell)}</td>" if numeric else f"<td>{html.escape(cell)}</td>"
+
+
 def _drop_one(b: Block, rest: str) -> None:
     """Remove the last real row of ``b`` and end it with a row saying how many were left out."""
     lines: list = b.rows if b.kind == "table" else b.items
@@ -154,6 +160,6 @@ STYLE = (
     "h1{font-size:1.6em}h2{border-bottom:2px solid #2c7fb8;padding-bottom:.2em;margin-top:1.6em}"
     "table{border-collapse:collapse;margin:.6em 0;font-size:.92em}"
     "th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left}th{background:#eef4f8}"
-    "td:not(:first-child){text-align:right}img{max-width:100%}"
+    "td.n{text-align:right;white-space:nowrap}img{max-width:100%}"
     ".note{border-left:4px solid #f0ad4e;background:#fff8e6;padding:.4em .8em;color:#8a5a00}"
 )
