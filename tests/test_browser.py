@@ -63,5 +63,10 @@ def test_map_opens_offline_with_every_layer(huangpu_run: Path, driver, tmp_path:
         "document.querySelector('input[value=before]').click();"
     )
     assert driver.execute_script("return window.qh.state") == {"format": "repair", "when": "before"}
+    # Only the chosen sites hosting a repair point stay fully drawn (Huangpu has no repair outlet).
+    lit = "return window.qh.layers.{}.getLayers().filter(l => l.options.opacity === 1).length"
+    placements = (huangpu_run / "placements.csv").read_text().splitlines()[1:]
+    assert driver.execute_script(lit.format("chosen")) == len([p for p in placements if ",repair," in p])
+    assert driver.execute_script(lit.format("outlets")) == 0
     assert [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"] == []
     driver.save_screenshot(str(tmp_path / "map.png"))

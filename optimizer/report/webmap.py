@@ -114,6 +114,7 @@ def map_data(d: ReportData, lang: str = "zh", system: str = "wgs84") -> dict[str
             "label": d.site_label(str(s)),
             "area": float(a),
             "formats": sep.join(T.format_name(f, lang) for f in opened[str(s)]) if str(s) in opened else "",
+            "keys": list(opened[str(s)]) if str(s) in opened else [],
         }
         for s, a in zip(d.sites.index, d.sites["floor_area_m2"], strict=True)
     ]

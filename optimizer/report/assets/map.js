@@ -41,7 +41,12 @@ panel.onAdd=function(){const div=L.DomUtil.create('div','qh-panel');
   esc(L_.before)+'</label> <label><input type="radio" name="qh-when" value="after" checked> '+esc(L_.after)+'</label>';
  L.DomEvent.disableClickPropagation(div);return div;};
 panel.addTo(map);
-function refresh(){residences.setStyle(style);}
+// With one format selected, dim the outlets and chosen sites of other formats.
+function shown(f){return state.format==='all'||f.properties.format===state.format||
+ (f.properties.keys||[]).includes(state.format);}
+function refresh(){residences.setStyle(style);
+ [outlets,chosen].forEach(g=>g.eachLayer(l=>l.setStyle({opacity:shown(l.feature)?1:0.15,
+  fillOpacity:shown(l.feature)?0.9:0.1})));}
 document.getElementById('qh-format').addEventListener('change',e=>{state.format=e.target.value;refresh();});
 document.querySelectorAll('input[name=qh-when]').forEach(r=>r.addEventListener('change',e=>{state.when=e.target.value;refresh();}));
 const legend=L.control({position:'bottomright'});
