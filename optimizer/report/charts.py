@@ -177,8 +177,11 @@ def frontier_chart(d: ReportData, lang: str = "zh") -> str | None:
         ):
             if flag in f.columns and f[flag].any():
                 ax.axvline(float(x[f[flag]].iloc[0]), color="black", ls=style, lw=1, label=label)
-        unit = "万元" if lang == "zh" and key.endswith("yuan") else ""
-        ax.set_xlabel(f"{T.budget_name(key.split('.')[-1], lang)} {unit}".strip())
+        name = T.budget_name(key.split(".")[-1], lang)
+        if key.endswith("yuan"):
+            ax.set_xlabel(f"{name}（万元）" if lang == "zh" else f"{name} (yuan)")
+        else:
+            ax.set_xlabel(name)
         ax.set_ylabel("覆盖率（%）" if lang == "zh" else "share covered (%)")
         ax.set_title("预算与覆盖率" if lang == "zh" else "Coverage against the budget")
         ax.legend(fontsize=7, ncol=2, frameon=False)
