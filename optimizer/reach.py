@@ -13,10 +13,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .coord_check import check_coordinates
 from .errors import Problem, ScenarioError
 from .scenario import Scenario
 from .walk import WalkMatrix, WalkTimeSource, source_for
@@ -51,6 +53,8 @@ class Reach:
     """Wall-clock time it took to compute (walk times included)."""
     walk_report: dict[str, Any] = field(default_factory=dict)
     """What the walk source says about itself: network size kept, snapping distances, cache use."""
+    warnings: list[str] = field(default_factory=list)
+    """What the user should know about the walk times (e.g. coordinates likely in GCJ-02)."""
 
     def unreachable(self) -> pd.Index:
         """Residences that no site and no outlet reaches within any format's limit (or partial limit)."""
@@ -141,6 +145,21 @@ def walk_report(source: WalkTimeSource) -> dict[str, Any]:
     return out
 
 
+def coordinate_warnings(scenario: Scenario, source: WalkTimeSource) -> list[str]:
+    """Compare how the points fit the street network in each coordinate system (network sources in
+    China only) and warn when another system than ``inputs.coordinates`` fits much better."""
+    lines = getattr(source, "lines", None)
+    if not isinstance(lines, gpd.GeoSeries):
+        return []
+    parts = [scenario.residences.geometry, scenario.sites.geometry]
+    if len(scenario.outlets):
+        parts.append(scenario.outlets.geometry)
+    points = gpd.GeoSeries(pd.concat([p.to_crs(4326) for p in parts], ignore_index=True), crs=4326)
+    what = "residences, sites and outlets"
+    w = check_coordinates(points, lines, scenario.config.inputs.coordinates, what)
+    return [w] if w else []
+
+
 def compute_reach(scenario: Scenario, source: WalkTimeSource | None = None, progress: bool = False) -> Reach:
     """Walk times from every residence to every site and outlet within reach, then reach per format."""
     t0 = time.perf_counter()
@@ -217,5 +236,6 @@ def compute_reach(scenario: Scenario, source: WalkTimeSource | None = None, prog
             full=site_minutes.within(lim),
             partial=site_minutes.within(plim) if plim is not None else None,
         )
+    reach.warnings = coordinate_warnings(scenario, source)
     reach.seconds = time.perf_counter() - t0
     return reach

@@ -226,7 +226,10 @@ def summary(r: Result) -> dict[str, Any]:
         "groups": group_summary(r) if has_cov else {},
         "budget": budget_summary(r),
         "placements": len(r.placements),
-        "warnings": [str(w) for w in sc.warnings] + list(r.notes) + unreachable_warnings(r),
+        "warnings": [str(w) for w in sc.warnings]
+        + list(r.reach.warnings)
+        + list(r.notes)
+        + unreachable_warnings(r),
     }
     explained = explain_block(r, marginal=r.analyses.get("marginal"))
     out["warnings"] += explained["warnings"]

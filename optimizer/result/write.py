@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ..io import atomic_dir
 
@@ -77,15 +76,6 @@ def _write_geopackage(r: Result, tmp: Path) -> None:
         r.to_geodataframe(layer).to_file(gpkg, layer=layer, engine="pyogrio")
 
 
-def _write_workbook(r: Result, tmp: Path) -> None:
-    with pd.ExcelWriter(tmp / "results.xlsx") as xw:
-        r.summary_frame().to_excel(xw, sheet_name="formats")
-        r.groups_frame().to_excel(xw, sheet_name="groups")
-        r.placements.to_excel(xw, sheet_name="placements", index=False)
-        r.coverage.to_excel(xw, sheet_name="coverage", index=False)
-        r.model.excluded.to_excel(xw, sheet_name="excluded", index=False)
-
-
 def write_dir(
     r: Result,
     out: str | Path,
@@ -93,25 +83,31 @@ def write_dir(
     excel: bool = True,
     maps: bool = True,
     verify: bool = True,
+    report: bool = True,
+    lang: str = "zh",
+    tiles: str = "none",
 ) -> VerifyReport | None:
     """Write the output folder atomically (all of it or nothing) and return the independent
     verification's report (None when ``verify`` is off). The folder is moved into place even when the
-    verification fails, so verify.json can be read; the caller decides what a failure means."""
+    verification fails, so verify.json can be read; the caller decides what a failure means.
+
+    ``report``: the pilot plan (report.html, report.md) in ``lang``; ``maps``: map.html (background
+    ``tiles``: none, osm or amap); ``excel``: results.xlsx."""
     out = Path(out)
-    report = None
+    check = None
     with atomic_dir(out, overwrite=overwrite, protect=list(r.scenario.inputs)) as tmp:
         write_json(tmp / "summary.json", r.summary())
         _write_tables(r, tmp)
         if r.values is not None:
             _write_geopackage(r, tmp)
-            if excel:
-                _write_workbook(r, tmp)
-            if maps:
-                r.explore().save(str(tmp / "map.html"))
-        (tmp / "report.html").write_text(r.to_html(with_map=maps), encoding="utf-8")
+        from ..report import ReportData
+        from ..report.files import write_reports
+
+        d = ReportData.from_result(r)
+        write_reports(d, tmp, lang=lang, plan=report, maps=maps, excel=excel, tiles=tiles)
         if verify:
             from ..verify import verify_dir
 
-            report = verify_dir(tmp, scenario=r.scenario)
-            write_json(tmp / "verify.json", report.to_dict())
-    return report
+            check = verify_dir(tmp, scenario=r.scenario)
+            write_json(tmp / "verify.json", check.to_dict())
+    return check
