@@ -68,6 +68,31 @@ def _push(heap_key: np.ndarray, heap_node: np.ndarray, size: int, key: float, no
 
 
 @_njit
+def _pop(heap_key: np.ndarray, heap_node: np.ndarray, size: int) -> int:
+    """Drop the root of the binary heap of ``size`` entries (the last entry sifts down from the root);
+    returns the new size. Read the root before calling."""
+    size -= 1
+    if size > 0:
+        last_key = heap_key[size]
+        last_node = heap_node[size]
+        i = 0
+        while True:
+            child = 2 * i + 1
+            if child >= size:
+                break
+            if child + 1 < size and heap_key[child + 1] < heap_key[child]:
+                child += 1
+            if heap_key[child] >= last_key:
+                break
+            heap_key[i] = heap_key[child]
+            heap_node[i] = heap_node[child]
+            i = child
+        heap_key[i] = last_key
+        heap_node[i] = last_node
+    return size
+
+
+@_njit
 def _bounded_dijkstra(
     indptr: np.ndarray,
     indices: np.ndarray,
@@ -110,24 +135,7 @@ def _bounded_dijkstra(
         while size > 0:
             d = heap_key[0]
             u = heap_node[0]
-            size -= 1
-            if size > 0:  # pop: the last entry sifts down from the root
-                last_key = heap_key[size]
-                last_node = heap_node[size]
-                i = 0
-                while True:
-                    child = 2 * i + 1
-                    if child >= size:
-                        break
-                    if child + 1 < size and heap_key[child + 1] < heap_key[child]:
-                        child += 1
-                    if heap_key[child] >= last_key:
-                        break
-                    heap_key[i] = heap_key[child]
-                    heap_node[i] = heap_node[child]
-                    i = child
-                heap_key[i] = last_key
-                heap_node[i] = last_node
+            size = _pop(heap_key, heap_node, size)
             if d > dist[u]:
                 continue  # a stale entry: u was reached shorter since
             if n_out == cap:
