@@ -8,12 +8,22 @@ from typing import TYPE_CHECKING
 
 from .base import WalkMatrix, WalkTimeSource
 from .matrix import MatrixSource
+from .report import SnapStats, WalkReport, merge_reports
 from .straight import StraightLineSource
 
 if TYPE_CHECKING:
     from ..scenario import Scenario
 
-__all__ = ["WalkMatrix", "WalkTimeSource", "MatrixSource", "StraightLineSource", "source_for"]
+__all__ = [
+    "MatrixSource",
+    "SnapStats",
+    "StraightLineSource",
+    "WalkMatrix",
+    "WalkReport",
+    "WalkTimeSource",
+    "merge_reports",
+    "source_for",
+]
 
 
 def cache_dir(folder: Path) -> Path:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .base import WalkMatrix
+from .report import WalkReport
 
 
 @dataclass(frozen=True)
@@ -36,4 +37,5 @@ class MatrixSource:
             r[keep][order].astype(np.int64),
             c[keep][order].astype(np.int64),
             t["minutes"].to_numpy(dtype=float)[keep][order],
+            report=WalkReport(),
         )

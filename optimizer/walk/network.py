@@ -12,6 +12,7 @@ WalkGraph, node_distances, point_distances``).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from .base import WalkMatrix
 from .distances import node_distances, point_distances
 from .graph import DEFAULT_MERGE_TOLERANCE_M, Snap, WalkGraph
 from .osm import read_street_lines
+from .report import SNAP_FIELDS, SnapStats, WalkReport
 
 __all__ = [
     "DEFAULT_MERGE_TOLERANCE_M",
@@ -45,9 +47,10 @@ class NetworkWalkSource:
     cached there as ``walk-<hash>.npz`` keyed by the network file's bytes, the filters, the
     points (ids, coordinates, CRS), the speed and the limit. ``progress`` shows rich progress bars.
 
-    Attributes after :meth:`compute`: ``snap_report`` (one row per call and side: how many
-    points were snapped and how far), ``network_stats`` (nodes, edges and components read and kept),
-    ``last_cache_hit`` and ``last_cache_path``. A cache hit restores the report and stats saved with it.
+    Each :meth:`compute` returns its :class:`~optimizer.walk.report.WalkReport` with the matrix
+    (how far the points were from the network, the graph's stats, the cache); a cache hit gives
+    the report saved with the matrix. :attr:`reports` keeps them all, oldest first, and
+    ``snap_report``, ``last_cache_hit`` and ``last_cache_path`` read them, for interactive use.
     """
 
     name = "network"
@@ -69,16 +72,10 @@ class NetworkWalkSource:
         self.cache_dir = None if cache_dir is None else Path(cache_dir)
         self.progress = progress
         self.merge_tolerance_m = merge_tolerance_m
-        self.snap_report = pd.DataFrame(
-            columns=["call", "side", "points", "median_m", "p95_m", "max_m", "mean_m"]
-        )
-        self.network_stats: dict[str, Any] = {}
-        self.last_cache_hit: bool | None = None
-        self.last_cache_path: Path | None = None
+        self.reports: list[WalkReport] = []
         self._lines: gpd.GeoSeries | None = None
         self._graph: WalkGraph | None = None
         self._digest: str | None = None
-        self._calls = 0
 
     def __repr__(self) -> str:
         return f"NetworkWalkSource({str(self.path)!r}, layer={self.layer!r})"
@@ -153,71 +150,80 @@ class NetworkWalkSource:
         if max_minutes < 0 or not np.isfinite(max_minutes):
             raise ValueError(f"max_minutes must be a finite number >= 0, got {max_minutes}")
         crs = _common_crs(origins, destinations)
-        self._calls += 1
-        self.last_cache_hit, self.last_cache_path = None, None
-        key = None
-        if self.cache_dir is not None:
-            key = self.cache_key(origins, destinations, max_minutes, speed_m_per_s)
-            self.last_cache_path = walk_cache.cache_path(self.cache_dir, key)
-            cached = walk_cache.load_matrix(self.last_cache_path, origins.index, destinations.index, key)
-            self.last_cache_hit = cached is not None
-            if cached is not None:
-                meta = walk_cache.load_meta(self.last_cache_path)
-                self.network_stats = meta.get("network_stats") or self.network_stats
-                for row in meta.get("snap") or []:
-                    self._append_report({**row, "call": self._calls})
-                return cached
+        if self.cache_dir is None:
+            matrix, snap, stats = self._walk(origins, destinations, max_minutes, speed_m_per_s, crs)
+            return self._done(matrix, WalkReport(snap=snap, network_stats=stats))
+        key = self.cache_key(origins, destinations, max_minutes, speed_m_per_s)
+        path = walk_cache.cache_path(self.cache_dir, key)
+        cached = walk_cache.load_matrix(path, origins.index, destinations.index, key)
+        if cached is not None:
+            meta = walk_cache.load_meta(path)
+            snap = tuple(SnapStats.from_dict(row) for row in meta.get("snap") or [])
+            stats = dict(meta.get("network_stats") or {})
+            return self._done(cached, WalkReport(snap, stats, cache_hit=True, cache_path=path))
+        matrix, snap, stats = self._walk(origins, destinations, max_minutes, speed_m_per_s, crs)
+        meta = {
+            "network": str(self.path),
+            "max_minutes": max_minutes,
+            "speed_m_per_s": speed_m_per_s,
+            "network_stats": stats,
+            "snap": [row.to_dict() for row in snap],
+        }
+        walk_cache.save_matrix(path, matrix, key, meta)
+        return self._done(matrix, WalkReport(snap, stats, cache_hit=False, cache_path=path))
+
+    def _walk(
+        self,
+        origins: gpd.GeoSeries,
+        destinations: gpd.GeoSeries,
+        max_minutes: float,
+        speed_m_per_s: float,
+        crs: CRS | None,
+    ) -> tuple[WalkMatrix, tuple[SnapStats, ...], dict[str, Any]]:
+        """The matrix, how far each side's points were snapped and the graph's stats (nothing is
+        snapped, and the network is not read, when either side has no points)."""
         if len(origins) == 0 or len(destinations) == 0:
-            result = WalkMatrix.empty(origins.index, destinations.index)
-        else:
-            graph = self.graph(crs)
-            o_xy, d_xy = _coords(origins, "origins"), _coords(destinations, "destinations")
-            o_snap, d_snap = graph.snap(o_xy), graph.snap(d_xy)
-            self._report(o_snap, "origins")
-            self._report(d_snap, "destinations")
-            self.network_stats = dict(graph.stats)
-            max_metres = max_minutes * 60.0 * speed_m_per_s
-            rows, cols, metres = point_distances(
-                graph, o_snap, o_xy, d_snap, d_xy, max_metres, self.progress, self.merge_tolerance_m
-            )
-            minutes = metres / speed_m_per_s / 60.0
-            keep = minutes <= max_minutes
-            result = WalkMatrix(origins.index, destinations.index, rows[keep], cols[keep], minutes[keep])
-        if self.cache_dir is not None and key is not None and self.last_cache_path is not None:
-            snap_rows = self.snap_report[self.snap_report["call"] == self._calls].to_dict("records")
-            meta = {
-                "network": str(self.path),
-                "max_minutes": max_minutes,
-                "speed_m_per_s": speed_m_per_s,
-                "network_stats": self.network_stats,
-                "snap": snap_rows,
-            }
-            walk_cache.save_matrix(self.last_cache_path, result, key, meta)
-        return result
+            return WalkMatrix.empty(origins.index, destinations.index), (), {}
+        graph = self.graph(crs)
+        o_xy, d_xy = _coords(origins, "origins"), _coords(destinations, "destinations")
+        o_snap, d_snap = graph.snap(o_xy), graph.snap(d_xy)
+        snap = (SnapStats.of("origins", o_snap.offset), SnapStats.of("destinations", d_snap.offset))
+        max_metres = max_minutes * 60.0 * speed_m_per_s
+        rows, cols, metres = point_distances(
+            graph, o_snap, o_xy, d_snap, d_xy, max_metres, self.progress, self.merge_tolerance_m
+        )
+        minutes = metres / speed_m_per_s / 60.0
+        keep = minutes <= max_minutes
+        matrix = WalkMatrix(origins.index, destinations.index, rows[keep], cols[keep], minutes[keep])
+        return matrix, snap, dict(graph.stats)
+
+    def _done(self, matrix: WalkMatrix, report: WalkReport) -> WalkMatrix:
+        """``matrix`` carrying ``report``, which :attr:`reports` keeps."""
+        self.reports.append(report)
+        return dataclasses.replace(matrix, report=report)
 
     def snap_distances(self, points: gpd.GeoSeries) -> pd.Series:
         """Metres from each point to the network (its off-network leg), indexed like ``points``."""
         graph = self.graph(points.crs)
         return pd.Series(graph.snap(_coords(points, "points")).offset, index=points.index, name="snap_m")
 
-    def _report(self, snap: Snap, side: str) -> None:
-        off = snap.offset
-        row = {
-            "call": self._calls,
-            "side": side,
-            "points": len(off),
-            "median_m": float(np.median(off)) if len(off) else np.nan,
-            "p95_m": float(np.percentile(off, 95)) if len(off) else np.nan,
-            "max_m": float(off.max()) if len(off) else np.nan,
-            "mean_m": float(off.mean()) if len(off) else np.nan,
-        }
-        self._append_report(row)
+    # ---- the reports so far, for interactive use ------------------------------------------
 
-    def _append_report(self, row: dict[str, Any]) -> None:
-        frame = pd.DataFrame([row])
-        self.snap_report = (
-            frame if self.snap_report.empty else pd.concat([self.snap_report, frame], ignore_index=True)
-        )
+    @property
+    def snap_report(self) -> pd.DataFrame:
+        """One row per call (numbered from 1) and side: how many points were snapped and how far."""
+        rows = [{"call": n, **s.to_dict()} for n, r in enumerate(self.reports, start=1) for s in r.snap]
+        return pd.DataFrame(rows, columns=["call", "side", *SNAP_FIELDS])
+
+    @property
+    def last_cache_hit(self) -> bool | None:
+        """Whether the latest call read its matrix from the cache (None: no call, or no cache)."""
+        return self.reports[-1].cache_hit if self.reports else None
+
+    @property
+    def last_cache_path(self) -> Path | None:
+        """The cache file of the latest call (None: no call, or no cache)."""
+        return self.reports[-1].cache_path if self.reports else None
 
 
 def _common_crs(origins: gpd.GeoSeries, destinations: gpd.GeoSeries) -> CRS | None:

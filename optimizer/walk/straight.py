@@ -9,6 +9,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from .base import WalkMatrix
+from .report import WalkReport
 
 
 @dataclass(frozen=True)
@@ -25,8 +26,9 @@ class StraightLineSource:
         max_minutes: float,
         speed_m_per_s: float,
     ) -> WalkMatrix:
+        report = WalkReport(detour_factor=self.detour_factor)
         if len(origins) == 0 or len(destinations) == 0:
-            return WalkMatrix.empty(origins.index, destinations.index)
+            return WalkMatrix.empty(origins.index, destinations.index, report)
         a = np.column_stack([origins.x.to_numpy(), origins.y.to_numpy()])
         b = np.column_stack([destinations.x.to_numpy(), destinations.y.to_numpy()])
         radius = max_minutes * 60.0 * speed_m_per_s / self.detour_factor
@@ -41,4 +43,6 @@ class StraightLineSource:
         dist = np.r_[coo.data, np.zeros(len(zr))]
         minutes = dist * self.detour_factor / speed_m_per_s / 60.0
         order = np.lexsort((cols, rows))
-        return WalkMatrix(origins.index, destinations.index, rows[order], cols[order], minutes[order])
+        return WalkMatrix(
+            origins.index, destinations.index, rows[order], cols[order], minutes[order], report=report
+        )
