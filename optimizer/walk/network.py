@@ -13,8 +13,10 @@ WalkGraph, node_distances, point_distances``).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -29,8 +31,12 @@ from .graph import DEFAULT_MERGE_TOLERANCE_M, Snap, WalkGraph
 from .osm import read_street_lines
 from .report import SNAP_FIELDS, SnapStats, WalkReport
 
+if TYPE_CHECKING:
+    from ..config import WalkConfig
+
 __all__ = [
     "DEFAULT_MERGE_TOLERANCE_M",
+    "NetworkSettings",
     "NetworkWalkSource",
     "Snap",
     "WalkGraph",
@@ -39,12 +45,43 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True)
+class NetworkSettings:
+    """What shapes a network source's walks: the street file ``network`` (and its ``layer``, for
+    multi-layer files), the walkable-way filters (None: :data:`optimizer.walk.osm.DEFAULT_INCLUDE_HIGHWAY`
+    and :data:`~optimizer.walk.osm.DEFAULT_EXCLUDE_HIGHWAY`), the folder matrices are cached in
+    (None: no cache) and the distance within which line vertices are one node."""
+
+    network: Path
+    include_highway: tuple[str, ...] | None = None
+    exclude_highway: tuple[str, ...] | None = None
+    cache_dir: Path | None = None
+    layer: str | None = None
+    merge_tolerance_m: float = DEFAULT_MERGE_TOLERANCE_M
+
+
+def from_walk_config(
+    walk: WalkConfig, *, walk_minutes: pd.DataFrame | None, folder: Path, progress: bool = False
+) -> NetworkWalkSource:
+    """The source of ``walk.source: network`` (the registry's factory for it). Matrices are cached in
+    :func:`optimizer.walk.cache.cache_dir` of ``folder`` unless ``walk.cache`` is off."""
+    if walk.network is None:
+        raise ValueError("walk.source is 'network' but walk.network is not given")
+    settings = NetworkSettings(
+        network=Path(walk.network),
+        include_highway=_tuple(walk.include_highway),
+        exclude_highway=_tuple(walk.exclude_highway),
+        cache_dir=walk_cache.cache_dir(folder) if walk.cache else None,
+    )
+    return NetworkWalkSource.from_settings(settings, progress=progress)
+
+
 class NetworkWalkSource:
     """Walk minutes along a street network file (OSM ``.osm``/``.osm.pbf`` or any line layer).
 
-    ``include_highway``/``exclude_highway`` override :data:`optimizer.walk.osm.DEFAULT_INCLUDE_HIGHWAY`
-    and :data:`~optimizer.walk.osm.DEFAULT_EXCLUDE_HIGHWAY`. With ``cache_dir``, matrices are
-    cached there as ``walk-<hash>.npz`` keyed by the network file's bytes, the filters, the
+    The arguments are those of :class:`NetworkSettings` (``path`` is its ``network``), which
+    :meth:`from_settings` takes whole; :attr:`settings` holds them. With a ``cache_dir``, matrices
+    are cached there as ``walk-<hash>.npz`` keyed by the network file's bytes, the filters, the
     points (ids, coordinates, CRS), the speed and the limit. ``progress`` shows rich progress bars.
 
     Each :meth:`compute` returns its :class:`~optimizer.walk.report.WalkReport` with the matrix
@@ -59,26 +96,41 @@ class NetworkWalkSource:
         self,
         path: str | Path,
         layer: str | None = None,
-        include_highway: list[str] | None = None,
-        exclude_highway: list[str] | None = None,
-        cache_dir: Path | None = None,
+        include_highway: Iterable[str] | None = None,
+        exclude_highway: Iterable[str] | None = None,
+        cache_dir: str | Path | None = None,
         progress: bool = False,
         merge_tolerance_m: float = DEFAULT_MERGE_TOLERANCE_M,
     ) -> None:
-        self.path = Path(path)
-        self.layer = layer
-        self.include_highway = None if include_highway is None else list(include_highway)
-        self.exclude_highway = None if exclude_highway is None else list(exclude_highway)
-        self.cache_dir = None if cache_dir is None else Path(cache_dir)
+        self.settings = NetworkSettings(
+            network=Path(path),
+            include_highway=_tuple(include_highway),
+            exclude_highway=_tuple(exclude_highway),
+            cache_dir=None if cache_dir is None else Path(cache_dir),
+            layer=layer,
+            merge_tolerance_m=merge_tolerance_m,
+        )
         self.progress = progress
-        self.merge_tolerance_m = merge_tolerance_m
         self.reports: list[WalkReport] = []
         self._lines: gpd.GeoSeries | None = None
         self._graph: WalkGraph | None = None
         self._digest: str | None = None
 
+    @classmethod
+    def from_settings(cls, settings: NetworkSettings, progress: bool = False) -> NetworkWalkSource:
+        """The source of ``settings``; ``progress`` shows rich progress bars."""
+        return cls(
+            settings.network,
+            layer=settings.layer,
+            include_highway=settings.include_highway,
+            exclude_highway=settings.exclude_highway,
+            cache_dir=settings.cache_dir,
+            progress=progress,
+            merge_tolerance_m=settings.merge_tolerance_m,
+        )
+
     def __repr__(self) -> str:
-        return f"NetworkWalkSource({str(self.path)!r}, layer={self.layer!r})"
+        return f"NetworkWalkSource({str(self.settings.network)!r}, layer={self.settings.layer!r})"
 
     # ---- network --------------------------------------------------------------------------
 
@@ -86,7 +138,8 @@ class NetworkWalkSource:
     def lines(self) -> gpd.GeoSeries:
         """The walkable lines in the file's CRS (read on first use)."""
         if self._lines is None:
-            self._lines = read_street_lines(self.path, self.layer, self.include_highway, self.exclude_highway)
+            s = self.settings
+            self._lines = read_street_lines(s.network, s.layer, s.include_highway, s.exclude_highway)
         return self._lines
 
     def graph(self, crs: CRS | str | None = None) -> WalkGraph:
@@ -106,15 +159,17 @@ class NetworkWalkSource:
             projected = lines.to_crs(target)
         else:
             if target is None and lines.crs is not None and lines.crs.is_geographic:
-                raise ValueError(f"{self.path}: the network is in degrees; give the points a metric CRS")
+                raise ValueError(
+                    f"{self.settings.network}: the network is in degrees; give the points a metric CRS"
+                )
             projected = gpd.GeoSeries(lines.to_numpy(), crs=target)
-        self._graph = WalkGraph.from_lines(projected, self.merge_tolerance_m)
+        self._graph = WalkGraph.from_lines(projected, self.settings.merge_tolerance_m)
         return self._graph
 
     def network_digest(self) -> str:
         """SHA-256 of the network file (and sidecars), computed once."""
         if self._digest is None:
-            self._digest = walk_cache.file_digest(self.path)
+            self._digest = walk_cache.file_digest(self.settings.network)
         return self._digest
 
     # ---- walk minutes -----------------------------------------------------------------------
@@ -123,13 +178,14 @@ class NetworkWalkSource:
         self, origins: gpd.GeoSeries, destinations: gpd.GeoSeries, max_minutes: float, speed_m_per_s: float
     ) -> str:
         """The hash that names this computation's cache file."""
+        s = self.settings
         return walk_cache.cache_key(
             {
                 "network": self.network_digest(),
-                "layer": self.layer,
-                "include_highway": walk_cache.stable_list(self.include_highway),
-                "exclude_highway": walk_cache.stable_list(self.exclude_highway),
-                "merge_tolerance_m": float(self.merge_tolerance_m),
+                "layer": s.layer,
+                "include_highway": walk_cache.stable_list(s.include_highway),
+                "exclude_highway": walk_cache.stable_list(s.exclude_highway),
+                "merge_tolerance_m": float(s.merge_tolerance_m),
                 "origins": walk_cache.points_digest(origins),
                 "destinations": walk_cache.points_digest(destinations),
                 "max_minutes": float(max_minutes),
@@ -150,11 +206,11 @@ class NetworkWalkSource:
         if max_minutes < 0 or not np.isfinite(max_minutes):
             raise ValueError(f"max_minutes must be a finite number >= 0, got {max_minutes}")
         crs = _common_crs(origins, destinations)
-        if self.cache_dir is None:
+        if self.settings.cache_dir is None:
             matrix, snap, stats = self._walk(origins, destinations, max_minutes, speed_m_per_s, crs)
             return self._done(matrix, WalkReport(snap=snap, network_stats=stats))
         key = self.cache_key(origins, destinations, max_minutes, speed_m_per_s)
-        path = walk_cache.cache_path(self.cache_dir, key)
+        path = walk_cache.cache_path(self.settings.cache_dir, key)
         cached = walk_cache.load_matrix(path, origins.index, destinations.index, key)
         if cached is not None:
             meta = walk_cache.load_meta(path)
@@ -163,7 +219,7 @@ class NetworkWalkSource:
             return self._done(cached, WalkReport(snap, stats, cache_hit=True, cache_path=path))
         matrix, snap, stats = self._walk(origins, destinations, max_minutes, speed_m_per_s, crs)
         meta = {
-            "network": str(self.path),
+            "network": str(self.settings.network),
             "max_minutes": max_minutes,
             "speed_m_per_s": speed_m_per_s,
             "network_stats": stats,
@@ -190,7 +246,7 @@ class NetworkWalkSource:
         snap = (SnapStats.of("origins", o_snap.offset), SnapStats.of("destinations", d_snap.offset))
         max_metres = max_minutes * 60.0 * speed_m_per_s
         rows, cols, metres = point_distances(
-            graph, o_snap, o_xy, d_snap, d_xy, max_metres, self.progress, self.merge_tolerance_m
+            graph, o_snap, o_xy, d_snap, d_xy, max_metres, self.progress, self.settings.merge_tolerance_m
         )
         minutes = metres / speed_m_per_s / 60.0
         keep = minutes <= max_minutes
@@ -224,6 +280,10 @@ class NetworkWalkSource:
     def last_cache_path(self) -> Path | None:
         """The cache file of the latest call (None: no call, or no cache)."""
         return self.reports[-1].cache_path if self.reports else None
+
+
+def _tuple(values: Iterable[str] | None) -> tuple[str, ...] | None:
+    return None if values is None else tuple(values)
 
 
 def _common_crs(origins: gpd.GeoSeries, destinations: gpd.GeoSeries) -> CRS | None:

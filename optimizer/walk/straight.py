@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from scipy.spatial import cKDTree
 
 from .base import WalkMatrix
 from .report import WalkReport
+
+if TYPE_CHECKING:
+    from ..config import WalkConfig
+
+
+@dataclass(frozen=True)
+class StraightLineSettings:
+    """The straight-line source's setting: how many times longer a walk is than the straight line."""
+
+    detour_factor: float
 
 
 @dataclass(frozen=True)
@@ -18,6 +31,14 @@ class StraightLineSource:
 
     detour_factor: float = 1.3
     name: str = "straight_line"
+
+    @classmethod
+    def from_settings(cls, settings: StraightLineSettings) -> StraightLineSource:
+        return cls(detour_factor=settings.detour_factor)
+
+    @property
+    def settings(self) -> StraightLineSettings:
+        return StraightLineSettings(detour_factor=self.detour_factor)
 
     def compute(
         self,
@@ -46,3 +67,10 @@ class StraightLineSource:
         return WalkMatrix(
             origins.index, destinations.index, rows[order], cols[order], minutes[order], report=report
         )
+
+
+def from_walk_config(
+    walk: WalkConfig, *, walk_minutes: pd.DataFrame | None, folder: Path, progress: bool = False
+) -> StraightLineSource:
+    """The source of ``walk.source: straight_line`` (the registry's factory for it)."""
+    return StraightLineSource.from_settings(StraightLineSettings(detour_factor=float(walk.detour_factor)))
