@@ -21,7 +21,7 @@ import scipy.sparse as sp
 from .coord_check import check_coordinates
 from .errors import Problem, ScenarioError
 from .scenario import Scenario
-from .walk import WalkMatrix, WalkTimeSource, source_for
+from .walk import WalkMatrix, WalkTimeSource, merge_reports, source_for
 
 
 @dataclass
@@ -119,32 +119,6 @@ def _expand(m: WalkMatrix, unit_residence: np.ndarray, factor: np.ndarray, n_uni
     return WalkMatrix(pd.RangeIndex(n_units), m.destinations, rows, m.cols[idx].astype(np.int64), mins)
 
 
-def walk_report(source: WalkTimeSource) -> dict[str, Any]:
-    """The walk source's own account of its work (network sources: graph kept, snapping, cache)."""
-    out: dict[str, Any] = {"source": getattr(source, "name", type(source).__name__)}
-    snap = getattr(source, "snap_report", None)
-    if isinstance(snap, pd.DataFrame) and len(snap):
-        # compute_reach calls the source twice: residences -> sites, then residences -> outlets.
-        calls = list(dict.fromkeys(snap["call"]))
-        what = {(calls[0], "origins"): "residences", (calls[0], "destinations"): "sites"}
-        if len(calls) > 1:
-            what[(calls[1], "destinations")] = "outlets"
-        out["snap"] = [
-            {
-                "points_of": what[(r["call"], r["side"])],
-                **{k: v for k, v in r.items() if k not in ("call", "side")},
-            }
-            for r in snap.to_dict("records")
-            if (r["call"], r["side"]) in what
-        ]
-    for attr in ("network_stats", "last_cache_hit"):
-        if getattr(source, attr, None) is not None:
-            out[attr] = getattr(source, attr)
-    if hasattr(source, "detour_factor"):
-        out["detour_factor"] = source.detour_factor
-    return out
-
-
 def coordinate_warnings(scenario: Scenario, source: WalkTimeSource) -> list[str]:
     """Compare how the points fit the street network in each coordinate system (network sources in
     China only) and warn when another system than ``inputs.coordinates`` fits much better."""
@@ -206,7 +180,7 @@ def compute_reach(scenario: Scenario, source: WalkTimeSource | None = None, prog
     site_minutes = _expand(m_sites, unit_res, factor, len(demand))
     outlet_minutes = _expand(m_out, unit_res, factor, len(demand))
     reach = Reach(demand, site_minutes, outlet_minutes, source=getattr(source, "name", type(source).__name__))
-    reach.walk_report = walk_report(source)
+    reach.walk_report = merge_reports(reach.source, m_sites.report, m_out.report)
     out_format = (
         scenario.outlets["format"].to_numpy() if len(scenario.outlets) else np.array([], dtype=object)
     )
