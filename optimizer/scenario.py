@@ -21,6 +21,7 @@ import pyproj
 import yaml
 
 from . import catalog
+from .backends.registry import check_options as check_solver_options
 from .config import ScenarioConfig
 from .coords import TO_WGS84, in_china, utm_crs
 from .errors import Problem, Problems, closest, did_you_mean
@@ -191,35 +192,11 @@ def validate_config(raw: Any, probs: Problems, file: str) -> dict[str, Any]:
 
 
 def _check_solver(solver: dict[str, Any], probs: Problems, file: str) -> None:
-    """What the schema cannot state: HiGHS option names and values. (The schema caps solver.threads at
-    256: HiGHS aborts the whole process when asked for ~100000 threads.)"""
-    options = solver.get("options")
-    if not options or solver.get("name") not in ("highs", "highs-pulp"):
-        return  # CBC's options are command-line text that only CBC itself can check
-    import highspy
-
-    from .backends.highs import new_highs
-
-    h = new_highs()
-    known = [n for n in dir(h.getOptions()) if not n.startswith("_")]
-    for k, v in options.items():
-        where = f"solver.options.{k}"
-        if h.getOptionType(str(k))[0] != highspy.HighsStatus.kOk:
-            probs.add(
-                f"'{where}': HiGHS has no option '{k}'{did_you_mean(str(k), known)}",
-                file=file,
-                column=where,
-                fix="use a HiGHS option name (https://ergo-code.github.io/HiGHS/stable/options/definitions/)",
-            )
-        elif (
-            isinstance(v, (dict, list)) or v is None or h.setOptionValue(str(k), v) != highspy.HighsStatus.kOk
-        ):
-            probs.add(
-                f"'{where}': HiGHS rejects the value {v!r}",
-                file=file,
-                column=where,
-                fix="give a value of the option's type and range (see the HiGHS option list)",
-            )
+    """What the schema cannot state: option names and values, checked by the chosen solver's backend.
+    (The schema caps solver.threads at 256: HiGHS aborts the whole process when asked for ~100000.)"""
+    for p in check_solver_options(solver.get("name"), solver.get("options")):
+        where = f"solver.options.{p.option}"
+        probs.add(f"'{where}': {p.message}", file=file, column=where, fix=p.fix)
 
 
 def _validate_mandates(items: list[dict[str, Any]], probs: Problems, file: str) -> list[dict[str, Any]]:
