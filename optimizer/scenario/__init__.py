@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,30 +17,19 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
-import yaml
 
-from . import catalog
-from .backends.registry import check_options as check_solver_options
-from .config import ScenarioConfig
-from .coords import TO_WGS84, in_china, utm_crs
-from .errors import Problem, Problems, closest, did_you_mean
-from .io import read_table
-from .schema import KEYS, TABLES, Column, Key
+from .. import catalog
+from ..backends.registry import check_options as check_solver_options
+from ..config import ScenarioConfig
+from ..coords import TO_WGS84, in_china, utm_crs
+from ..errors import Problem, Problems, closest, did_you_mean
+from ..schema import KEYS, TABLES, Column, Key
+from .messages import FALSE, MAX_IDS, TRUE
+from .messages import ids as _ids
+from .messages import rows as _rows
+from .read import read_inputs, read_scenario_file
 
 _COORD_COLUMNS = {"geometry", "lon", "lng", "longitude", "x", "lat", "latitude", "y"}
-TRUE = {"true", "1", "yes", "y", "t", "是"}
-FALSE = {"false", "0", "no", "n", "f", "否", ""}
-MAX_IDS = 5
-
-
-def _rows(n: int) -> str:
-    return f"{n} row{'s' if n != 1 else ''}"
-
-
-def _ids(ids: pd.Index | list[str]) -> str:
-    ids = [str(i) for i in ids]
-    more = f" and {len(ids) - MAX_IDS} more" if len(ids) > MAX_IDS else ""
-    return ", ".join(ids[:MAX_IDS]) + more
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -1032,268 +1020,27 @@ def _check_walk_config(cfg: dict[str, Any], file: str, has_matrix: bool, probs: 
         )
 
 
-def _check_network_file(p: Path, probs: Problems) -> None:
-    """Cheap checks that the street network opens and has lines (it is read only when walk times are made)."""
-    where: dict[str, str | None] = {"file": str(p), "column": "walk.network"}
-    if p.is_dir():
-        probs.add(
-            "the street network path is a folder, not a file", fix="give the .osm/.osm.pbf file", **where
-        )
-        return
-    import pyogrio
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            layers = pyogrio.list_layers(p)
-    except Exception as e:  # the user's file, reported not raised
-        probs.add(
-            f"cannot read the street network file: {str(e).splitlines()[0] if str(e) else type(e).__name__}",
-            fix="give an OpenStreetMap .osm or .osm.pbf file, or a line layer (GeoPackage, Shapefile)",
-            **where,
-        )
-        return
-    kinds = [str(t or "") for t in layers[:, 1]]
-    if not any("Line" in k for k in kinds) and p.suffix.lower() not in (".osm", ".pbf"):
-        probs.add(
-            f"the street network file has no line layer (layers: {_ids(list(layers[:, 0]))})",
-            fix="give street centre lines (LineString), or an OpenStreetMap .osm/.osm.pbf file",
-            **where,
-        )
-
-
-class _YamlLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, noting keys given twice in one mapping (PyYAML silently keeps the last)."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.duplicates: list[tuple[str, int, int]] = []
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[tuple[str, str], int] = {}
-        for key_node, _ in node.value:
-            if isinstance(key_node, yaml.ScalarNode):
-                k = (key_node.tag, key_node.value)
-                line = key_node.start_mark.line + 1
-                if k in seen:
-                    self.duplicates.append((key_node.value, seen[k], line))
-                else:
-                    seen[k] = line
-        return super().construct_mapping(node, deep=deep)
-
-
-def _load_yaml(text: str, probs: Problems, file: str) -> Any:
-    """Parse the scenario text; a key given twice in one mapping is a problem, not silently the last."""
-    loader = _YamlLoader(text)
-    try:
-        raw = loader.get_single_data()
-    finally:
-        loader.dispose()
-    for key, first, second in loader.duplicates:
-        probs.add(
-            f"key '{key}' appears twice (lines {first} and {second}): only the last would be used",
-            file=file,
-            column=str(key),
-            fix="keep one of them (merge their contents)",
-        )
-    return raw
-
-
-def _read_input(p: Path, name: str, layer: str | int | None, probs: Problems) -> pd.DataFrame | None:
-    """Read one input table; report (not raise) anything that stops it being read."""
-    where: dict[str, str | None] = {"file": str(p), "column": f"inputs.{name}"}
-    if p.is_dir():
-        probs.add(
-            f"the {name} path is a folder, not a file", fix=f"point inputs.{name} at the {name} file", **where
-        )
-        return None
-    if p.stat().st_size == 0:
-        probs.add(f"the {name} file is empty (0 bytes)", fix=f"save the {name} table into it", **where)
-        return None
-    suffix = p.suffix.lower()
-    if suffix not in (".csv", ".xlsx", ".xls"):
-        try:
-            import pyogrio
-
-            layers = [str(x) for x in pyogrio.list_layers(p)[:, 0]]
-        except Exception:  # not a vector file: reading it below reports why
-            layers = []
-        if layer is None and len(layers) > 1:
-            guess = closest(name, layers)
-            probs.add(
-                f"the {name} file has {len(layers)} layers ({_ids(layers)}) and none is chosen",
-                fix=f"set inputs.{name}_layer to one of them" + (f", e.g. '{guess}'" if guess else ""),
-                **where,
-            )
-            return None
-        if isinstance(layer, str) and layers and layer not in layers:
-            probs.add(
-                f"no layer '{layer}' in the {name} file{did_you_mean(layer, layers)}; it has {_ids(layers)}",
-                fix=f"set inputs.{name}_layer to one of its layers",
-                **where,
-            )
-            return None
-    if suffix in (".xlsx", ".xls") and layer is None:
-        try:
-            sheets = [str(x) for x in pd.ExcelFile(p).sheet_names]
-        except Exception:  # reading it below reports why
-            sheets = []
-        if len(sheets) > 1:
-            probs.warn(
-                f"the workbook has {len(sheets)} sheets ({_ids(sheets)}): reading the first, '{sheets[0]}'",
-                fix=f"set inputs.{name}_layer to the sheet's name to choose another",
-                **where,
-            )
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            df = read_table(p, layer=layer)  # type: ignore[arg-type]
-    except UnicodeDecodeError:
-        probs.add(
-            f"the {name} file is not UTF-8 text (saved as GBK/ANSI or UTF-16?)",
-            fix="save it as CSV UTF-8 (Excel: Save As > 'CSV UTF-8'; WPS/Notepad: encoding UTF-8)",
-            **where,
-        )
-        return None
-    except pd.errors.EmptyDataError:
-        probs.add(f"the {name} file is empty", fix=f"save the {name} table into it", **where)
-        return None
-    except Exception as e:  # any reader failure is the user's file, reported not raised
-        probs.add(
-            f"cannot read the {name} file: {str(e).splitlines()[0] if str(e) else type(e).__name__}",
-            fix="use GeoPackage, GeoJSON, Shapefile or CSV (UTF-8) with the documented columns",
-            **where,
-        )
-        return None
-    cols = [str(c) for c in df.columns]
-    if suffix == ".csv" and len(cols) == 1:
-        sep = next((s for s in (";", "\t", "|", "，") if s in cols[0]), None)
-        if sep is not None:
-            shown = "tab" if sep == "\t" else f"'{sep}'"
-            probs.add(
-                f"the columns are separated by {shown}, not commas (one column '{cols[0][:40]}' was read)",
-                fix="save it as CSV with commas (Excel: Save As > 'CSV UTF-8 (comma delimited)')",
-                **where,
-            )
-            return None
-    if suffix in (".csv", ".xlsx", ".xls"):
-        # pandas renames a repeated header 'x' to 'x.1': say so instead of reading two columns
-        repeated = sorted(
-            {
-                c.rsplit(".", 1)[0]
-                for c in cols
-                if c.rsplit(".", 1)[-1].isdigit() and c.rsplit(".", 1)[0] in cols
-            }
-        )
-        for c in repeated:
-            probs.add(
-                f"column '{c}' appears more than once in the header",
-                file=str(p),
-                column=c,
-                fix="keep one column of that name (delete or rename the others)",
-            )
-        if repeated:
-            return None
-    return df
-
-
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file; raise ScenarioError listing every problem."""
     path = Path(path)
     probs = Problems()
-    file = str(path)
-    if not path.exists():
-        probs.add("scenario file not found", file=file, fix="check the path")
-        probs.raise_if_any()
-    if path.is_dir():
-        probs.add(
-            "is a folder, not a scenario file",
-            file=file,
-            fix="give the scenario's YAML file (e.g. scenario.yaml inside that folder)",
-        )
-        probs.raise_if_any()
-    try:
-        raw = _load_yaml(path.read_text(encoding="utf-8"), probs, file)
-    except OSError as e:
-        probs.add(f"cannot read the scenario file: {e.strerror or e}", file=file, fix="check the path")
-        probs.raise_if_any()
-    except yaml.reader.ReaderError as e:  # a character YAML does not allow (a control character)
-        text = path.read_text(encoding="utf-8")
-        line = text.count("\n", 0, e.position) + 1
-        ch = e.character
-        shown = f"U+{ch:04X}" if isinstance(ch, int) else repr(ch)
-        probs.add(
-            f"broken YAML at line {line}: character {shown} is not allowed in YAML",
-            file=file,
-            fix="delete the stray character (it may be invisible: retype the line)",
-        )
-        probs.raise_if_any()
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        probs.add(
-            f"broken YAML{where}: {getattr(e, 'problem', e)}",
-            file=file,
-            fix="check indentation and that every 'key: value' has a space after the colon",
-        )
-        probs.raise_if_any()
-    except UnicodeDecodeError:
-        probs.add("the scenario file is not UTF-8 text", file=file, fix="save it as UTF-8")
-        probs.raise_if_any()
-    folder = path.parent
-    if raw is None:
-        raw = {}
-    inputs = raw.get("inputs") if isinstance(raw, dict) else None
-    tables: dict[str, pd.DataFrame | None] = {}
-    files: dict[str, str] = {}
-    used: list[Path] = [path]
-    specs = ["residences", "sites", "outlets", "walk_minutes"]
-    for name in specs:
-        ref = inputs.get(name) if isinstance(inputs, dict) else None
-        if ref is None or isinstance(ref, (dict, list)):
-            tables[name] = None  # a mapping or list here is reported by validate_config
-            continue
-        p = (folder / str(ref)).resolve() if not Path(str(ref)).is_absolute() else Path(str(ref))
-        files[name] = str(p)
-        used.append(p)
-        layer = inputs.get(f"{name}_layer") if isinstance(inputs, dict) else None
-        if not p.exists():
-            probs.add(
-                f"{name} file not found",
-                file=str(p),
-                column=f"inputs.{name}",
-                fix=f"check inputs.{name} (paths are relative to the scenario's folder)",
-            )
-            tables[name] = None
-            continue
-        tables[name] = _read_input(p, name, layer if isinstance(layer, (str, int)) else None, probs)
-    walk = raw.get("walk") if isinstance(raw, dict) else None
-    if isinstance(walk, dict) and walk.get("network"):
-        p = (folder / str(walk["network"])).resolve()
-        used.append(p)
-        if not p.exists():
-            probs.add(
-                "street network file not found",
-                file=str(p),
-                column="walk.network",
-                fix="check walk.network (paths are relative to the scenario's folder)",
-            )
-        else:
-            _check_network_file(p, probs)
-    if tables.get("residences") is None or tables.get("sites") is None:
+    raw, found = read_scenario_file(path)
+    probs.extend(found)
+    inputs, found = read_inputs(raw, path)
+    probs.extend(found)
+    if inputs.tables.get("residences") is None or inputs.tables.get("sites") is None:
         # Report what can be checked without the tables, then stop.
-        validate_config(raw, probs, file)
+        validate_config(raw, probs, str(path))
         probs.raise_if_any()
-    sc = Scenario.from_frames(
-        residences=tables["residences"],  # type: ignore[arg-type]
-        sites=tables["sites"],  # type: ignore[arg-type]
-        outlets=tables.get("outlets"),
+    return Scenario.from_frames(
+        residences=inputs.tables["residences"],  # type: ignore[arg-type]
+        sites=inputs.tables["sites"],  # type: ignore[arg-type]
+        outlets=inputs.tables.get("outlets"),
         config=raw if isinstance(raw, dict) else {},
-        walk_minutes=tables.get("walk_minutes"),
-        folder=folder,
+        walk_minutes=inputs.tables.get("walk_minutes"),
+        folder=path.parent,
         path=path,
-        files=files,
+        files=inputs.files,
         problems=probs,
-        inputs=used,
+        inputs=inputs.used,
     )
-    return sc
