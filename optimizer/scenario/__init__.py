@@ -21,16 +21,16 @@ import pyproj
 from .. import catalog
 from ..backends.registry import check_options as check_solver_options
 from ..config import ScenarioConfig
-from ..coords import TO_WGS84, in_china, utm_crs
+from ..coords import utm_crs
 from ..errors import Problem, Problems, closest, did_you_mean
 from ..schema import KEYS, TABLES, Column, Key
+from .geometry import COORDINATE_NAMES as _COORD_COLUMNS
+from .geometry import to_wgs84
 from .messages import FALSE, MAX_IDS, TRUE
 from .messages import ids as _ids
 from .messages import rows as _rows
 from .read import read_inputs, read_scenario_file
-
-_COORD_COLUMNS = {"geometry", "lon", "lng", "longitude", "x", "lat", "latitude", "y"}
-
+from .walk_table import Known, check_walk_table
 
 # ---------------------------------------------------------------------------------------------------------
 # the YAML file
@@ -407,130 +407,6 @@ def _validate_table(
     return df.set_index("id", drop=True) if id_col else df
 
 
-def _geometry(
-    df: pd.DataFrame | gpd.GeoDataFrame, table: str, file: str, coordinates: str, probs: Problems
-) -> gpd.GeoDataFrame | None:
-    """Points or polygons in EPSG:4326, from a geometry column or lon/lat columns."""
-    label = pd.Series(df.index.astype(str), index=df.index)
-    if isinstance(df, gpd.GeoDataFrame) and df.geometry.name in df.columns:
-        gdf = df
-        if gdf.crs is None:
-            shp = file.lower().endswith(".shp")
-            prj = " (a Shapefile keeps it in a .prj file beside the .shp)" if shp else ""
-            probs.add(
-                f"the layer has no coordinate reference system (CRS cannot be located){prj}",
-                file=file,
-                fix="save the layer with a CRS (e.g. EPSG:4326), or give a CSV with lon/lat columns",
-            )
-            return None
-        geom = gdf.geometry
-        empty = geom.isna() | geom.is_empty
-        if empty.any():
-            probs.add(
-                f"missing or empty geometry in rows {_ids(label[empty])}",
-                file=file,
-                column="geometry",
-                row=str(label[empty].iloc[0]),
-                fix="give every row a point or polygon",
-            )
-        invalid = ~empty & ~geom.is_valid
-        if invalid.any():
-            import shapely
-
-            why = shapely.is_valid_reason(geom[invalid].iloc[0])
-            probs.add(
-                f"invalid geometry in rows {_ids(label[invalid])} ({why})",
-                file=file,
-                column="geometry",
-                row=str(label[invalid].iloc[0]),
-                fix="repair the geometry (e.g. make_valid in QGIS)",
-            )
-        if empty.any() or invalid.any():
-            return None
-        try:
-            gdf = gdf.to_crs(4326)
-        except (pyproj.exceptions.CRSError, ValueError) as e:
-            probs.add(
-                f"cannot transform from the layer's CRS: {e}", file=file, fix="save the layer in EPSG:4326"
-            )
-            return None
-        if coordinates != "wgs84":
-            gdf = _convert_geoms(gdf, coordinates)
-        lon, lat = gdf.geometry.representative_point().x, gdf.geometry.representative_point().y
-    else:
-        lower = {str(c).lower(): c for c in df.columns}
-        lon_c = next((lower[k] for k in ("lon", "lng", "longitude", "x") if k in lower), None)
-        lat_c = next((lower[k] for k in ("lat", "latitude", "y") if k in lower), None)
-        if lon_c is None or lat_c is None:
-            probs.add(
-                "no geometry: a CSV needs 'lon' and 'lat' columns",
-                file=file,
-                column="lon",
-                fix="add lon and lat columns (decimal degrees)",
-            )
-            return None
-        lon = pd.to_numeric(df[lon_c], errors="coerce")
-        lat = pd.to_numeric(df[lat_c], errors="coerce")
-        bad = lon.isna() | lat.isna()
-        if bad.any():
-            probs.add(
-                f"missing or non-numeric lon/lat in rows {_ids(label[bad])}",
-                file=file,
-                column="lon",
-                row=str(label[bad].iloc[0]),
-                fix="write lon and lat in decimal degrees",
-            )
-            return None
-        x, y = TO_WGS84[coordinates](lon.to_numpy(), lat.to_numpy())
-        gdf = gpd.GeoDataFrame(df.drop(columns=[lon_c, lat_c]), geometry=gpd.points_from_xy(x, y), crs=4326)
-        gdf.index = df.index
-    out_range = (lon.abs() > 180) | (lat.abs() > 90)
-    if out_range.any():
-        swapped = (lat.abs() <= 180) & (lon.abs() <= 90)
-        hint = " (lon and lat look swapped)" if bool(swapped[out_range].all()) else ""
-        if not hint and bool((lon.abs() > 1000)[out_range].any() or (lat.abs() > 1000)[out_range].any()):
-            hint = " (these look like metres: the file's coordinate reference system is wrong)"
-        probs.add(
-            f"coordinates outside lon -180..180 / lat -90..90 in rows {_ids(label[out_range])}{hint}",
-            file=file,
-            column="lon",
-            row=str(label[out_range].iloc[0]),
-            fix="give lon (east) first and lat (north) second, in decimal degrees",
-        )
-        return None
-    if coordinates != "wgs84":
-        outside = ~in_china(lon.to_numpy(), lat.to_numpy())
-        if outside.any():
-            hint = (
-                " (lon and lat look swapped)"
-                if bool(in_china(lat.to_numpy(), lon.to_numpy())[outside].all())
-                else ""
-            )
-            probs.add(
-                f"{coordinates} coordinates outside China in rows {_ids(label[outside])}{hint}",
-                file=file,
-                column="lon",
-                row=str(label[outside].iloc[0]),
-                fix="GCJ-02 and BD-09 only exist inside China: check inputs.coordinates and lon/lat",
-            )
-            return None
-    return gdf
-
-
-def _convert_geoms(gdf: gpd.GeoDataFrame, coordinates: str) -> gpd.GeoDataFrame:
-    import shapely
-
-    fn = TO_WGS84[coordinates]
-
-    def tf(xy: np.ndarray) -> np.ndarray:
-        x, y = fn(xy[:, 0], xy[:, 1])
-        return np.column_stack([x, y])
-
-    out = gdf.copy()
-    out.geometry = shapely.transform(gdf.geometry.values, tf)
-    return out
-
-
 # ---------------------------------------------------------------------------------------------------------
 # the scenario
 # ---------------------------------------------------------------------------------------------------------
@@ -619,20 +495,20 @@ class Scenario:
                     df, geometry=gpd.GeoSeries([], crs=4326, index=df.index), crs=4326
                 )
                 continue
-            g = _geometry(df, name, f, coordinates, probs)
+            g, found = to_wgs84(df, f, coordinates)
+            probs.extend(found)
             if g is not None:
                 geo[name] = g
 
         formats = _resolve_formats(cfg, geo.get("sites"), geo.get("outlets"), probs, cfg_file, f_sites, f_out)
         wm = None
         if walk_minutes is not None:
-            wm = _validate_walk(
-                walk_minutes,
-                files.get("walk_minutes", "walk_minutes"),
-                geo,
-                probs,
-                outlets_unread=outlets_unread or "outlets" not in geo,
+            known = Known(
+                *(geo[t].index if t in geo else None for t in ("residences", "sites", "outlets")),
+                outlets_unread=outlets_unread,
             )
+            wm, found = check_walk_table(walk_minutes, files.get("walk_minutes", "walk_minutes"), known)
+            probs.extend(found)
         _check_walk_config(cfg, cfg_file, wm is not None, probs)
         if "residences" in geo:
             _check_mandate_groups(cfg, geo["residences"], probs, cfg_file)
@@ -848,110 +724,6 @@ def _resolve_formats(
     if len(frame) == 0 and not probs.errors:
         probs.add("no formats in play", file=file, column="formats", fix="list formats under formats:")
     return frame
-
-
-def _validate_walk(
-    df: pd.DataFrame,
-    file: str,
-    geo: dict[str, gpd.GeoDataFrame],
-    probs: Problems,
-    outlets_unread: bool = False,
-) -> pd.DataFrame:
-    """Check the walk-minutes table; ``outlets_unread``: an outlets file was given but could not be read."""
-    df = df.copy()
-    df.columns = [str(c).strip() for c in df.columns]
-    missing = [c.name for c in TABLES["walk_minutes"] if c.name not in df.columns]
-    for c in missing:
-        probs.add(
-            f"missing column '{c}'{did_you_mean(c, df.columns)}",
-            file=file,
-            column=c,
-            fix="the walk-minutes CSV needs origin,destination,minutes",
-        )
-    if missing:
-        return df
-    if len(df) == 0:
-        probs.add(
-            "the walk-minutes table is empty: every residence would be out of reach",
-            file=file,
-            fix="list origin,destination,minutes for the pairs within walking distance",
-        )
-    df = df.reset_index(drop=True)
-    for col in ("origin", "destination"):
-        blank = df[col].isna() | (df[col].astype("string").str.strip() == "")
-        if blank.any():
-            rows = [f"line {i + 2}" for i in np.flatnonzero(blank.to_numpy())]
-            probs.add(
-                f"{_rows(len(rows))} with no {col} ({_ids(rows)})",
-                file=file,
-                column=col,
-                row=rows[0],
-                fix=f"fill in the {col} id on every line",
-            )
-        df[col] = df[col].astype("string").str.strip().fillna("").astype(str)
-    text = df["minutes"].astype("string").str.strip()
-    minutes = pd.to_numeric(df["minutes"], errors="coerce").astype(float)
-    for what, bad in (
-        ("empty", text.isna() | (text == "")),
-        ("not a number", minutes.isna() & text.notna() & (text != "")),
-        ("negative", minutes < 0),
-        ("infinite", np.isinf(minutes)),
-    ):
-        if bad.any():
-            rows = [f"line {i + 2}" for i in np.flatnonzero(bad.to_numpy())]
-            probs.add(
-                f"minutes {what} on {_ids(rows)}"
-                + (f" (e.g. '{text[bad].iloc[0]}')" if what != "empty" else ""),
-                file=file,
-                column="minutes",
-                row=rows[0],
-                fix="write walk minutes as finite numbers >= 0 (leave out pairs that are out of reach)",
-            )
-    df["minutes"] = minutes
-    if "residences" in geo:
-        unknown = sorted(set(df["origin"]) - set(geo["residences"].index) - {""})
-        if unknown:
-            probs.add(
-                f"origins that are not residence ids: {_ids(unknown)}",
-                file=file,
-                column="origin",
-                row=unknown[0],
-                fix="origin must be a residence id",
-            )
-    dest_ids = set()
-    for name in ("sites", "outlets"):
-        if name in geo:
-            dest_ids |= set(geo[name].index)
-    if "sites" in geo and "outlets" in geo and not outlets_unread:
-        both = sorted(set(geo["sites"].index) & set(geo["outlets"].index))
-        if both:
-            probs.add(
-                f"ids used by both a site and an outlet: {_ids(both)}: walk minutes would be ambiguous",
-                file=file,
-                column="destination",
-                fix="give sites and outlets distinct ids",
-            )
-        unknown = sorted(set(df["destination"]) - dest_ids - {""})
-        if unknown:
-            probs.add(
-                f"destinations that are neither site nor outlet ids: {_ids(unknown)}",
-                file=file,
-                column="destination",
-                row=unknown[0],
-                fix="destination must be a site or outlet id",
-            )
-    dup = df.duplicated(["origin", "destination"])
-    if dup.any():
-        pairs = [f"{o} -> {d}" for o, d in zip(df["origin"][dup], df["destination"][dup], strict=True)]
-        probs.add(
-            f"{len(pairs)} origin-destination pair{'s' if len(pairs) != 1 else ''} listed more than once: "
-            f"{_ids(pairs)}",
-            file=file,
-            column="origin",
-            row=pairs[0].split(" -> ")[0],
-            fix="list each pair once",
-        )
-    return df[["origin", "destination", "minutes"]]
 
 
 GROUP_COLUMNS = {
