@@ -1,14 +1,18 @@
-"""The scenario package: inputs never changed, names quoted as written."""
+"""The scenario package: small modules and functions, inputs never changed, names quoted as written."""
 
 from __future__ import annotations
 
+import ast
 import copy
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from optimizer.errors import ScenarioError
 from optimizer.scenario import Scenario
+
+PACKAGE = Path(__file__).resolve().parents[1] / "optimizer" / "scenario"
 
 
 def _frames() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -23,6 +27,17 @@ def _frames() -> tuple[pd.DataFrame, pd.DataFrame]:
         }
     )
     return res, sites
+
+
+@pytest.mark.parametrize("module", sorted(PACKAGE.glob("*.py")), ids=lambda p: p.name)
+def test_modules_and_functions_stay_small(module: Path) -> None:
+    text = module.read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 600
+    tree = ast.parse(text)
+    assert ast.get_docstring(tree), f"{module.name} starts without a docstring"
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            assert node.end_lineno - node.lineno + 1 <= 80, f"{module.name}:{node.name} is too long"
 
 
 def test_the_users_config_and_frames_are_left_as_they_were() -> None:

@@ -1,19 +1,284 @@
-"""Input tables checked against the schema (columns, types, ranges, ids), indexed by the user's ids."""
+"""The residences, sites and outlets tables against the schema, one small rule per function.
+
+What each column is lives in the schema (:class:`optimizer.schema.Column`: type, unit, range, default).
+The rules are data here, run in order, each returning the problems it found:
+
+- :data:`HEADER_RULES` read the header and the row count (an empty table, missing or look-alike
+  columns); a table missing a required column is not checked further;
+- :data:`ID_RULES` read the id column;
+- :data:`COLUMN_RULES` hold, per column type, the rules for one column's values (a ``float`` column
+  gets the number rules, whose range comes from its Column);
+- :data:`CONVERT` turns a column's text into values of its type once its rules have run, and
+  :data:`ABSENT` fills an optional column the table leaves out.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..errors import Problems, closest, did_you_mean
+from ..errors import Problem, closest, did_you_mean
 from ..schema import TABLES, Column
-from .geometry import COORDINATE_NAMES as _COORD_COLUMNS
-from .messages import FALSE, TRUE
-from .messages import ids as _ids
-from .messages import rows as _rows
+from .geometry import COORDINATE_NAMES
+from .messages import FALSE, TRUE, ids, rows
+
+SHAPEFILE_CUT = " (a Shapefile cuts column names to 10 characters: use GeoPackage)"
+
+
+@dataclass(frozen=True)
+class Table:
+    """One input table as the rules see it: header stripped, the user's index as an id column."""
+
+    name: str
+    file: str
+    frame: pd.DataFrame
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return TABLES[self.name]
+
+    @property
+    def shapefile(self) -> bool:
+        return Path(self.file).suffix.lower() in (".shp", ".dbf", ".zip")
+
+    @cached_property
+    def others(self) -> list[str]:
+        """Columns the schema does not know (coordinates aside)."""
+        names = [c.name for c in self.columns]
+        return [x for x in self.frame.columns if x not in names and x.lower() not in COORDINATE_NAMES]
+
+    @cached_property
+    def missing(self) -> list[Column]:
+        return [c for c in self.columns if c.required and c.name not in self.frame.columns]
+
+    @cached_property
+    def blank_ids(self) -> pd.Series:
+        raw = self.frame["id"]
+        return raw.isna() | (raw.astype("string").str.strip() == "")
+
+    @cached_property
+    def ids(self) -> pd.Series:
+        """The ids as stripped text; a row without one is called by its line ('line 7')."""
+        lines = pd.Series([f"line {i + 2}" for i in range(len(self.frame))], index=self.frame.index)
+        return self.frame["id"].astype("string").str.strip().where(~self.blank_ids, lines).astype(str)
+
+
+@dataclass(frozen=True)
+class Cells:
+    """One column's values, the rows' ids (for messages) and where they came from."""
+
+    column: Column
+    raw: pd.Series
+    label: pd.Series
+    file: str
+
+    @cached_property
+    def blank(self) -> pd.Series:
+        return self.raw.isna() | (self.raw.astype("string").str.strip() == "")
+
+    @cached_property
+    def num(self) -> pd.Series:
+        """The values as numbers (NaN where blank or not a number)."""
+        num = pd.to_numeric(self.raw, errors="coerce")
+        return num.astype(float) if num.dtype == object else num
+
+    def problem(self, mask: pd.Series, message: str, fix: str) -> list[Problem]:
+        """The problem of the rows in ``mask``, located at the first of them."""
+        row = str(self.label[mask].iloc[0])
+        return [Problem(message, file=self.file, column=self.column.name, row=row, fix=fix)]
+
+
+TableRule = Callable[[Table], list[Problem]]
+CellRule = Callable[[Cells], list[Problem]]
+
+
+def validate_table(df: pd.DataFrame, table: str, file: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """The table with typed columns and defaults, indexed by id, and every problem found in it.
+
+    A table missing a required column comes back as it was read (with an ``id`` column, if any).
+    """
+    t = Table(table, file, _header(df))
+    found = [p for rule in HEADER_RULES for p in rule(t)]
+    if t.missing:
+        return t.frame, found
+    found += [p for rule in ID_RULES for p in rule(t)]
+    out = t.frame.copy()
+    out["id"] = t.ids
+    for c in t.columns:
+        if c.name == "id":
+            continue
+        if c.name not in out.columns:
+            out[c.name] = ABSENT.get(c.type, _default)(c, len(out))
+            continue
+        cells = Cells(c, out[c.name], out["id"], file)
+        found += [p for rule in COLUMN_RULES[c.type] for p in rule(cells)]
+        out[c.name] = CONVERT[c.type](cells)
+    return out.set_index("id", drop=True), found
+
+
+def _header(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy with names stripped; a (Geo)DataFrame indexed by the user's own ids (as notebook users
+    build them) gets them back as its id column."""
+    df = df.copy()
+    if "id" not in df.columns and (df.index.name == "id" or not isinstance(df.index, pd.RangeIndex)):
+        df = df.rename_axis("id").reset_index()
+    df.columns = [str(c).strip() for c in df.columns]
+    return df
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the header
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _empty_table(t: Table) -> list[Problem]:
+    if len(t.frame) or t.name == "outlets":  # no existing outlets is a valid survey result
+        return []
+    return [Problem(f"the {t.name} table is empty", file=t.file, fix=f"add at least one {t.name[:-1]}")]
+
+
+def _missing_columns(t: Table) -> list[Problem]:
+    found = []
+    for c in t.missing:
+        hint = did_you_mean(c.name, t.others)
+        cut = SHAPEFILE_CUT if t.shapefile and hint else ""
+        found.append(
+            Problem(
+                f"missing column '{c.name}'{hint}",
+                file=t.file,
+                column=c.name,
+                fix=f"add a column '{c.name}': {c.description}{cut}",
+            )
+        )
+    return found
+
+
+def _lookalike_columns(t: Table) -> list[Problem]:
+    """An optional column with a misspelt name would be silently replaced by its default: say so."""
+    absent = [c.name for c in t.columns if not c.required and c.name not in t.frame.columns]
+    found = []
+    for col in t.others:
+        match = closest(col, absent, cutoff=0.8) or next(
+            (a for a in absent if len(col) >= 8 and a.lower().startswith(col.lower())), None
+        )
+        if match:
+            found.append(
+                Problem(
+                    f"column '{col}' is not used (did you mean '{match}'?): its values would be ignored",
+                    file=t.file,
+                    column=col,
+                    fix=f"rename the column to '{match}'{SHAPEFILE_CUT if t.shapefile else ''}",
+                )
+            )
+            absent.remove(match)
+    return found
+
+
+HEADER_RULES: tuple[TableRule, ...] = (_empty_table, _missing_columns, _lookalike_columns)
+
+# ---------------------------------------------------------------------------------------------------------
+# the ids
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _blank_ids(t: Table) -> list[Problem]:
+    if not t.blank_ids.any():
+        return []
+    lines = [f"line {i + 2}" for i in np.flatnonzero(t.blank_ids.to_numpy())]
+    return [
+        Problem(
+            f"{rows(int(t.blank_ids.sum()))} without an id ({ids(lines)})",
+            file=t.file,
+            column="id",
+            fix="give every row a unique id",
+        )
+    ]
+
+
+def _duplicate_ids(t: Table) -> list[Problem]:
+    dup = t.ids[t.ids.duplicated(keep=False)].unique()
+    if not len(dup):
+        return []
+    return [Problem(f"duplicate ids: {ids(dup)}", file=t.file, column="id", fix="make every id unique")]
+
+
+ID_RULES: tuple[TableRule, ...] = (_blank_ids, _duplicate_ids)
+
+# ---------------------------------------------------------------------------------------------------------
+# one column's values, by the column's type
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _not_a_number(c: Cells) -> list[Problem]:
+    bad = c.num.isna() & ~c.blank
+    if not bad.any():
+        return []
+    return c.problem(
+        bad,
+        f"not a number in {rows(int(bad.sum()))}: {ids(c.label[bad])} (e.g. '{c.raw[bad].iloc[0]}')",
+        f"write {c.column.name} as a number in {c.column.unit or 'plain units'}",
+    )
+
+
+def _infinite(c: Cells) -> list[Problem]:
+    inf = ~np.isfinite(c.num) & c.num.notna()
+    if not inf.any():
+        return []
+    return c.problem(inf, f"infinite value in rows {ids(c.label[inf])}", "write a finite number")
+
+
+def _empty_number(c: Cells) -> list[Problem]:
+    if not c.column.required or not c.blank.any():
+        return []
+    return c.problem(
+        c.blank,
+        f"empty (NaN) in {rows(int(c.blank.sum()))}: {ids(c.label[c.blank])}",
+        f"fill in {c.column.name} ({c.column.description.lower()})",
+    )
+
+
+def _below_min(c: Cells) -> list[Problem]:
+    col = c.column
+    if col.min is None:
+        return []
+    low = ((c.num < col.min) | ((c.num == col.min) if col.exclusive_min else False)) & c.num.notna()
+    if not low.any():
+        return []
+    word = "zero or negative" if (col.exclusive_min and col.min == 0) else f"below {col.min:g}"
+    return c.problem(
+        low,
+        f"{word} in rows {ids(c.label[low])} (e.g. {c.num[low].iloc[0]:g})",
+        f"{col.name} must be {'>' if col.exclusive_min else '>='} {col.min:g}",
+    )
+
+
+def _above_max(c: Cells) -> list[Problem]:
+    col = c.column
+    if col.max is None:
+        return []
+    high = (c.num > col.max) & c.num.notna()
+    if not high.any():
+        return []
+    return c.problem(
+        high,
+        f"above {col.max:g} in rows {ids(c.label[high])} (e.g. {c.num[high].iloc[0]:g})",
+        f"{col.name} must be <= {col.max:g} (a share is written 0.25, not 25)",
+    )
+
+
+def _not_whole(c: Cells) -> list[Problem]:
+    frac = c.num.notna() & np.isfinite(c.num) & (c.num != np.round(c.num))
+    if not frac.any():
+        return []
+    return c.problem(
+        frac, f"not a whole number in rows {ids(c.label[frac])}", f"write {c.column.name} as a whole number"
+    )
 
 
 def _to_bool(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -25,172 +290,60 @@ def _to_bool(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return text.isin(TRUE), bad
 
 
-def validate_table(
-    df: pd.DataFrame, table: str, file: str, probs: Problems, geometry: bool = True
-) -> gpd.GeoDataFrame | pd.DataFrame:
-    """Check columns, types, ranges and ids of one table against the schema; index it by id."""
-    cols: tuple[Column, ...] = TABLES[table]
-    df = df.copy()
-    if "id" not in df.columns and (df.index.name == "id" or not isinstance(df.index, pd.RangeIndex)):
-        # A (Geo)DataFrame indexed by the user's own ids, as notebook users build them.
-        df = df.rename_axis("id").reset_index()
-    df.columns = [str(c).strip() for c in df.columns]
-    names = [c.name for c in cols]
-    if len(df) == 0 and table != "outlets":  # no existing outlets is a valid survey result
-        probs.add(f"the {table} table is empty", file=file, fix=f"add at least one {table[:-1]}")
-    others = [x for x in df.columns if x not in names and x.lower() not in _COORD_COLUMNS]
-    shp = Path(file).suffix.lower() in (".shp", ".dbf", ".zip")
-    missing = [c for c in cols if c.required and c.name not in df.columns]
-    for c in missing:
-        hint = did_you_mean(c.name, others)
-        cut = " (a Shapefile cuts column names to 10 characters: use GeoPackage)" if shp else ""
-        probs.add(
-            f"missing column '{c.name}'{hint}",
-            file=file,
-            column=c.name,
-            fix=f"add a column '{c.name}': {c.description}" + (cut if hint else ""),
-        )
-    # An optional column typed wrong would be silently replaced by its default: say so instead.
-    absent = [c.name for c in cols if not c.required and c.name not in df.columns]
-    for col in others:
-        match = closest(col, absent, cutoff=0.8) or next(
-            (a for a in absent if len(col) >= 8 and a.lower().startswith(col.lower())), None
-        )
-        if match:
-            cut = " (a Shapefile cuts column names to 10 characters: use GeoPackage)" if shp else ""
-            probs.add(
-                f"column '{col}' is not used (did you mean '{match}'?): its values would be ignored",
-                file=file,
-                column=col,
-                fix=f"rename the column to '{match}'{cut}",
-            )
-            absent.remove(match)
-    if missing:
-        return df
-    id_col = "id" if "id" in df.columns else None
-    if id_col:
-        ids = df["id"]
-        blank = ids.isna() | (ids.astype("string").str.strip() == "")
-        if blank.any():
-            rows = [f"line {i + 2}" for i in np.flatnonzero(blank.to_numpy())]
-            probs.add(
-                f"{_rows(int(blank.sum()))} without an id ({_ids(rows)})",
-                file=file,
-                column="id",
-                fix="give every row a unique id",
-            )
-        ids = ids.astype("string").str.strip()
-        ids = ids.where(~blank, pd.Series([f"line {i + 2}" for i in range(len(df))], index=df.index))
-        df["id"] = ids.astype(str)
-        dup = df["id"][df["id"].duplicated(keep=False)].unique()
-        if len(dup):
-            probs.add(f"duplicate ids: {_ids(dup)}", file=file, column="id", fix="make every id unique")
-    label = df["id"] if id_col else pd.Series([f"line {i + 2}" for i in range(len(df))], index=df.index)
-    for c in cols:
-        if c.name == "id":
-            continue
-        if c.name not in df.columns:
-            if c.type == "list[str]":
-                df[c.name] = [[] for _ in range(len(df))]
-            else:
-                df[c.name] = c.default if c.default is not None else np.nan
-            continue
-        s = df[c.name]
-        if c.type in ("float", "int"):
-            raw = s
-            num = pd.to_numeric(s, errors="coerce")
-            if num.dtype == object:
-                num = num.astype(float)
-            blank = raw.isna() | (raw.astype("string").str.strip() == "")
-            bad = num.isna() & ~blank
-            if bad.any():
-                probs.add(
-                    f"not a number in {_rows(int(bad.sum()))}: {_ids(label[bad])} "
-                    f"(e.g. '{raw[bad].iloc[0]}')",
-                    file=file,
-                    column=c.name,
-                    row=str(label[bad].iloc[0]),
-                    fix=f"write {c.name} as a number in {c.unit or 'plain units'}",
-                )
-            inf = ~np.isfinite(num) & num.notna()
-            if inf.any():
-                probs.add(
-                    f"infinite value in rows {_ids(label[inf])}",
-                    file=file,
-                    column=c.name,
-                    row=str(label[inf].iloc[0]),
-                    fix="write a finite number",
-                )
-            if c.required and blank.any():
-                probs.add(
-                    f"empty (NaN) in {_rows(int(blank.sum()))}: {_ids(label[blank])}",
-                    file=file,
-                    column=c.name,
-                    row=str(label[blank].iloc[0]),
-                    fix=f"fill in {c.name} ({c.description.lower()})",
-                )
-            if c.min is not None:
-                low = (num < c.min) | ((num == c.min) if c.exclusive_min else False)
-                low = low & num.notna()
-                if low.any():
-                    word = "zero or negative" if (c.exclusive_min and c.min == 0) else f"below {c.min:g}"
-                    probs.add(
-                        f"{word} in rows {_ids(label[low])} (e.g. {num[low].iloc[0]:g})",
-                        file=file,
-                        column=c.name,
-                        row=str(label[low].iloc[0]),
-                        fix=f"{c.name} must be {'>' if c.exclusive_min else '>='} {c.min:g}",
-                    )
-            if c.max is not None:
-                high = (num > c.max) & num.notna()
-                if high.any():
-                    probs.add(
-                        f"above {c.max:g} in rows {_ids(label[high])} (e.g. {num[high].iloc[0]:g})",
-                        file=file,
-                        column=c.name,
-                        row=str(label[high].iloc[0]),
-                        fix=f"{c.name} must be <= {c.max:g} (a share is written 0.25, not 25)",
-                    )
-            if c.type == "int":
-                frac = num.notna() & np.isfinite(num) & (num != np.round(num))
-                if frac.any():
-                    probs.add(
-                        f"not a whole number in rows {_ids(label[frac])}",
-                        file=file,
-                        column=c.name,
-                        row=str(label[frac].iloc[0]),
-                        fix=f"write {c.name} as a whole number",
-                    )
-            if c.default is not None:
-                num = num.fillna(c.default)
-            df[c.name] = num.astype(float)
-        elif c.type == "bool":
-            val, bad = _to_bool(s)
-            if bad.any():
-                probs.add(
-                    f"not true/false in rows {_ids(label[bad])} (e.g. '{s[bad].iloc[0]}')",
-                    file=file,
-                    column=c.name,
-                    row=str(label[bad].iloc[0]),
-                    fix="write true or false (or 1/0)",
-                )
-            df[c.name] = val.astype(bool)
-        elif c.type == "list[str]":
-            df[c.name] = [
-                [p.strip() for p in str(v).replace("；", ";").split(";") if p.strip()]
-                if isinstance(v, str)
-                else (list(v) if isinstance(v, (list, tuple)) else [])
-                for v in s
-            ]
-        elif c.type == "str":
-            blank = s.isna() | (s.astype("string").str.strip() == "")
-            if c.required and blank.any():
-                probs.add(
-                    f"empty in rows {_ids(label[blank])}",
-                    file=file,
-                    column=c.name,
-                    row=str(label[blank].iloc[0]),
-                    fix=f"fill in {c.name}",
-                )
-            df[c.name] = s.astype("string").str.strip().astype(object)
-    return df.set_index("id", drop=True) if id_col else df
+def _not_true_false(c: Cells) -> list[Problem]:
+    bad = _to_bool(c.raw)[1]
+    if not bad.any():
+        return []
+    return c.problem(
+        bad,
+        f"not true/false in rows {ids(c.label[bad])} (e.g. '{c.raw[bad].iloc[0]}')",
+        "write true or false (or 1/0)",
+    )
+
+
+def _empty_text(c: Cells) -> list[Problem]:
+    if not c.column.required or not c.blank.any():
+        return []
+    return c.problem(c.blank, f"empty in rows {ids(c.label[c.blank])}", f"fill in {c.column.name}")
+
+
+NUMBER_RULES: tuple[CellRule, ...] = (_not_a_number, _infinite, _empty_number, _below_min, _above_max)
+COLUMN_RULES: dict[str, tuple[CellRule, ...]] = {
+    "float": NUMBER_RULES,
+    "int": (*NUMBER_RULES, _not_whole),
+    "bool": (_not_true_false,),
+    "str": (_empty_text,),
+    "list[str]": (),
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# the values, once checked
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _numbers(c: Cells) -> pd.Series:
+    num = c.num.fillna(c.column.default) if c.column.default is not None else c.num
+    return num.astype(float)
+
+
+def _names(v: Any) -> list[str]:
+    """A list from ';'-separated text (a full-width '；' too), or from a list a frame already holds."""
+    if isinstance(v, str):
+        return [p.strip() for p in v.replace("；", ";").split(";") if p.strip()]
+    return list(v) if isinstance(v, (list, tuple)) else []
+
+
+CONVERT: dict[str, Callable[[Cells], Any]] = {
+    "float": _numbers,
+    "int": _numbers,
+    "bool": lambda c: _to_bool(c.raw)[0].astype(bool),
+    "str": lambda c: c.raw.astype("string").str.strip().astype(object),
+    "list[str]": lambda c: [_names(v) for v in c.raw],
+}
+
+
+def _default(c: Column, n: int) -> Any:
+    return c.default if c.default is not None else np.nan
+
+
+ABSENT: dict[str, Callable[[Column, int], Any]] = {"list[str]": lambda c, n: [[] for _ in range(n)]}

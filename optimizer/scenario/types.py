@@ -167,9 +167,9 @@ def _placed_tables(
     for name in PLACED:
         df = frames[name]
         if df is None:  # no outlets (a survey may find none), or an outlets file that could not be read
-            checked[name] = validate_table(NO_OUTLETS, name, where[name], Problems())
+            checked[name] = validate_table(NO_OUTLETS, name, where[name])[0]
         else:
-            checked[name] = validate_table(df, name, where[name], probs)
+            checked[name] = _checked(validate_table(df, name, where[name]), probs)
     geo = {}
     for name, df in checked.items():
         if "id" in getattr(df, "columns", []) or df.index.name != "id":
