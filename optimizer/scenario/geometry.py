@@ -15,10 +15,11 @@ import pyproj
 
 from ..coords import TO_WGS84, in_china
 from ..errors import Problem
+from ..schema import COORDINATE_COLUMNS
 from .messages import ids
 
-LON_NAMES = ("lon", "lng", "longitude", "x")  # in order of preference, matched ignoring case
-LAT_NAMES = ("lat", "latitude", "y")
+# The lon and lat headers of a CSV, in order of preference, matched ignoring case.
+LON_NAMES, LAT_NAMES = (tuple(n.lower() for n in (c.name, *c.aliases)) for c in COORDINATE_COLUMNS)
 COORDINATE_NAMES = frozenset({"geometry", *LON_NAMES, *LAT_NAMES})
 
 

@@ -103,8 +103,9 @@ def validate_table(df: pd.DataFrame, table: str, file: str) -> tuple[pd.DataFram
 
     A table missing a required column comes back as it was read (with an ``id`` column, if any).
     """
-    t = Table(table, file, _header(df))
-    found = [p for rule in HEADER_RULES for p in rule(t)]
+    frame, found = _header(df, table, file)
+    t = Table(table, file, frame)
+    found += [p for rule in HEADER_RULES for p in rule(t)]
     if t.missing:
         return t.frame, found
     found += [p for rule in ID_RULES for p in rule(t)]
@@ -122,14 +123,44 @@ def validate_table(df: pd.DataFrame, table: str, file: str) -> tuple[pd.DataFram
     return out.set_index("id", drop=True), found
 
 
-def _header(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy with names stripped; a (Geo)DataFrame indexed by the user's own ids (as notebook users
-    build them) gets them back as its id column."""
-    df = df.copy()
+def _header(df: pd.DataFrame, table: str, file: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """A copy under the schema's names; a (Geo)DataFrame indexed by the user's own ids (as notebook
+    users build them) gets them back as its id column."""
+    df, found = canonical_header(df, TABLES[table], file)
     if "id" not in df.columns and (df.index.name == "id" or not isinstance(df.index, pd.RangeIndex)):
         df = df.rename_axis("id").reset_index()
+    return df, found
+
+
+def canonical_header(
+    df: pd.DataFrame, columns: tuple[Column, ...], file: str
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """A copy with headers stripped and each alias renamed to its column's name. Two headers for one
+    column are a problem; the column's own name (else the first of them) is read, the others dropped."""
+    df = df.copy()
     df.columns = [str(c).strip() for c in df.columns]
-    return df
+    rename: dict[str, str] = {}
+    drop: list[str] = []
+    found = []
+    for c in columns:
+        named = [h for h in df.columns if h == c.name or h in c.aliases]
+        if len(named) > 1:
+            found.append(_same_column(named, c, file))
+        keep = c.name if c.name in named else next(iter(named), None)
+        if keep is not None and keep != c.name:
+            rename[keep] = c.name
+        drop += [h for h in named if h != keep]
+    return df.drop(columns=drop).rename(columns=rename), found
+
+
+def _same_column(named: list[str], c: Column, file: str) -> Problem:
+    listed = ", ".join(f"'{h}'" for h in named[:-1]) + f" and '{named[-1]}'"
+    return Problem(
+        f"columns {listed} {'both' if len(named) == 2 else 'all'} mean '{c.name}': only one can be read",
+        file=file,
+        column=c.name,
+        fix="keep one of them (delete or rename the others)",
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------

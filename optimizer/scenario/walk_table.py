@@ -16,6 +16,7 @@ import pandas as pd
 from ..errors import Problem, did_you_mean
 from ..schema import TABLES
 from .messages import ids, rows
+from .table_rules import canonical_header
 
 ENDS = ("origin", "destination")
 
@@ -60,9 +61,8 @@ Rule = Callable[[Pairs, Known], list[Problem]]
 
 def check_walk_table(df: pd.DataFrame, file: str, known: Known) -> tuple[pd.DataFrame, list[Problem]]:
     """The table as origin (text), destination (text), minutes (float), and every problem in it."""
-    df = df.copy()
-    df.columns = [str(c).strip() for c in df.columns]
-    found = _missing_columns(df, file)
+    df, found = canonical_header(df, TABLES["walk_minutes"], file)
+    found += _missing_columns(df, file)
     if found:
         return df, found
     pairs = Pairs(df.reset_index(drop=True), file)
