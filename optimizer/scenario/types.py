@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import pandas as pd
@@ -28,6 +28,7 @@ from .table_rules import validate_table
 from .walk_table import Known, check_walk_table
 
 PLACED = ("residences", "sites", "outlets")  # the tables with a place on the map
+T = TypeVar("T")
 NO_OUTLETS = pd.DataFrame(
     {
         "id": pd.Series(dtype=str),
@@ -91,13 +92,11 @@ class Scenario:
         cfg = _checked(validate_config(_with_frame_inputs(config, files), cfg_file), probs)
         frames = {"residences": residences, "sites": sites, "outlets": outlets}
         geo = _placed_tables(frames, where, cfg["inputs"]["coordinates"] or "wgs84", probs)
-        formats = _formats(cfg, geo, cfg_file, where, probs)
+        formats = _formats(cfg, geo.get("sites"), geo.get("outlets"), cfg_file, where, probs)
         wm = None
         if walk_minutes is not None:
-            known = Known(
-                *(geo[t].index if t in geo else None for t in PLACED),
-                outlets_unread=outlets is None and "outlets" in files,
-            )
+            ids = {t: geo[t].index if t in geo else None for t in PLACED}
+            known = Known(**ids, outlets_unread=outlets is None and "outlets" in files)
             wm = _checked(check_walk_table(walk_minutes, where["walk_minutes"], known), probs)
         source = _checked(walk_source(cfg["walk"], wm is not None, cfg_file), probs)
         if "residences" in geo:
@@ -132,17 +131,13 @@ class Scenario:
             raw = {**raw, "formats": {k: {} for k in self.formats.index}}
         probs = Problems()
         cfg = _checked(validate_config(raw, "config"), probs)
-        formats = _checked(
-            resolve_formats(cfg, self.sites, self.outlets, "config", "sites", "outlets"), probs
-        )
-        if not probs.errors:
-            probs.extend(nothing_in_play(formats, "config"))
+        formats = _formats(cfg, self.sites, self.outlets, "config", {t: t for t in PLACED}, probs)
         probs.raise_if_any()
         config = build_config(cfg, subsidy_formats=formats.subsidy, mandate_formats=formats.mandates)
         return dataclasses.replace(self, config=config, formats=formats.table)
 
 
-def _checked(result: tuple[Any, list[Problem]], probs: Problems) -> Any:
+def _checked(result: tuple[T, list[Problem]], probs: Problems) -> T:
     """The value of a check, its problems added to ``probs``."""
     value, found = result
     probs.extend(found)
@@ -153,7 +148,7 @@ def _with_frame_inputs(config: Mapping[str, Any] | None, files: Mapping[str, str
     """The user's config (copied), with the residences and sites inputs named when it does not name
     them: tables given as frames need no path."""
     raw = copy.deepcopy(dict(config or {}))
-    inputs = raw.get("inputs") if isinstance(raw.get("inputs"), dict) else {}
+    inputs: dict[str, Any] = raw["inputs"] if isinstance(raw.get("inputs"), dict) else {}
     given = {t: files.get(t, "<frame>") for t in ("residences", "sites")}
     return {**raw, "inputs": {**given, **inputs}}
 
@@ -185,15 +180,15 @@ def _placed_tables(
 
 def _formats(
     cfg: Mapping[str, Any],
-    geo: Mapping[str, gpd.GeoDataFrame],
+    sites: gpd.GeoDataFrame | None,
+    outlets: gpd.GeoDataFrame | None,
     file: str,
     where: Mapping[str, str],
     probs: Problems,
 ) -> Formats:
-    formats = _checked(
-        resolve_formats(cfg, geo.get("sites"), geo.get("outlets"), file, where["sites"], where["outlets"]),
-        probs,
-    )
+    """The formats in play and every name resolved; 'no formats in play' only when nothing else is
+    wrong (another problem would explain it)."""
+    formats = _checked(resolve_formats(cfg, sites, outlets, file, where["sites"], where["outlets"]), probs)
     if not probs.errors:
         probs.extend(nothing_in_play(formats, file))
     return formats
