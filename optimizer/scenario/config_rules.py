@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -328,6 +329,13 @@ def _network_use(walk: Mapping[str, Any], src: str, file: str) -> list[Problem]:
             )
         ]
     return []
+
+
+def network_path(walk: Mapping[str, Any], folder: Path | None) -> str | None:
+    """The street network file as an absolute path (relative to the scenario's folder), when both are
+    known; otherwise None, and the config keeps the path as written."""
+    network = walk.get("network")
+    return str((folder / network).resolve()) if network and folder is not None else None
 
 
 def empty_mandate_groups(

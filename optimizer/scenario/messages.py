@@ -23,6 +23,13 @@ def ids(items: Iterable[object]) -> str:
     return ", ".join(shown[:MAX_IDS]) + more
 
 
-def warning(message: str, **where: str | None) -> Problem:
+def warning(
+    message: str,
+    *,
+    file: str | None = None,
+    row: str | None = None,
+    column: str | None = None,
+    fix: str | None = None,
+) -> Problem:
     """A doubtful but usable input: reported, and the run goes on."""
-    return Problem(message, severity="warning", **where)  # type: ignore[arg-type]
+    return Problem(message, file=file, row=row, column=column, fix=fix, severity="warning")

@@ -160,14 +160,8 @@ def read_inputs(raw: Any, path: Path) -> tuple[Inputs, list[Problem]]:
         out.files[name] = str(p)
         out.used.append(p)
         if not p.exists():
-            found.append(
-                Problem(
-                    f"{name} file not found",
-                    file=str(p),
-                    column=f"inputs.{name}",
-                    fix=f"check inputs.{name} (paths are relative to the scenario's folder)",
-                )
-            )
+            fix = f"check inputs.{name} (paths are relative to the scenario's folder)"
+            found.append(_problem(p, name, f"{name} file not found", fix))
             continue
         layer = inputs.get(f"{name}_layer")
         out.tables[name], problems = read_input(p, name, layer if isinstance(layer, (str, int)) else None)

@@ -21,7 +21,7 @@ import pyproj
 from ..config import ScenarioConfig
 from ..coords import utm_crs
 from ..errors import Problem, Problems
-from .config_rules import build_config, empty_mandate_groups, validate_config, walk_source
+from .config_rules import build_config, empty_mandate_groups, network_path, validate_config, walk_source
 from .formats import Formats, nothing_in_play, resolve_formats
 from .geometry import to_wgs84
 from .table_rules import validate_table
@@ -102,13 +102,12 @@ class Scenario:
         if "residences" in geo:
             probs.extend(empty_mandate_groups(cfg["mandates"], geo["residences"], cfg_file))
         probs.raise_if_any()
-        network = cfg["walk"].get("network")
         return cls(
             name=str(cfg.get("name") or "scenario"),
             config=build_config(
                 cfg,
                 walk_source=source,
-                network=str((folder / network).resolve()) if network and folder is not None else None,
+                network=network_path(cfg["walk"], folder),
                 subsidy_formats=formats.subsidy,
                 mandate_formats=formats.mandates,
             ),
