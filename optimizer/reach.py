@@ -21,7 +21,7 @@ import scipy.sparse as sp
 from .coord_check import check_coordinates
 from .errors import Problem, ScenarioError
 from .scenario import Scenario
-from .walk import WalkMatrix, WalkTimeSource, merge_reports, source_for
+from .walk import WalkMatrix, WalkTimeSource, merge_reports
 
 
 @dataclass
@@ -137,7 +137,7 @@ def coordinate_warnings(scenario: Scenario, source: WalkTimeSource) -> list[str]
 def compute_reach(scenario: Scenario, source: WalkTimeSource | None = None, progress: bool = False) -> Reach:
     """Walk times from every residence to every site and outlet within reach, then reach per format."""
     t0 = time.perf_counter()
-    source = source or source_for(scenario, progress=progress)
+    source = source or scenario.walk_source(progress=progress)
     demand, factor = demand_units(scenario)
     fmts = scenario.formats
     pc = scenario.config.partial_credit
