@@ -25,6 +25,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "optimizer.outcome": ("optimizer.",),
     "optimizer.lp": ("optimizer.",),
     "optimizer.executor": ("optimizer.",),
+    "optimizer.fonts": ("optimizer.",),
     "optimizer.schema": ("optimizer.scenario", "optimizer.model", "optimizer.solve", "optimizer.result"),
     "optimizer.config": ("optimizer.scenario", "optimizer.model", "optimizer.solve", "optimizer.result"),
     # solvers know linear programs, not scenarios
@@ -41,7 +42,14 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "optimizer.scenario": ("optimizer.reach", "optimizer.model", "optimizer.solve", "optimizer.result"),
     "optimizer.reach": ("optimizer.model", "optimizer.solve", "optimizer.result"),
     "optimizer.model": ("optimizer.solve", "optimizer.result", "optimizer.heuristic", "optimizer.backends"),
-    "optimizer.result": ("optimizer.solve", "optimizer.heuristic", "optimizer.backends.highs"),
+    # results know nothing of the layers that read them: those plug in (optimizer/result/plugins.py)
+    "optimizer.result": (
+        "optimizer.solve",
+        "optimizer.heuristic",
+        "optimizer.backends",
+        "optimizer.explain",
+        "optimizer.report",
+    ),
     # the verification recomputes everything without the model code
     "optimizer.verify": (
         "optimizer.model.build",
