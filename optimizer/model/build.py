@@ -1,33 +1,44 @@
-"""Assemble the coverage model: variable tables, then every registered constraint family, as one
-:class:`~optimizer.lp.LinearProgram` (the formulation is in :mod:`optimizer.model`'s docstring)."""
+"""Assemble the coverage model: variable tables, reductions, then every registered constraint family, as
+one :class:`~optimizer.lp.LinearProgram` (the formulation is in :mod:`optimizer.model`'s docstring)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..lp import LinearProgram, LPBuilder
+from ..lp import Constraints, LinearProgram, LPBuilder
 from ..reach import Reach
 from ..scenario import Scenario
 from .budgets import BUDGETS
 from .families import FAMILIES, FAMILY_BY_NAME, ModelData, mandate_targets
 from .pairs import EXCLUSION_RULES, demand_pairs, site_format_pairs
+from .reduce import Members, Reduction, dominated_pairs, lp_size, merge_demand
 
 
 @dataclass(frozen=True)
 class CoverageModel:
     lp: LinearProgram
     x: pd.DataFrame  # one row per (site, format) variable, with its economics
-    y: pd.DataFrame  # one row per (unit, format) full-coverage variable
-    z: pd.DataFrame  # one row per (unit, format) partial-coverage variable
+    y: pd.DataFrame  # one row per full-coverage variable: (unit, format), or a class of units (y_members)
+    z: pd.DataFrame  # one row per partial-coverage variable: (unit, format), or a class (z_members)
     s: pd.DataFrame  # one row per subsidy variable: its x position
     money: np.ndarray  # public money per column: what the budgets spend (fit-out on x, subsidy on s)
     mandates: pd.DataFrame  # one row per (mandate, format): group, share, needed, already, row position
     excluded: pd.DataFrame  # (site_id, format, reason) pairs that got no variable
     relaxed: frozenset[str] = frozenset()  # constraint families left out (diagnosis)
+    y_members: Members | None = None  # demand units of each y row (None: one unit per row)
+    z_members: Members | None = None
+    model_size: dict[str, Any] = field(default_factory=dict)  # rows, cols, nnz before/after reductions
+
+    def members(self, block: str) -> Members:
+        """The demand units each row of the y (or z) table stands for."""
+        table, mem = (self.y, self.y_members) if block == "y" else (self.z, self.z_members)
+        return mem if mem is not None else Members.identity(table["unit"].to_numpy())
 
 
 def _check_relax(relax: frozenset[str]) -> None:
@@ -46,11 +57,48 @@ def _money(lp: LinearProgram, data: ModelData) -> np.ndarray:
     return money
 
 
-def build_model(scenario: Scenario, reach: Reach, relax: Iterable[str] = ()) -> CoverageModel:
+def _blocks(data: ModelData, relaxed: frozenset[str]) -> list[Constraints]:
+    blocks = []
+    for family in FAMILIES:
+        if family.name in relaxed:
+            continue
+        block = family.rows(data)
+        if block is not None:
+            blocks.append(block)
+    return blocks
+
+
+def _size(data: ModelData, blocks: list[Constraints]) -> dict[str, int]:
+    cols = len(data.x) + len(data.y) + len(data.z) + len(data.s)
+    nnz = sum(len(t.vals) for b in blocks for t in b.terms)
+    return lp_size(sum(b.n for b in blocks), cols, nnz)
+
+
+def _data(scenario: Scenario, reach: Reach, x: pd.DataFrame, y: pd.DataFrame, z: pd.DataFrame) -> ModelData:
+    s = pd.DataFrame({"x": np.flatnonzero(x["needs_subsidy"].to_numpy())})
+    return ModelData(scenario, reach, x, y, z, s)
+
+
+def _step(name: str, before: dict[str, int], after: dict[str, int], seconds: float, note: str) -> Reduction:
+    return Reduction(
+        name,
+        before["rows"] - after["rows"],
+        before["cols"] - after["cols"],
+        before["nnz"] - after["nnz"],
+        seconds,
+        note,
+    )
+
+
+def build_model(
+    scenario: Scenario, reach: Reach, relax: Iterable[str] = (), reduce: bool = True
+) -> CoverageModel:
     """Variables and constraint families as one sparse LinearProgram (maximise weighted coverage).
 
     ``relax`` names constraint families to leave out, together with the exclusion rules that belong to
     them (e.g. ``{"capital", "subsidy_budget"}``: what plans would be possible with unlimited money).
+    ``reduce`` drops dominated (site, format) pairs and merges demand units with identical reach
+    (:mod:`optimizer.model.reduce`); the optimum is the same, and ``model_size`` says what each removed.
     """
     relaxed = frozenset(relax)
     _check_relax(relaxed)
@@ -58,20 +106,42 @@ def build_model(scenario: Scenario, reach: Reach, relax: Iterable[str] = ()) -> 
     excluded = pairs.loc[pairs["reason"] != "", ["site_id", "format", "reason"]].reset_index(drop=True)
     x = pairs[pairs["reason"] == ""].drop(columns="reason").reset_index(drop=True)
     y, z = demand_pairs(scenario, reach, x)
-    s = pd.DataFrame({"x": np.flatnonzero(x["needs_subsidy"].to_numpy())})
+    data = _data(scenario, reach, x, y, z)
+    blocks = _blocks(data, relaxed)
+    y_members = z_members = None
+    size: dict[str, Any] = {}
+    if reduce:
+        size["before"] = before = _size(data, blocks)
+        steps = []
+        t0 = time.perf_counter()
+        drop, notes = dominated_pairs(scenario, reach, x, relaxed)
+        if drop.any():
+            x = x[~drop].reset_index(drop=True)
+            y, z = demand_pairs(scenario, reach, x)
+            data = _data(scenario, reach, x, y, z)
+            blocks = _blocks(data, relaxed)
+        mid = _size(data, blocks)
+        steps.append(_step("dominated_pairs", before, mid, time.perf_counter() - t0, "; ".join(notes)))
+        t0 = time.perf_counter()
+        y, z, y_members, z_members = merge_demand(scenario, reach, x, y, z)
+        data = _data(scenario, reach, x, y, z)
+        blocks = _blocks(data, relaxed)
+        size["after"] = after = _size(data, blocks)
+        steps.append(_step("merge_demand", mid, after, time.perf_counter() - t0, ""))
+        size["reductions"] = [r.as_dict() for r in steps]
     b = LPBuilder()
     b.add_variables("x", len(x), integer=True)
     b.add_variables("y", len(y), cost=y["coef"].to_numpy(float))
     b.add_variables("z", len(z), cost=z["coef"].to_numpy(float))
-    b.add_variables("s", len(s), ub=x["max_subsidy_yuan_per_year"].to_numpy()[s["x"].to_numpy()])
-    data = ModelData(scenario, reach, x, y, z, s)
-    for family in FAMILIES:
-        if family.name in relaxed:
-            continue
-        block = family.rows(data)
-        if block is not None:
-            b.add_constraints(block)
+    b.add_variables("s", len(data.s), ub=x["max_subsidy_yuan_per_year"].to_numpy()[data.s["x"].to_numpy()])
+    for block in blocks:
+        b.add_constraints(block)
     lp = b.build("max")
+    if not reduce:
+        size["before"] = size["after"] = lp_size(lp.n_rows, lp.n_cols, lp.A.nnz)
+        size["reductions"] = []
     mandates = mandate_targets(data)
     mandates["row"] = mandates["row"] + lp.rows("mandate").start
-    return CoverageModel(lp, x, y, z, s, _money(lp, data), mandates, excluded, relaxed)
+    return CoverageModel(
+        lp, x, y, z, data.s, _money(lp, data), mandates, excluded, relaxed, y_members, z_members, size
+    )
