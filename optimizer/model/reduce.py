@@ -3,7 +3,8 @@
 - :func:`drop_dominated_pairs`: a (site, format) pair is left out when another pair of the same format
   reaches every demand unit it would reach (full and partial credit), costs no more fit-out and needs no
   more subsidy, and stands at a site with no per-site row (``area``, ``max_formats``), so that it can
-  always take the dominated pair's place in a plan. Exact ties keep the lower position.
+  always take the dominated pair's place in a plan. Exact ties are kept (``ties=True``: the lower
+  position only).
 - :func:`merge_demand`: demand units that reach the same eligible sites of a format (and, with partial
   credit, the same sites within the partial limit), that can gain the same kind of credit and that
   belong to the same mandated groups get one y (and one z) variable per class; its objective coefficient
@@ -269,6 +270,7 @@ def dominated_pairs(
     x: pd.DataFrame,
     relax: frozenset[str] = frozenset(),
     max_overlap_nnz: int = MAX_OVERLAP_NNZ,
+    ties: bool = False,
 ) -> tuple[np.ndarray, list[str]]:
     """Mask over ``x``: pairs another pair of the same format dominates (see the module docstring), and
     notes on formats whose comparison was skipped as too large.
@@ -276,10 +278,12 @@ def dominated_pairs(
     Pair k dominates pair j when k reaches, within the full limit, every unit j reaches that can gain
     full credit (and, within the partial limit, every unit j reaches there that can gain partial
     credit), k's fit-out and needed subsidy are no larger, and k's site has no ``area`` or
-    ``max_formats`` row (so k can open wherever j could, whatever else is open). On an exact tie the
-    lower position is kept. Every dropped pair is then dominated by a kept one (the relation has no
-    cycles), so any plan maps to a plan of the reduced model with at least its coverage, no more money
-    and every mandate still met."""
+    ``max_formats`` row (so k can open wherever j could, whatever else is open). Exact ties (same
+    units, same money) are both kept unless ``ties``, which keeps the lower position: which of two
+    identical pairs the solver returns is otherwise the solver's choice, as without the reduction (the
+    pinned results of the shipped scenarios rely on it). Every dropped pair is then dominated by a kept
+    one (the relation has no cycles), so any plan maps to a plan of the reduced model with at least its
+    coverage, no more money and every mandate still met."""
     drop = np.zeros(len(x), dtype=bool)
     notes: list[str] = []
     bound_sites = np.zeros(len(scenario.sites), dtype=bool)
@@ -317,6 +321,6 @@ def dominated_pairs(
         tie = (np.abs(fit[gk] - fit[gj]) <= 1e-6) & (np.abs(need[gk] - need[gj]) <= 1e-6)
         for sz in sizes:
             tie &= sz[k] == sz[j]
-        ok &= ~tie | (gk < gj)
+        ok &= ~tie | ((gk < gj) if ties else False)
         drop[gj[ok]] = True
     return drop, notes
