@@ -10,6 +10,9 @@ whole time limit without a useful incumbent.
 
 from __future__ import annotations
 
+import heapq
+import time
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -77,31 +80,181 @@ def _credit_after(reach: Reach, key: str, cur: np.ndarray, site: int, n_sites: i
     return cur
 
 
-def greedy_start(
-    scenario: Scenario, reach: Reach, model: CoverageModel, max_steps: int = 10_000
+class _Gains:
+    """Coverage gains of chosen pairs, computed column by column with the same arithmetic as
+    :func:`_gains` (each site's sum runs over its units in order), so lazy and full evaluation agree."""
+
+    def __init__(self, scenario: Scenario, reach: Reach, model: CoverageModel) -> None:
+        x = model.x
+        demand = reach.demand
+        self.wp = demand["priority"].to_numpy(float) * demand["population"].to_numpy(float)
+        self.weight = scenario.formats["weight"].astype(float)
+        self.site = x["site_pos"].to_numpy()
+        self.fmt = x["format"].astype(str).to_numpy()
+        self.mats: dict[str, tuple[sp.csc_array, sp.csc_array | None, float]] = {}
+        for key in np.unique(self.fmt):
+            fr = reach.formats[key]
+            full = sp.csc_array(fr.full.astype(float))
+            only = None
+            if fr.partial is not None:
+                only = sp.csc_array(fr.partial.astype(float) - fr.full.astype(float))
+            for m in (full, only):
+                if m is not None:
+                    m.sort_indices()
+            self.mats[key] = (full, only, fr.credit_partial)
+
+    def of(self, pairs: np.ndarray, cur: dict[str, np.ndarray]) -> np.ndarray:
+        out = np.zeros(len(pairs))
+        fmts = self.fmt[pairs]
+        for key in np.unique(fmts):
+            sel = np.flatnonzero(fmts == key)
+            full, only, credit = self.mats[key]
+            w = self.weight[key] * self.wp
+            sites = self.site[pairs[sel]]
+            g = full[:, sites].T @ (w * (1.0 - cur[key]))
+            if only is not None:
+                g = g + only[:, sites].T @ (w * np.maximum(credit - cur[key], 0.0))
+            out[sel] = g
+        return out
+
+    def opened(self, cur: np.ndarray, key: str, site: int) -> np.ndarray:
+        """A format's credits once the pair at ``site`` opens (as :func:`_credit_after`, by column)."""
+        full, only, credit = self.mats[key]
+        cur = cur.copy()
+        cur[full.indices[full.indptr[site] : full.indptr[site + 1]]] = 1.0
+        if only is not None:
+            lo, hi = only.indptr[site], only.indptr[site + 1]
+            u = only.indices[lo:hi][only.data[lo:hi] != 0]
+            cur[u] = np.maximum(cur[u], credit)
+        return cur
+
+
+def _fits_one(effect: sp.csc_array, slack: np.ndarray, p: int, tol: float = 1e-6) -> bool:
+    lo, hi = effect.indptr[p], effect.indptr[p + 1]
+    return bool(np.all(effect.data[lo:hi] - slack[effect.indices[lo:hi]] <= tol))
+
+
+def greedy_chosen(
+    scenario: Scenario, reach: Reach, model: CoverageModel, max_steps: int = 10_000, batch: int = 32
 ) -> np.ndarray:
-    """Column values of a feasible greedy plan (ignoring mandates) for ``model.lp``."""
-    x, lp = model.x, model.lp
-    values = np.zeros(lp.n_cols)
+    """The greedy plan as a mask over ``model.x`` (see the module docstring).
+
+    Lazy evaluation (CELF): a pair's gain only falls as coverage grows, and whether it fits only
+    worsens as resources are used, so the gains last computed are upper bounds. Candidates sit in a heap
+    by (bound on gain per yuan, position); the top one is re-evaluated (with up to ``batch`` others) until
+    the top's gain is current, and that pair is the one a full re-evaluation would pick (ties to the
+    lower position), so the plan is the same as re-computing every gain at every step."""
+    x = model.x
+    chosen = np.zeros(len(x), dtype=bool)
     if len(x) == 0:
-        return values
+        return chosen
     cur = {k: reach.formats[k].base_credit.copy() for k in scenario.formats.index}
     need = _needed_subsidy(model)
     effect, ub = _resource_effect(model, need)
     used = np.zeros(len(ub))
     money = x["fitout_yuan"].to_numpy(float) + need
-    chosen = np.zeros(len(x), dtype=bool)
-    for _ in range(max_steps):
-        gain = _gains(scenario, reach, model, cur)
-        ok = ~chosen & (gain > 1e-9) & _fits(effect, ub - used)
-        if not ok.any():
-            break
-        best = int(np.argmax(np.where(ok, gain / (money + 1.0), -np.inf)))
-        chosen[best] = True
-        used += effect[:, [best]].toarray().ravel()
-        key = str(x.at[best, "format"])
-        cur[key] = _credit_after(reach, key, cur[key], int(x.at[best, "site_pos"]), len(scenario.sites))
-    return _plan_values(model, chosen, need, cur)
+    gains = _Gains(scenario, reach, model)
+    g0 = _gains(scenario, reach, model, cur)
+    ok = (g0 > 1e-9) & _fits(effect, ub)
+    heap = [(-g0[p] / (money[p] + 1.0), int(p), 0) for p in np.flatnonzero(ok)]
+    heapq.heapify(heap)
+    step = 0
+    while heap and step < max_steps:
+        key, p, stamp = heap[0]
+        if not _fits_one(effect, ub - used, p):
+            heapq.heappop(heap)
+            continue
+        if stamp == step:
+            heapq.heappop(heap)
+            chosen[p] = True
+            lo, hi = effect.indptr[p], effect.indptr[p + 1]
+            used[effect.indices[lo:hi]] += effect.data[lo:hi]
+            k = str(x.at[p, "format"])
+            cur[k] = gains.opened(cur[k], k, int(x.at[p, "site_pos"]))
+            step += 1
+            continue
+        stale = []
+        while heap and len(stale) < batch and heap[0][2] != step:
+            stale.append(heapq.heappop(heap)[1])
+        idx = np.array(stale, dtype=np.int64)
+        g = gains.of(idx, cur)
+        for q, gq in zip(idx.tolist(), g.tolist(), strict=True):
+            if gq > 1e-9:
+                heapq.heappush(heap, (-gq / (money[q] + 1.0), q, step))
+    return chosen
+
+
+def greedy_start(
+    scenario: Scenario, reach: Reach, model: CoverageModel, max_steps: int = 10_000
+) -> np.ndarray:
+    """Column values of a feasible greedy plan (ignoring mandates) for ``model.lp``."""
+    return plan_values(scenario, reach, model, greedy_chosen(scenario, reach, model, max_steps))
+
+
+def local_search(
+    scenario: Scenario,
+    reach: Reach,
+    model: CoverageModel,
+    start: np.ndarray | None = None,
+    time_limit_s: float | None = None,
+    max_rounds: int = 10_000,
+) -> np.ndarray:
+    """Improve a plan by 1-swaps: drop one placement and open the pair that, in its place, adds the most
+    coverage while every resource row still holds (each pair taking the subsidy it needs, as the greedy
+    does); repeat while a swap improves the plan. Mandates are not targeted.
+
+    ``start``: a mask over ``model.x`` or column values of ``model.lp`` (default: the greedy plan).
+    Returns column values; the plan's value never falls below the start's."""
+    t0 = time.perf_counter()
+    x = model.x
+    if start is None:
+        chosen = greedy_chosen(scenario, reach, model)
+    elif start.dtype == bool and len(start) == len(x):
+        chosen = start.copy()
+    else:
+        chosen = np.asarray(start)[model.lp.cols("x")] > 0.5
+    if len(x) == 0:
+        return plan_values(scenario, reach, model, chosen)
+    need = _needed_subsidy(model)
+    effect, ub = _resource_effect(model, need)
+    money = x["fitout_yuan"].to_numpy(float) + need
+    used = effect @ chosen.astype(float)
+    c = model.lp.c
+
+    def value(mask: np.ndarray) -> float:
+        return float(c @ plan_values(scenario, reach, model, mask))
+
+    best = value(chosen)
+    tol = 1e-9 * max(1.0, abs(best))
+    improved, rounds = True, 0
+    while improved and rounds < max_rounds:
+        improved = False
+        for a in np.flatnonzero(chosen):
+            if time_limit_s is not None and time.perf_counter() - t0 > time_limit_s:
+                return plan_values(scenario, reach, model, chosen)
+            rounds += 1
+            without = chosen.copy()
+            without[a] = False
+            base = value(without)
+            ea = effect[:, [a]].toarray().ravel()
+            gain = _gains(scenario, reach, model, credits(scenario, reach, model, without))
+            fits = _fits(effect, ub - (used - ea))
+            ok = ~without & fits & (gain > 1e-9)
+            ok[a] = False
+            if not ok.any():
+                continue
+            # The largest gain; among equal gains, the least money, then the lower position.
+            order = np.lexsort((np.arange(len(x)), money, -gain))
+            b = int(order[np.flatnonzero(ok[order])[0]])
+            if base + gain[b] > best + tol:
+                trial = without.copy()
+                trial[b] = True
+                v = value(trial)
+                if v > best + tol:
+                    chosen, best = trial, v
+                    used = used - ea + effect[:, [b]].toarray().ravel()
+                    improved = True
+    return plan_values(scenario, reach, model, chosen)
 
 
 def credits(
