@@ -191,6 +191,17 @@ def greedy_start(
     return plan_values(scenario, reach, model, greedy_chosen(scenario, reach, model, max_steps))
 
 
+def _format_credit(reach: Reach, x: pd.DataFrame, chosen: np.ndarray, key: str, n_sites: int) -> np.ndarray:
+    """One format's credit per demand unit when the pairs ``chosen`` open."""
+    fr = reach.formats[key]
+    open_sites = np.zeros(n_sites)
+    open_sites[x["site_pos"].to_numpy()[chosen & (x["format"] == key).to_numpy()]] = 1.0
+    cur = np.maximum(fr.base_credit, np.where(fr.full @ open_sites > 0, 1.0, 0.0))
+    if fr.partial is not None:
+        cur = np.maximum(cur, np.where(fr.partial @ open_sites > 0, fr.credit_partial, 0.0))
+    return cur
+
+
 def local_search(
     scenario: Scenario,
     reach: Reach,
@@ -204,7 +215,8 @@ def local_search(
     does); repeat while a swap improves the plan. Mandates are not targeted.
 
     ``start``: a mask over ``model.x`` or column values of ``model.lp`` (default: the greedy plan).
-    Returns column values; the plan's value never falls below the start's."""
+    Returns column values; the plan's value never falls below the start's. Gains are kept per format
+    and re-computed only for the formats a swap touches."""
     t0 = time.perf_counter()
     x = model.x
     if start is None:
@@ -215,17 +227,21 @@ def local_search(
         chosen = np.asarray(start)[model.lp.cols("x")] > 0.5
     if len(x) == 0:
         return plan_values(scenario, reach, model, chosen)
+    n_sites = len(scenario.sites)
     need = _needed_subsidy(model)
     effect, ub = _resource_effect(model, need)
     money = x["fitout_yuan"].to_numpy(float) + need
     used = effect @ chosen.astype(float)
-    c = model.lp.c
-
-    def value(mask: np.ndarray) -> float:
-        return float(c @ plan_values(scenario, reach, model, mask))
-
-    best = value(chosen)
-    tol = 1e-9 * max(1.0, abs(best))
+    gains = _Gains(scenario, reach, model)
+    rows_of = {str(k): np.asarray(r) for k, r in x.groupby("format").indices.items()}
+    wp = {k: gains.weight[k] * gains.wp for k in rows_of}
+    cur = {k: _format_credit(reach, x, chosen, k, n_sites) for k in rows_of}
+    gain = np.zeros(len(x))
+    for r in rows_of.values():
+        gain[r] = gains.of(r, cur)
+    scale = max(1.0, float(sum(wp[k] @ cur[k] for k in rows_of)))
+    tol = 1e-9 * scale
+    position = np.arange(len(x))
     improved, rounds = True, 0
     while improved and rounds < max_rounds:
         improved = False
@@ -235,25 +251,29 @@ def local_search(
             rounds += 1
             without = chosen.copy()
             without[a] = False
-            base = value(without)
+            fa = str(x.at[a, "format"])
+            cur_a = _format_credit(reach, x, without, fa, n_sites)
+            loss = float(wp[fa] @ (cur[fa] - cur_a))
+            g = gain.copy()
+            g[rows_of[fa]] = gains.of(rows_of[fa], {**cur, fa: cur_a})
             ea = effect[:, [a]].toarray().ravel()
-            gain = _gains(scenario, reach, model, credits(scenario, reach, model, without))
-            fits = _fits(effect, ub - (used - ea))
-            ok = ~without & fits & (gain > 1e-9)
+            ok = ~without & _fits(effect, ub - (used - ea)) & (g > 1e-9)
             ok[a] = False
             if not ok.any():
                 continue
             # The largest gain; among equal gains, the least money, then the lower position.
-            order = np.lexsort((np.arange(len(x)), money, -gain))
+            order = np.lexsort((position, money, -g))
             b = int(order[np.flatnonzero(ok[order])[0]])
-            if base + gain[b] > best + tol:
-                trial = without.copy()
-                trial[b] = True
-                v = value(trial)
-                if v > best + tol:
-                    chosen, best = trial, v
-                    used = used - ea + effect[:, [b]].toarray().ravel()
-                    improved = True
+            if g[b] - loss <= tol:
+                continue
+            chosen = without
+            chosen[b] = True
+            used = used - ea + effect[:, [b]].toarray().ravel()
+            fb = str(x.at[b, "format"])
+            for k in {fa, fb}:
+                cur[k] = _format_credit(reach, x, chosen, k, n_sites)
+                gain[rows_of[k]] = gains.of(rows_of[k], cur)
+            improved = True
     return plan_values(scenario, reach, model, chosen)
 
 
