@@ -27,8 +27,11 @@ from ..reach import Reach
 from ..scenario import Scenario
 from .families import area_row_sites, max_formats_row_sites
 
-# Pairwise comparison of the pairs of one format costs about nnz(R^T R); above this it is skipped.
+# Pairwise comparison of the pairs of one format builds R^T R (pairs x pairs): it is skipped when its
+# nonzeros could exceed MAX_OVERLAP_NNZ or the work to compute it (sum over units of the squared number
+# of pairs reaching them) exceeds MAX_OVERLAP_WORK.
 MAX_OVERLAP_NNZ = 30_000_000
+MAX_OVERLAP_WORK = 400_000_000
 
 
 @dataclass(frozen=True)
@@ -258,8 +261,8 @@ def _superset_pairs(m: sp.csc_array, sizes: np.ndarray) -> tuple[np.ndarray, np.
     return overlap.row[keep].astype(np.int64), overlap.col[keep].astype(np.int64)
 
 
-def _overlap_estimate(m: sp.csr_array) -> int:
-    """Upper bound on nnz(m^T m): the sum over rows of (row count)^2."""
+def _overlap_work(m: sp.csr_array) -> int:
+    """Multiply-adds of m^T m (also a bound on its nonzeros): the sum over rows of (row count)^2."""
     deg = np.diff(m.indptr).astype(np.int64)
     return int((deg * deg).sum())
 
@@ -270,6 +273,7 @@ def dominated_pairs(
     x: pd.DataFrame,
     relax: frozenset[str] = frozenset(),
     max_overlap_nnz: int = MAX_OVERLAP_NNZ,
+    max_overlap_work: int = MAX_OVERLAP_WORK,
     ties: bool = False,
 ) -> tuple[np.ndarray, list[str]]:
     """Mask over ``x``: pairs another pair of the same format dominates (see the module docstring), and
@@ -303,9 +307,13 @@ def dominated_pairs(
         mats = [full]
         if fr.partial is not None:
             mats.append(sp.csr_array(fr.partial[np.flatnonzero(fr.base_credit == 0)][:, s], dtype=float))
-        est = sum(_overlap_estimate(m) for m in mats)
-        if est > max_overlap_nnz:
-            notes.append(f"{key}: skipped, pairwise comparison of {len(rows)} pairs too large (~{est:,} nnz)")
+        work = sum(_overlap_work(m) for m in mats)
+        nnz = min(work, len(mats) * len(rows) ** 2)
+        if nnz > max_overlap_nnz or work > max_overlap_work:
+            notes.append(
+                f"{key}: skipped, comparing {len(rows)} pairs is too large "
+                f"(up to {nnz:,} overlaps, {work:,} multiply-adds)"
+            )
             continue
         sizes = [np.asarray(m.sum(axis=0)).ravel() for m in mats]
         n = len(rows)
