@@ -253,18 +253,21 @@ def _stack(
 # -- dominated (site, format) pairs ---------------------------------------------------------------------
 
 
-def _superset_pairs(m: sp.csc_array, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(j, k) with j != k where column k of ``m`` (units x pairs, 0/1) holds every unit of column j
-    (j with at least one unit)."""
-    overlap = sp.coo_array(m.T @ m)
-    keep = (overlap.row != overlap.col) & (overlap.data == sizes[overlap.row])
-    return overlap.row[keep].astype(np.int64), overlap.col[keep].astype(np.int64)
+def _superset_pairs(m: sp.csc_array, sizes: np.ndarray, ks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(j, k) with j != k and k in ``ks`` where column k of ``m`` (units x pairs, 0/1) holds every unit
+    of column j (j with at least one unit)."""
+    overlap = sp.coo_array(m.T @ m[:, ks])
+    k = ks[overlap.col]
+    keep = (overlap.row != k) & (overlap.data == sizes[overlap.row])
+    return overlap.row[keep].astype(np.int64), k[keep].astype(np.int64)
 
 
-def _overlap_work(m: sp.csr_array) -> int:
-    """Multiply-adds of m^T m (also a bound on its nonzeros): the sum over rows of (row count)^2."""
+def _overlap_work(m: sp.csr_array, ks: np.ndarray) -> int:
+    """Multiply-adds of m^T m[:, ks] (also a bound on its nonzeros): the sum over rows of the row's
+    count times its count in columns ``ks``."""
     deg = np.diff(m.indptr).astype(np.int64)
-    return int((deg * deg).sum())
+    deg_k = np.diff(sp.csr_array(m[:, ks]).indptr).astype(np.int64)
+    return int((deg * deg_k).sum())
 
 
 def dominated_pairs(
@@ -303,12 +306,15 @@ def dominated_pairs(
             continue
         fr = reach.formats[str(key)]
         s = site[rows]
+        ks = np.flatnonzero(~bound_sites[s])  # only pairs at sites without per-site rows dominate
+        if not len(ks):
+            continue
         full = sp.csr_array(fr.full[np.flatnonzero(fr.base_credit < 1)][:, s], dtype=float)
         mats = [full]
         if fr.partial is not None:
             mats.append(sp.csr_array(fr.partial[np.flatnonzero(fr.base_credit == 0)][:, s], dtype=float))
-        work = sum(_overlap_work(m) for m in mats)
-        nnz = min(work, len(mats) * len(rows) ** 2)
+        work = sum(_overlap_work(m, ks) for m in mats)
+        nnz = min(work, len(mats) * len(rows) * len(ks))
         if nnz > max_overlap_nnz or work > max_overlap_work:
             notes.append(
                 f"{key}: skipped, comparing {len(rows)} pairs is too large "
@@ -317,7 +323,7 @@ def dominated_pairs(
             continue
         sizes = [np.asarray(m.sum(axis=0)).ravel() for m in mats]
         n = len(rows)
-        supersets = [_superset_pairs(sp.csc_array(m), sz) for m, sz in zip(mats, sizes, strict=True)]
+        supersets = [_superset_pairs(sp.csc_array(m), sz, ks) for m, sz in zip(mats, sizes, strict=True)]
         cand = np.unique(np.concatenate([jj * n + kk for jj, kk in supersets]))
         j, k = cand // n, cand % n
         ok = np.ones(len(cand), dtype=bool)
