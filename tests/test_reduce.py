@@ -214,3 +214,33 @@ def test_exact_ties_keep_the_lower_position_and_large_comparisons_are_skipped() 
     x = x[x["reason"] == ""].reset_index(drop=True)
     drop, notes = red.dominated_pairs(sc, reach, x, max_overlap_nnz=0)
     assert not drop.any() and "skipped" in notes[0]
+
+
+def test_infeasibility_diagnosis_is_the_same_with_and_without_reductions(monkeypatch) -> None:
+    import sys
+
+    import optimizer as qh
+    import optimizer.diagnose as diagnose
+
+    solve_mod = sys.modules["optimizer.solve"]  # the package's ``solve`` attribute is the function
+
+    sc = synthetic_city(
+        150,
+        20,
+        formats=("pharmacy",),
+        size_km=1.5,
+        seed=2,
+        budget={"capital_yuan": 400_000},
+        mandates=[{"group": "old_neighbourhood", "formats": ["pharmacy"], "min_share": 0.95}],
+    )
+    reach = compute_reach(sc)
+    reduced = qh.solve(sc, reach=reach)
+    for mod in (diagnose, solve_mod):
+        monkeypatch.setattr(mod, "build_model", functools.partial(build_model, reduce=False))
+    full = qh.solve(sc, reach=reach)
+    assert reduced.status == full.status == "infeasible"
+    assert reduced.model.lp.n_cols < full.model.lp.n_cols
+    a, b = reduced.diagnosis, full.diagnosis
+    assert list(a["unreachable_residences"]) == list(b["unreachable_residences"])
+    for col in ("best_share_within_budget", "max_share_any_budget", "capital_needed_yuan"):
+        np.testing.assert_allclose(a[col].to_numpy(float), b[col].to_numpy(float), rtol=1e-6)
