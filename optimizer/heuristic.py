@@ -241,7 +241,6 @@ def local_search(
         gain[r] = gains.of(r, cur)
     scale = max(1.0, float(sum(wp[k] @ cur[k] for k in rows_of)))
     tol = 1e-9 * scale
-    position = np.arange(len(x))
     improved, rounds = True, 0
     while improved and rounds < max_rounds:
         improved = False
@@ -262,8 +261,8 @@ def local_search(
             if not ok.any():
                 continue
             # The largest gain; among equal gains, the least money, then the lower position.
-            order = np.lexsort((position, money, -g))
-            b = int(order[np.flatnonzero(ok[order])[0]])
+            cand = np.flatnonzero(ok)
+            b = int(cand[np.lexsort((cand, money[cand], -g[cand]))[0]])
             if g[b] - loss <= tol:
                 continue
             chosen = without
