@@ -1,14 +1,15 @@
-"""Seeded synthetic benchmark cities at four sizes, and what the model makes of them.
+"""Seeded synthetic benchmark cities at five sizes, and what the model makes of them.
 
-    python bench/generate.py S M L [--model] [--seed 0]
+    python bench/generate.py S M W L [--model] [--seed 0]
 
 S and M are maximal-covering (MCLP) instances in the shape of spopt's benchmark: one format, a service
 radius of 800 m walked in a straight line (detour 1.0, so the walk limit is 800 m at the walking
 speed), at most p sites (every site's fit-out is 1 yuan and the capital budget is p), every resident
-weighing 1, viability off; W is the same with 100,000 demand points, 100 candidates and p = 15. L and XL are whole cities: 12 formats with capital and subsidy budgets,
-viability, and co-location limits that bind (per-site max_formats and floor areas too small for every
-format). ``--model`` computes reach, builds the model (reductions on) and runs the greedy start,
-printing sizes before and after the reductions and the time of each step.
+weighing 1, viability off; W is the same with 100,000 demand points, 100 candidates and p = 15.
+L and XL are whole cities: 12 formats with capital and subsidy budgets, viability, and co-location
+limits that bind (per-site max_formats and floor areas too small for every format). ``--model``
+computes reach, builds the model (reductions on) and runs the greedy start, printing sizes before and
+after the reductions and the time of each step.
 """
 
 from __future__ import annotations
