@@ -322,11 +322,28 @@ def _plan_values(
 
 def chosen_from_placements(model: CoverageModel, placements: pd.DataFrame) -> np.ndarray | None:
     """The mask over ``model.x`` of a placements table (site_id, format), or None when a placement is
-    not a candidate of this model (excluded here, or an unknown site or format)."""
-    key = model.x["site_id"].astype(str) + "\x00" + model.x["format"].astype(str)
-    want = placements["site_id"].astype(str) + "\x00" + placements["format"].astype(str)
-    chosen = key.isin(set(want)).to_numpy()
-    return chosen if int(chosen.sum()) == len(set(want)) else None
+    not a candidate of this model (excluded here, or an unknown site or format). A placement the model
+    left out as dominated becomes the pair that dominates it (no more money, at least the coverage,
+    and its site has no per-site row), so the plan stays feasible and covers no less."""
+    sites = placements["site_id"].astype(str).to_numpy()
+    fmts = placements["format"].astype(str).to_numpy()
+    dom = model.dominated
+    if len(dom):
+        by = dict(
+            zip(
+                zip(dom["site_id"].astype(str), dom["format"].astype(str), strict=True),
+                dom["by_site_id"].astype(str),
+                strict=True,
+            )
+        )
+        sites = np.array([by.get((s, f), s) for s, f in zip(sites, fmts, strict=True)], dtype=object)
+    want = set(zip(sites, fmts, strict=True))
+    x = model.x
+    chosen = np.array(
+        [(s, f) in want for s, f in zip(x["site_id"].astype(str), x["format"].astype(str), strict=True)],
+        dtype=bool,
+    )
+    return chosen if int(chosen.sum()) == len(want) else None
 
 
 def is_feasible(model: CoverageModel, values: np.ndarray, tol: float = 1e-6) -> bool:

@@ -186,7 +186,8 @@ def _dropped(sc, reach, **kw) -> set[tuple[str, str]]:
 
     x = site_format_pairs(sc, reach)
     x = x[x["reason"] == ""].reset_index(drop=True)
-    drop, _ = red.dominated_pairs(sc, reach, x, **kw)
+    by, _ = red.dominated_pairs(sc, reach, x, **kw)
+    drop = by >= 0
     return set(zip(x.loc[drop, "site_id"], x.loc[drop, "format"], strict=True))
 
 
@@ -212,8 +213,8 @@ def test_exact_ties_keep_the_lower_position_and_large_comparisons_are_skipped() 
 
     x = site_format_pairs(sc, reach)
     x = x[x["reason"] == ""].reset_index(drop=True)
-    drop, notes = red.dominated_pairs(sc, reach, x, max_overlap_nnz=0)
-    assert not drop.any() and "skipped" in notes[0]
+    by, notes = red.dominated_pairs(sc, reach, x, max_overlap_nnz=0)
+    assert (by < 0).all() and "skipped" in notes[0]
 
 
 def test_infeasibility_diagnosis_is_the_same_with_and_without_reductions(monkeypatch) -> None:
@@ -244,3 +245,19 @@ def test_infeasibility_diagnosis_is_the_same_with_and_without_reductions(monkeyp
     assert list(a["unreachable_residences"]) == list(b["unreachable_residences"])
     for col in ("best_share_within_budget", "max_share_any_budget", "capital_needed_yuan"):
         np.testing.assert_allclose(a[col].to_numpy(float), b[col].to_numpy(float), rtol=1e-6)
+
+
+def test_a_start_with_a_dominated_placement_opens_the_pair_that_dominates_it() -> None:
+    import pandas as pd
+
+    from optimizer.heuristic import chosen_from_placements, is_feasible, plan_values
+
+    m = {("A", "s1"): 1, ("B", "s1"): 1, ("A", "s2"): 1}
+    sc, reach = _two_sites({}, {}, m)
+    model = build_model(sc, reach)
+    assert list(model.x["site_id"]) == ["s1"]
+    assert model.dominated.to_dict("records") == [{"site_id": "s2", "format": CONV, "by_site_id": "s1"}]
+    chosen = chosen_from_placements(model, pd.DataFrame({"site_id": ["s2"], "format": [CONV]}))
+    assert chosen is not None and chosen.tolist() == [True]
+    assert is_feasible(model, plan_values(sc, reach, model, chosen))
+    assert chosen_from_placements(model, pd.DataFrame({"site_id": ["s3"], "format": [CONV]})) is None

@@ -34,6 +34,11 @@ class CoverageModel:
     y_members: Members | None = None  # demand units of each y row (None: one unit per row)
     z_members: Members | None = None
     model_size: dict[str, Any] = field(default_factory=dict)  # rows, cols, nnz before/after reductions
+    # (site_id, format) pairs left out as dominated, and the site of the kept pair (same format) that
+    # can take each one's place in any plan
+    dominated: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["site_id", "format", "by_site_id"])
+    )
 
     def members(self, block: str) -> Members:
         """The demand units each row of the y (or z) table stands for."""
@@ -109,13 +114,22 @@ def build_model(
     data = _data(scenario, reach, x, y, z)
     blocks = _blocks(data, relaxed)
     y_members = z_members = None
+    dominated = pd.DataFrame(columns=["site_id", "format", "by_site_id"])
     size: dict[str, Any] = {}
     if reduce:
         size["before"] = before = _size(data, blocks)
         steps = []
         t0 = time.perf_counter()
-        drop, notes = dominated_pairs(scenario, reach, x, relaxed)
+        by, notes = dominated_pairs(scenario, reach, x, relaxed)
+        drop = by >= 0
         if drop.any():
+            dominated = pd.DataFrame(
+                {
+                    "site_id": x.loc[drop, "site_id"].to_numpy(),
+                    "format": x.loc[drop, "format"].to_numpy(),
+                    "by_site_id": x["site_id"].to_numpy()[by[drop]],
+                }
+            )
             x = x[~drop].reset_index(drop=True)
             y, z = demand_pairs(scenario, reach, x)
             data = _data(scenario, reach, x, y, z)
@@ -143,5 +157,17 @@ def build_model(
     mandates = mandate_targets(data)
     mandates["row"] = mandates["row"] + lp.rows("mandate").start
     return CoverageModel(
-        lp, x, y, z, data.s, _money(lp, data), mandates, excluded, relaxed, y_members, z_members, size
+        lp,
+        x,
+        y,
+        z,
+        data.s,
+        _money(lp, data),
+        mandates,
+        excluded,
+        relaxed,
+        y_members,
+        z_members,
+        size,
+        dominated,
     )

@@ -279,8 +279,8 @@ def dominated_pairs(
     max_overlap_work: int = MAX_OVERLAP_WORK,
     ties: bool = False,
 ) -> tuple[np.ndarray, list[str]]:
-    """Mask over ``x``: pairs another pair of the same format dominates (see the module docstring), and
-    notes on formats whose comparison was skipped as too large.
+    """Per pair of ``x``: the position of a kept pair that dominates it (-1: the pair is kept), and notes
+    on formats whose comparison was skipped as too large.
 
     Pair k dominates pair j when k reaches, within the full limit, every unit j reaches that can gain
     full credit (and, within the partial limit, every unit j reaches there that can gain partial
@@ -291,7 +291,7 @@ def dominated_pairs(
     pinned results of the shipped scenarios rely on it). Every dropped pair is then dominated by a kept
     one (the relation has no cycles), so any plan maps to a plan of the reduced model with at least its
     coverage, no more money and every mandate still met."""
-    drop = np.zeros(len(x), dtype=bool)
+    by = np.full(len(x), -1, dtype=np.int64)
     notes: list[str] = []
     bound_sites = np.zeros(len(scenario.sites), dtype=bool)
     if "area" not in relax:
@@ -336,5 +336,12 @@ def dominated_pairs(
         for sz in sizes:
             tie &= sz[k] == sz[j]
         ok &= ~tie | ((gk < gj) if ties else False)
-        drop[gj[ok]] = True
-    return drop, notes
+        by[gj[ok]] = gk[ok]  # any dominator will do
+    # Follow chains (j dropped for k, k dropped for l) to a kept pair; the relation has no cycles.
+    while True:
+        has = np.flatnonzero(by >= 0)
+        nxt = by[by[has]]
+        jump = nxt >= 0
+        if not jump.any():
+            return by, notes
+        by[has[jump]] = nxt[jump]
