@@ -49,6 +49,16 @@ def to_html(r: Result, with_map: bool = True) -> str:
         )
         + "</table>",
     ]
+    why = s.get("explain", {}).get("sentences", {})
+    if why.get("en"):
+        rows.append("<h2>Why this plan / 方案说明</h2>")
+        for lang in ("zh", "en"):
+            rows.append("<ul>" + "".join(f"<li>{esc(t)}</li>" for t in why[lang]) + "</ul>")
+    phasing = r.analyses.get("phasing")
+    if phasing is not None and len(phasing.years):
+        rows.append(
+            "<h2>Phasing</h2>" + phasing.years.to_html(index=False, float_format=lambda v: f"{v:,.0f}")
+        )
     if s["formats"]:
         rows.append("<h2>Coverage by format</h2>")
         rows.append(r.summary_frame().to_html(float_format=lambda v: f"{v:,.3f}"))

@@ -26,7 +26,7 @@ def inputs_digest(paths: list[Path]) -> dict[str, str]:
         if p.is_file():
             h = hashlib.sha256()
             with p.open("rb") as f:
-                for chunk in iter(lambda f=f: f.read(1 << 20), b""):
+                while chunk := f.read(1 << 20):
                     h.update(chunk)
             out[str(p)] = h.hexdigest()
     return out
@@ -53,8 +53,18 @@ def write_json(path: Path, data: Any) -> None:
 
 
 def _write_tables(r: Result, tmp: Path) -> None:
-    r.placements.to_csv(tmp / "placements.csv", index=False)
-    r.model.excluded.to_csv(tmp / "excluded.csv", index=False)
+    from ..explain import excluded_with_amounts, placement_table
+
+    why = placement_table(r)
+    extra = [c for c in why.columns if c not in r.placements.columns]
+    p = r.placements.merge(why, on=["site_id", "format"], how="left") if len(why) else r.placements
+    p.reindex(columns=[*r.placements.columns, *extra]).to_csv(tmp / "placements.csv", index=False)
+    why.to_csv(tmp / "explain.csv", index=False)
+    excluded_with_amounts(r).to_csv(tmp / "excluded.csv", index=False)
+    phasing = r.analyses.get("phasing")
+    if phasing is not None:
+        phasing.years.to_csv(tmp / "phasing.csv", index=False)
+        phasing.placements.to_csv(tmp / "phasing_placements.csv", index=False)
     if r.diagnosis is not None:
         r.diagnosis.to_csv(tmp / "diagnosis.csv", index=False)
     if r.values is not None:
