@@ -13,7 +13,7 @@ from test_bruteforce import brute_force, random_instance, scenario_of
 
 from optimizer.backends import backend_for
 from optimizer.config import SolverConfig
-from optimizer.model import build_model, demand_pairs
+from optimizer.model import REDUCTIONS, build_model, demand_pairs
 from optimizer.model import reduce as red
 from optimizer.reach import compute_reach
 from optimizer.synthetic import synthetic_city
@@ -67,7 +67,7 @@ def test_reduced_model_matches_brute_force(seed, ties) -> None:
     inst = with_duplicates(random_instance(seed), seed)
     sc = scenario_of(inst)
     reach = compute_reach(sc)
-    full, reduced = build_model(sc, reach, reduce=False), build_model(sc, reach)
+    full, reduced = build_model(sc, reach, reduce=False), build_model(sc, reach, reduce=REDUCTIONS)
     expected = brute_force(inst)
     assert _optimum(reduced) == pytest.approx(expected, rel=1e-6, abs=1e-6)
     assert _optimum(full) == pytest.approx(expected, rel=1e-6, abs=1e-6)
@@ -78,7 +78,7 @@ def test_reductions_remove_something_on_duplicated_instances(ties) -> None:
     removed = {"dominated_pairs": 0, "merge_demand": 0}
     for seed in range(8):
         sc = scenario_of(with_duplicates(random_instance(seed), seed))
-        for r in build_model(sc, compute_reach(sc)).model_size["reductions"]:
+        for r in build_model(sc, compute_reach(sc), reduce=REDUCTIONS).model_size["reductions"]:
             removed[r["name"]] += r["removed_cols"]
     assert removed["dominated_pairs"] > 0 and removed["merge_demand"] > 0
 
@@ -110,8 +110,9 @@ def test_reduced_and_full_models_have_the_same_optimum(variant, seed) -> None:
         **CITY_VARIANTS[variant],
     )
     reach = compute_reach(sc)
-    full, reduced = build_model(sc, reach, reduce=False), build_model(sc, reach)
+    full, reduced = build_model(sc, reach, reduce=False), build_model(sc, reach, reduce=REDUCTIONS)
     assert _optimum(reduced) == pytest.approx(_optimum(full), rel=1e-7, abs=1e-6)
+    assert _optimum(build_model(sc, reach)) == pytest.approx(_optimum(full), rel=1e-7, abs=1e-6)
     size = reduced.model_size
     assert size["after"]["cols"] == reduced.lp.n_cols and size["after"]["rows"] == reduced.lp.n_rows
     assert size["after"]["nnz"] == reduced.lp.A.nnz
@@ -254,10 +255,22 @@ def test_a_start_with_a_dominated_placement_opens_the_pair_that_dominates_it() -
 
     m = {("A", "s1"): 1, ("B", "s1"): 1, ("A", "s2"): 1}
     sc, reach = _two_sites({}, {}, m)
-    model = build_model(sc, reach)
+    model = build_model(sc, reach, reduce=REDUCTIONS)
     assert list(model.x["site_id"]) == ["s1"]
     assert model.dominated.to_dict("records") == [{"site_id": "s2", "format": CONV, "by_site_id": "s1"}]
     chosen = chosen_from_placements(model, pd.DataFrame({"site_id": ["s2"], "format": [CONV]}))
     assert chosen is not None and chosen.tolist() == [True]
     assert is_feasible(model, plan_values(sc, reach, model, chosen))
     assert chosen_from_placements(model, pd.DataFrame({"site_id": ["s3"], "format": [CONV]})) is None
+
+
+def test_by_default_only_the_reductions_that_keep_what_if_resolves_exact() -> None:
+    m = {("A", "s1"): 1, ("B", "s1"): 1, ("A", "s2"): 1}
+    sc, reach = _two_sites({}, {}, m)
+    # Forbidding s1 (as the removal losses do) must leave s2 to take its place.
+    model = build_model(sc, reach)
+    assert sorted(model.x["site_id"]) == ["s1", "s2"]
+    assert [r["name"] for r in model.model_size["reductions"]] == ["merge_demand"]
+    assert build_model(sc, reach, reduce=False).model_size["reductions"] == []
+    with pytest.raises(ValueError, match="unknown reductions"):
+        build_model(sc, reach, reduce=["nope"])

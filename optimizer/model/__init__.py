@@ -50,7 +50,7 @@ stage's value and minimises :math:`\sum K_{jf} x_{jf} + \sum s_{jf}` (capital pl
 from __future__ import annotations
 
 from .budgets import BUDGET_BY_BLOCK, BUDGETS, Budget
-from .build import CoverageModel, build_model
+from .build import DEFAULT_REDUCTIONS, REDUCTIONS, CoverageModel, build_model
 from .families import FAMILIES, FAMILY_BY_NAME, RESOURCE, Family, ModelData, families_with_role
 from .pairs import EXCLUSION_RULES, demand_pairs, site_format_pairs
 
@@ -60,6 +60,8 @@ __all__ = [
     "Budget",
     "CoverageModel",
     "build_model",
+    "REDUCTIONS",
+    "DEFAULT_REDUCTIONS",
     "FAMILIES",
     "FAMILY_BY_NAME",
     "RESOURCE",

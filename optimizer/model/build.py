@@ -95,18 +95,40 @@ def _step(name: str, before: dict[str, int], after: dict[str, int], seconds: flo
     )
 
 
+# Every reduction, in the order applied, and those ``reduce=True`` applies. Dropping dominated pairs
+# keeps the optimum of this model, but not of what-if re-solves that forbid some of its pairs (the
+# removal losses and alternatives of optimizer.explain fix x columns of a solved model to 0: a pair
+# dominated by a forbidden one may then be the best replacement); merging demand keeps both.
+REDUCTIONS: tuple[str, ...] = ("dominated_pairs", "merge_demand")
+DEFAULT_REDUCTIONS: tuple[str, ...] = ("merge_demand",)
+
+
+def _reductions(reduce: bool | Iterable[str]) -> tuple[str, ...]:
+    if reduce is True:
+        return DEFAULT_REDUCTIONS
+    if reduce is False:
+        return ()
+    names = tuple(reduce)
+    unknown = sorted(set(names) - set(REDUCTIONS))
+    if unknown:
+        raise ValueError(f"unknown reductions: {', '.join(unknown)} (known: {', '.join(REDUCTIONS)})")
+    return tuple(r for r in REDUCTIONS if r in names)
+
+
 def build_model(
-    scenario: Scenario, reach: Reach, relax: Iterable[str] = (), reduce: bool = True
+    scenario: Scenario, reach: Reach, relax: Iterable[str] = (), reduce: bool | Iterable[str] = True
 ) -> CoverageModel:
     """Variables and constraint families as one sparse LinearProgram (maximise weighted coverage).
 
     ``relax`` names constraint families to leave out, together with the exclusion rules that belong to
     them (e.g. ``{"capital", "subsidy_budget"}``: what plans would be possible with unlimited money).
-    ``reduce`` drops dominated (site, format) pairs and merges demand units with identical reach
-    (:mod:`optimizer.model.reduce`); the optimum is the same, and ``model_size`` says what each removed.
+    ``reduce`` names the reductions of :mod:`optimizer.model.reduce` to apply (:data:`REDUCTIONS`;
+    True: :data:`DEFAULT_REDUCTIONS`, False: none); the optimum is the same, and ``model_size`` says
+    what each removed.
     """
     relaxed = frozenset(relax)
     _check_relax(relaxed)
+    steps_wanted = _reductions(reduce)
     pairs = site_format_pairs(scenario, reach, relaxed)
     excluded = pairs.loc[pairs["reason"] != "", ["site_id", "format", "reason"]].reset_index(drop=True)
     x = pairs[pairs["reason"] == ""].drop(columns="reason").reset_index(drop=True)
@@ -116,32 +138,37 @@ def build_model(
     y_members = z_members = None
     dominated = pd.DataFrame(columns=["site_id", "format", "by_site_id"])
     size: dict[str, Any] = {}
-    if reduce:
-        size["before"] = before = _size(data, blocks)
+    if steps_wanted:
+        size["before"] = now = _size(data, blocks)
         steps = []
-        t0 = time.perf_counter()
-        by, notes = dominated_pairs(scenario, reach, x, relaxed)
-        drop = by >= 0
-        if drop.any():
-            dominated = pd.DataFrame(
-                {
-                    "site_id": x.loc[drop, "site_id"].to_numpy(),
-                    "format": x.loc[drop, "format"].to_numpy(),
-                    "by_site_id": x["site_id"].to_numpy()[by[drop]],
-                }
-            )
-            x = x[~drop].reset_index(drop=True)
-            y, z = demand_pairs(scenario, reach, x)
+        if "dominated_pairs" in steps_wanted:
+            t0 = time.perf_counter()
+            by, notes = dominated_pairs(scenario, reach, x, relaxed)
+            drop = by >= 0
+            if drop.any():
+                dominated = pd.DataFrame(
+                    {
+                        "site_id": x.loc[drop, "site_id"].to_numpy(),
+                        "format": x.loc[drop, "format"].to_numpy(),
+                        "by_site_id": x["site_id"].to_numpy()[by[drop]],
+                    }
+                )
+                x = x[~drop].reset_index(drop=True)
+                y, z = demand_pairs(scenario, reach, x)
+                data = _data(scenario, reach, x, y, z)
+                blocks = _blocks(data, relaxed)
+            after = _size(data, blocks)
+            steps.append(_step("dominated_pairs", now, after, time.perf_counter() - t0, "; ".join(notes)))
+            now = after
+        if "merge_demand" in steps_wanted:
+            t0 = time.perf_counter()
+            y, z, y_members, z_members = merge_demand(scenario, reach, x, y, z)
             data = _data(scenario, reach, x, y, z)
             blocks = _blocks(data, relaxed)
-        mid = _size(data, blocks)
-        steps.append(_step("dominated_pairs", before, mid, time.perf_counter() - t0, "; ".join(notes)))
-        t0 = time.perf_counter()
-        y, z, y_members, z_members = merge_demand(scenario, reach, x, y, z)
-        data = _data(scenario, reach, x, y, z)
-        blocks = _blocks(data, relaxed)
-        size["after"] = after = _size(data, blocks)
-        steps.append(_step("merge_demand", mid, after, time.perf_counter() - t0, ""))
+            after = _size(data, blocks)
+            steps.append(_step("merge_demand", now, after, time.perf_counter() - t0, ""))
+            now = after
+        size["after"] = now
         size["reductions"] = [r.as_dict() for r in steps]
     b = LPBuilder()
     b.add_variables("x", len(x), integer=True)
@@ -151,7 +178,7 @@ def build_model(
     for block in blocks:
         b.add_constraints(block)
     lp = b.build("max")
-    if not reduce:
+    if not steps_wanted:
         size["before"] = size["after"] = lp_size(lp.n_rows, lp.n_cols, lp.A.nnz)
         size["reductions"] = []
     mandates = mandate_targets(data)
