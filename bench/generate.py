@@ -88,8 +88,11 @@ def city(n_residences: int, n_sites: int, size_km: float, capital: float, seed: 
     )
 
 
-def instance(size: str, seed: int = 0) -> Scenario:
+def instance(size: str, seed: int = 0, size_km: float | None = None) -> Scenario:
+    """The benchmark city of that size (``size_km``: another side for its square)."""
     spec = dict(SIZES[size])
+    if size_km is not None:
+        spec["size_km"] = size_km
     kind = spec.pop("kind")
     return mclp_city(**spec, seed=seed) if kind == "mclp" else city(**spec, seed=seed)
 

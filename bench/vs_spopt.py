@@ -76,13 +76,14 @@ def main() -> None:
     ap.add_argument("sizes", nargs="*", default=["S", "M"], choices=["S", "M"])
     ap.add_argument("--time-limit", type=float, default=600.0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--size-km", type=float, default=None, help="another side for the city's square")
     args = ap.parse_args()
     print(
         f"{'size':<5} {'who':<8} {'status':<10} {'objective':>12} "
         f"{'build s':>9} {'solve s':>9} {'total s':>9}"
     )
     for size in args.sizes:
-        sc = instance(size, args.seed)
+        sc = instance(size, args.seed, args.size_km)
         # Warm the shared caches (catalog, CRS) so neither side pays them.
         build_model(sc, compute_reach(sc))
         ours = run_engine(sc, args.time_limit)
