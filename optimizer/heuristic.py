@@ -102,6 +102,7 @@ class _Gains:
                 if m is not None:
                     m.sort_indices()
             self.mats[key] = (full, only, fr.credit_partial)
+        self._cut: dict[str, tuple[sp.csr_array, sp.csr_array | None]] = {}
 
     def of(self, pairs: np.ndarray, cur: dict[str, np.ndarray]) -> np.ndarray:
         out = np.zeros(len(pairs))
@@ -116,6 +117,25 @@ class _Gains:
                 g = g + only[:, sites].T @ (w * np.maximum(credit - cur[key], 0.0))
             out[sel] = g
         return out
+
+    def of_format(self, key: str, rows: np.ndarray, cur: dict[str, np.ndarray]) -> np.ndarray:
+        """Gains of every pair ``rows`` of format ``key`` (the same pairs each call: their columns are
+        cut out once)."""
+        cached = self._cut.get(key)
+        if cached is None:
+            full, only, _ = self.mats[key]
+            sites = self.site[rows]
+            cached = (
+                sp.csr_array(full[:, sites].T),
+                None if only is None else sp.csr_array(only[:, sites].T),
+            )
+            self._cut[key] = cached
+        full_t, only_t = cached
+        w = self.weight[key] * self.wp
+        g = full_t @ (w * (1.0 - cur[key]))
+        if only_t is not None:
+            g = g + only_t @ (w * np.maximum(self.mats[key][2] - cur[key], 0.0))
+        return g
 
     def opened(self, cur: np.ndarray, key: str, site: int) -> np.ndarray:
         """A format's credits once the pair at ``site`` opens (as :func:`_credit_after`, by column)."""
@@ -191,14 +211,14 @@ def greedy_start(
     return plan_values(scenario, reach, model, greedy_chosen(scenario, reach, model, max_steps))
 
 
-def _format_credit(reach: Reach, x: pd.DataFrame, chosen: np.ndarray, key: str, n_sites: int) -> np.ndarray:
-    """One format's credit per demand unit when the pairs ``chosen`` open."""
+def _format_credit(reach: Reach, key: str, open_sites: np.ndarray, n_sites: int) -> np.ndarray:
+    """One format's credit per demand unit when it opens at ``open_sites`` (site positions)."""
     fr = reach.formats[key]
-    open_sites = np.zeros(n_sites)
-    open_sites[x["site_pos"].to_numpy()[chosen & (x["format"] == key).to_numpy()]] = 1.0
-    cur = np.maximum(fr.base_credit, np.where(fr.full @ open_sites > 0, 1.0, 0.0))
+    col = np.zeros(n_sites)
+    col[open_sites] = 1.0
+    cur = np.maximum(fr.base_credit, np.where(fr.full @ col > 0, 1.0, 0.0))
     if fr.partial is not None:
-        cur = np.maximum(cur, np.where(fr.partial @ open_sites > 0, fr.credit_partial, 0.0))
+        cur = np.maximum(cur, np.where(fr.partial @ col > 0, fr.credit_partial, 0.0))
     return cur
 
 
@@ -234,11 +254,17 @@ def local_search(
     used = effect @ chosen.astype(float)
     gains = _Gains(scenario, reach, model)
     rows_of = {str(k): np.asarray(r) for k, r in x.groupby("format").indices.items()}
+    fmt, site = gains.fmt, gains.site
     wp = {k: gains.weight[k] * gains.wp for k in rows_of}
-    cur = {k: _format_credit(reach, x, chosen, k, n_sites) for k in rows_of}
+
+    def credit(k: str, mask: np.ndarray) -> np.ndarray:
+        r = rows_of[k]
+        return _format_credit(reach, k, site[r[mask[r]]], n_sites)
+
+    cur = {k: credit(k, chosen) for k in rows_of}
     gain = np.zeros(len(x))
-    for r in rows_of.values():
-        gain[r] = gains.of(r, cur)
+    for k, r in rows_of.items():
+        gain[r] = gains.of_format(k, r, cur)
     scale = max(1.0, float(sum(wp[k] @ cur[k] for k in rows_of)))
     tol = 1e-9 * scale
     improved, rounds = True, 0
@@ -250,28 +276,28 @@ def local_search(
             rounds += 1
             without = chosen.copy()
             without[a] = False
-            fa = str(x.at[a, "format"])
-            cur_a = _format_credit(reach, x, without, fa, n_sites)
+            fa = fmt[a]
+            cur_a = credit(fa, without)
             loss = float(wp[fa] @ (cur[fa] - cur_a))
             g = gain.copy()
-            g[rows_of[fa]] = gains.of(rows_of[fa], {**cur, fa: cur_a})
+            g[rows_of[fa]] = gains.of_format(fa, rows_of[fa], {**cur, fa: cur_a})
             ea = effect[:, [a]].toarray().ravel()
             ok = ~without & _fits(effect, ub - (used - ea)) & (g > 1e-9)
             ok[a] = False
             if not ok.any():
                 continue
-            # The largest gain; among equal gains, the least money, then the lower position.
-            cand = np.flatnonzero(ok)
-            b = int(cand[np.lexsort((cand, money[cand], -g[cand]))[0]])
-            if g[b] - loss <= tol:
+            top = float(g[ok].max())
+            if top - loss <= tol:
                 continue
+            # The largest gain; among equal gains, the least money, then the lower position.
+            cand = np.flatnonzero(ok & (g >= top))
+            b = int(cand[np.lexsort((cand, money[cand]))[0]])
             chosen = without
             chosen[b] = True
             used = used - ea + effect[:, [b]].toarray().ravel()
-            fb = str(x.at[b, "format"])
-            for k in {fa, fb}:
-                cur[k] = _format_credit(reach, x, chosen, k, n_sites)
-                gain[rows_of[k]] = gains.of(rows_of[k], cur)
+            for k in {fa, fmt[b]}:
+                cur[k] = credit(k, chosen)
+                gain[rows_of[k]] = gains.of_format(k, rows_of[k], cur)
             improved = True
     return plan_values(scenario, reach, model, chosen)
 
