@@ -103,6 +103,7 @@ class _Gains:
                     m.sort_indices()
             self.mats[key] = (full, only, fr.credit_partial)
         self._cut: dict[str, tuple[sp.csr_array, sp.csr_array | None]] = {}
+        self._cut_u: dict[str, tuple[sp.csr_array, sp.csr_array | None]] = {}
 
     def of(self, pairs: np.ndarray, cur: dict[str, np.ndarray]) -> np.ndarray:
         out = np.zeros(len(pairs))
@@ -136,6 +137,16 @@ class _Gains:
         if only_t is not None:
             g = g + only_t @ (w * np.maximum(self.mats[key][2] - cur[key], 0.0))
         return g
+
+    def by_unit(self, key: str, rows: np.ndarray) -> tuple[sp.csr_array, sp.csr_array | None]:
+        """Units x pairs ``rows`` of format ``key`` (full reach, and partial-only reach), cut once."""
+        cached = self._cut_u.get(key)
+        if cached is None:
+            full, only, _ = self.mats[key]
+            sites = self.site[rows]
+            cached = (sp.csr_array(full[:, sites]), None if only is None else sp.csr_array(only[:, sites]))
+            self._cut_u[key] = cached
+        return cached
 
     def opened(self, cur: np.ndarray, key: str, site: int) -> np.ndarray:
         """A format's credits once the pair at ``site`` opens (as :func:`_credit_after`, by column)."""
@@ -211,17 +222,6 @@ def greedy_start(
     return plan_values(scenario, reach, model, greedy_chosen(scenario, reach, model, max_steps))
 
 
-def _format_credit(reach: Reach, key: str, open_sites: np.ndarray, n_sites: int) -> np.ndarray:
-    """One format's credit per demand unit when it opens at ``open_sites`` (site positions)."""
-    fr = reach.formats[key]
-    col = np.zeros(n_sites)
-    col[open_sites] = 1.0
-    cur = np.maximum(fr.base_credit, np.where(fr.full @ col > 0, 1.0, 0.0))
-    if fr.partial is not None:
-        cur = np.maximum(cur, np.where(fr.partial @ col > 0, fr.credit_partial, 0.0))
-    return cur
-
-
 def local_search(
     scenario: Scenario,
     reach: Reach,
@@ -257,16 +257,58 @@ def local_search(
     fmt, site = gains.fmt, gains.site
     wp = {k: gains.weight[k] * gains.wp for k in rows_of}
 
-    def credit(k: str, mask: np.ndarray) -> np.ndarray:
-        r = rows_of[k]
-        return _format_credit(reach, k, site[r[mask[r]]], n_sites)
+    base = {k: reach.formats[k].base_credit for k in rows_of}
 
-    cur = {k: credit(k, chosen) for k in rows_of}
+    def counts(k: str, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Per unit: open pairs of format k reaching it within the limit, and within the partial
+        limit only."""
+        full, only, _ = gains.mats[k]
+        r = rows_of[k]
+        col = np.zeros(n_sites)
+        col[site[r[mask[r]]]] = 1.0
+        return full @ col, (only @ col if only is not None else None)
+
+    def credit_of(k: str, fc: np.ndarray, oc: np.ndarray | None, units: np.ndarray | slice) -> np.ndarray:
+        c = np.maximum(base[k][units], np.where(fc > 0, 1.0, 0.0))
+        if oc is not None:
+            c = np.maximum(c, np.where(oc > 0, gains.mats[k][2], 0.0))
+        return c
+
+    cnt = {k: counts(k, chosen) for k in rows_of}
+    cur = {k: credit_of(k, *cnt[k], slice(None)) for k in rows_of}
     gain = np.zeros(len(x))
     for k, r in rows_of.items():
         gain[r] = gains.of_format(k, r, cur)
     scale = max(1.0, float(sum(wp[k] @ cur[k] for k in rows_of)))
     tol = 1e-9 * scale
+
+    def after_drop(a: int) -> tuple[float, np.ndarray]:
+        """The coverage lost when pair a closes, and the gains of its format's pairs then; only the
+        units a reaches change, so only their rows are read."""
+        k, s_a = fmt[a], site[a]
+        full, only, c = gains.mats[k]
+        fc, oc = cnt[k]
+        u1 = full.indices[full.indptr[s_a] : full.indptr[s_a + 1]]
+        u2 = np.zeros(0, dtype=u1.dtype)
+        if only is not None:
+            lo, hi = only.indptr[s_a], only.indptr[s_a + 1]
+            u2 = only.indices[lo:hi][only.data[lo:hi] != 0]
+        units = np.union1d(u1, u2)
+        fcu = fc[units].copy()
+        fcu[np.searchsorted(units, u1)] -= 1.0
+        ocu = None
+        if oc is not None:
+            ocu = oc[units].copy()
+            ocu[np.searchsorted(units, u2)] -= 1.0
+        old, new = cur[k][units], credit_of(k, fcu, ocu, units)
+        w = wp[k][units]
+        loss = float(w @ (old - new))
+        by_full, by_only = gains.by_unit(k, rows_of[k])
+        g = gain[rows_of[k]] + by_full[units].T @ (w * (old - new))
+        if by_only is not None:
+            g = g + by_only[units].T @ (w * (np.maximum(c - new, 0.0) - np.maximum(c - old, 0.0)))
+        return loss, g
+
     improved, rounds = True, 0
     while improved and rounds < max_rounds:
         improved = False
@@ -277,10 +319,9 @@ def local_search(
             without = chosen.copy()
             without[a] = False
             fa = fmt[a]
-            cur_a = credit(fa, without)
-            loss = float(wp[fa] @ (cur[fa] - cur_a))
+            loss, g_fa = after_drop(a)
             g = gain.copy()
-            g[rows_of[fa]] = gains.of_format(fa, rows_of[fa], {**cur, fa: cur_a})
+            g[rows_of[fa]] = g_fa
             ea = effect[:, [a]].toarray().ravel()
             ok = ~without & _fits(effect, ub - (used - ea)) & (g > 1e-9)
             ok[a] = False
@@ -296,7 +337,8 @@ def local_search(
             chosen[b] = True
             used = used - ea + effect[:, [b]].toarray().ravel()
             for k in {fa, fmt[b]}:
-                cur[k] = credit(k, chosen)
+                cnt[k] = counts(k, chosen)
+                cur[k] = credit_of(k, *cnt[k], slice(None))
                 gain[rows_of[k]] = gains.of_format(k, rows_of[k], cur)
             improved = True
     return plan_values(scenario, reach, model, chosen)
