@@ -55,6 +55,22 @@ def _guard(fn: Any) -> Any:
     return wrapper
 
 
+LANG_OPTION = click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default="zh",
+    show_default=True,
+    help="Language of the pilot plan, map and workbook labels.",
+)
+TILES_OPTION = click.option(
+    "--tiles",
+    type=click.Choice(["none", "osm", "amap"]),
+    default="none",
+    show_default=True,
+    help="Background tiles of map.html (fetched by the browser; none works offline).",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="quarterhour", message="%(prog)s %(version)s")
 def main() -> None:
@@ -88,6 +104,14 @@ def main() -> None:
 @click.option("--time-limit", type=float, default=None, help="Override solver.time_limit_s (seconds).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
 @click.option("--no-maps", is_flag=True, help="Skip the interactive map (map.html) and Excel workbook.")
+@click.option(
+    "--report/--no-report",
+    default=True,
+    show_default=True,
+    help="Write the pilot plan (report.html, report.md).",
+)
+@LANG_OPTION
+@TILES_OPTION
 @click.option("--quiet", "-q", is_flag=True, help="Print only the final status line.")
 @click.option(
     "--explain-money",
@@ -110,6 +134,9 @@ def run(
     time_limit: float | None,
     overwrite: bool,
     no_maps: bool,
+    report: bool,
+    lang: str,
+    tiles: str,
     quiet: bool,
     explain_money: bool,
     executor: str,
@@ -118,8 +145,9 @@ def run(
 
     \b
     Writes summary.json (with an `explain` block: what limits the plan), placements.csv,
-    explain.csv, coverage.csv, excluded.csv, result.gpkg, report.html, results.xlsx and
-    map.html (diagnosis.csv when infeasible; phasing.csv when the scenario has `phasing:`).
+    explain.csv, coverage.csv, excluded.csv, result.gpkg, report.html and report.md (the
+    pilot plan), results.xlsx and map.html (diagnosis.csv when infeasible; phasing.csv when
+    the scenario has `phasing:`).
     Exit code 0 solved, 2 bad input, 3 infeasible, 4 no solution within the limits.
     """
     from rich.console import Console
@@ -150,11 +178,32 @@ def run(
         res = qh.solve(sc, solver=override or None, reach=reach)
     res = _explain_analyses(res, explain_money, executor, console)
     with console.status(f"writing {out}"):
-        verification = write_dir(res, out, overwrite=overwrite, excel=not no_maps, maps=not no_maps)
+        verification = write_dir(
+            res,
+            out,
+            overwrite=overwrite,
+            excel=not no_maps,
+            maps=not no_maps,
+            report=report,
+            lang=lang,
+            tiles=tiles,
+        )
     if verification is not None and not verification.ok:
         raise VerificationError(
             f"the results written to {out} failed independent verification (see verify.json):\n{verification}"
         )
+    _print_outcome(console, res, out, out / "report.html" if report else None, verification, quiet)
+    sys.exit(res.exit_code)
+
+
+def _print_outcome(
+    console: Any, res: Any, out: Path, report_html: Path | None, verification: Any, quiet: bool
+) -> None:
+    """Warnings, coverage per format, the diagnosis, the verification, then the end-of-run summary:
+    money used against the limits, coverage of every group, mandates met or not, where the report is."""
+    from optimizer.report import ReportData
+    from optimizer.report.console import summary_lines
+
     s = res.summary()
     for w in res.warnings():
         console.print(f"[yellow]warning[/]: {w}")
@@ -172,19 +221,37 @@ def run(
         console.print(res.diagnosis.to_string(index=False))
     if verification is not None:
         console.print(f"verified independently: {sum(c.passed for c in verification.checks)} checks passed")
-    objective = f"{s['objective']:,.1f}" if s.get("objective") is not None else "-"
-    click.echo(
-        f"{s['optimality']['text']}: {s['placements']} placements, objective {objective}, written to {out}"
-    )
+    if not quiet:
+        for line in summary_lines(ReportData.from_result(res), report_html, "en"):
+            console.print(line, markup=False)
+    click.echo(f"{s['optimality']['text']}: {s['placements']} placements, written to {out}")
     if s["status"] not in ("optimal", "infeasible"):
         click.echo(f"solver said: {s['solver_message']}", err=True)
-    sys.exit(res.exit_code)
+
+
+@main.command(name="report")
+@click.argument("outdir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@LANG_OPTION
+@TILES_OPTION
+@_guard
+def report_cmd(outdir: Path, lang: str, tiles: str) -> None:
+    """Write the pilot plan (report.html, report.md), map.html and results.xlsx into OUTDIR again.
+
+    OUTDIR is a folder written by `quarterhour run`; the scenario it names is read again for the
+    residences, sites and outlets. When OUTDIR holds a budget sweep's frontier.csv, the plan charts it.
+    """
+    from optimizer.report import ReportData
+    from optimizer.report.files import write_reports
+
+    d = ReportData.from_dir(outdir)
+    for path in write_reports(d, outdir, lang=lang, tiles=tiles):
+        click.echo(f"wrote {path}")
 
 
 def _explain_analyses(res: Any, money: bool, executor: str, console: Any) -> Any:
     """The result with the analyses that re-solve: money and removal when asked, phasing when the
     scenario has a ``phasing:`` section."""
-    from optimizer.explain import with_analyses
+    from optimizer.explain.analyses import with_analyses
     from optimizer.explain.phasing import phasing_requested
 
     if not (money or phasing_requested(res.scenario)):
@@ -259,7 +326,7 @@ def explain_cmd(outdir: Path, step: float, multiples: str, executor: str) -> Non
     """Re-solve around OUTDIR's plan: what the next STEP of each budget buys and the coverage each
     placement's removal would cost (re-optimised). Updates summary.json's explain block, explain.csv
     and placements.csv in OUTDIR."""
-    from optimizer.explain import with_analyses
+    from optimizer.explain.analyses import with_analyses
     from optimizer.explain.load import write_explained
 
     ks = tuple(int(k) for k in multiples.split(",") if k.strip())
@@ -402,6 +469,7 @@ def build_scenario_cmd(
     Every derived number carries a `source` column saying how it was derived. Edit the folder's
     scenario.yaml and tables, then `quarterhour run` it.
     """
+    from optimizer.config import BudgetConfig
     from optimizer.scenario_builder import build_scenario
 
     if population is None and density is None:
@@ -418,8 +486,7 @@ def build_scenario_cmd(
         rent_table=rent_table,
         name=name,
         formats=[f.strip() for f in formats.split(",")] if formats else None,
-        budget_capital_yuan=capital,
-        budget_rent_subsidy_yuan_per_year=rent_subsidy,
+        budget=BudgetConfig(capital_yuan=capital, rent_subsidy_yuan_per_year=rent_subsidy),
         max_sites=max_sites,
         seed=seed,
         overwrite=overwrite,

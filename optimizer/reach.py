@@ -13,13 +13,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .coord_check import check_coordinates
 from .errors import Problem, ScenarioError
 from .scenario import Scenario
-from .walk import WalkMatrix, WalkTimeSource, source_for
+from .walk import WalkMatrix, WalkTimeSource, merge_reports
 
 
 @dataclass
@@ -51,6 +53,8 @@ class Reach:
     """Wall-clock time it took to compute (walk times included)."""
     walk_report: dict[str, Any] = field(default_factory=dict)
     """What the walk source says about itself: network size kept, snapping distances, cache use."""
+    warnings: list[str] = field(default_factory=list)
+    """What the user should know about the walk times (e.g. coordinates likely in GCJ-02)."""
 
     def unreachable(self) -> pd.Index:
         """Residences that no site and no outlet reaches within any format's limit (or partial limit)."""
@@ -115,36 +119,25 @@ def _expand(m: WalkMatrix, unit_residence: np.ndarray, factor: np.ndarray, n_uni
     return WalkMatrix(pd.RangeIndex(n_units), m.destinations, rows, m.cols[idx].astype(np.int64), mins)
 
 
-def walk_report(source: WalkTimeSource) -> dict[str, Any]:
-    """The walk source's own account of its work (network sources: graph kept, snapping, cache)."""
-    out: dict[str, Any] = {"source": getattr(source, "name", type(source).__name__)}
-    snap = getattr(source, "snap_report", None)
-    if isinstance(snap, pd.DataFrame) and len(snap):
-        # compute_reach calls the source twice: residences -> sites, then residences -> outlets.
-        calls = list(dict.fromkeys(snap["call"]))
-        what = {(calls[0], "origins"): "residences", (calls[0], "destinations"): "sites"}
-        if len(calls) > 1:
-            what[(calls[1], "destinations")] = "outlets"
-        out["snap"] = [
-            {
-                "points_of": what[(r["call"], r["side"])],
-                **{k: v for k, v in r.items() if k not in ("call", "side")},
-            }
-            for r in snap.to_dict("records")
-            if (r["call"], r["side"]) in what
-        ]
-    for attr in ("network_stats", "last_cache_hit"):
-        if getattr(source, attr, None) is not None:
-            out[attr] = getattr(source, attr)
-    if hasattr(source, "detour_factor"):
-        out["detour_factor"] = source.detour_factor
-    return out
+def coordinate_warnings(scenario: Scenario, source: WalkTimeSource) -> list[str]:
+    """Compare how the points fit the street network in each coordinate system (network sources in
+    China only) and warn when another system than ``inputs.coordinates`` fits much better."""
+    lines = getattr(source, "lines", None)
+    if not isinstance(lines, gpd.GeoSeries):
+        return []
+    parts = [scenario.residences.geometry, scenario.sites.geometry]
+    if len(scenario.outlets):
+        parts.append(scenario.outlets.geometry)
+    points = gpd.GeoSeries(pd.concat([p.to_crs(4326) for p in parts], ignore_index=True), crs=4326)
+    what = "residences, sites and outlets"
+    w = check_coordinates(points, lines, scenario.config.inputs.coordinates, what)
+    return [w] if w else []
 
 
 def compute_reach(scenario: Scenario, source: WalkTimeSource | None = None, progress: bool = False) -> Reach:
     """Walk times from every residence to every site and outlet within reach, then reach per format."""
     t0 = time.perf_counter()
-    source = source or source_for(scenario, progress=progress)
+    source = source or scenario.walk_source(progress=progress)
     demand, factor = demand_units(scenario)
     fmts = scenario.formats
     pc = scenario.config.partial_credit
@@ -187,7 +180,7 @@ def compute_reach(scenario: Scenario, source: WalkTimeSource | None = None, prog
     site_minutes = _expand(m_sites, unit_res, factor, len(demand))
     outlet_minutes = _expand(m_out, unit_res, factor, len(demand))
     reach = Reach(demand, site_minutes, outlet_minutes, source=getattr(source, "name", type(source).__name__))
-    reach.walk_report = walk_report(source)
+    reach.walk_report = merge_reports(reach.source, m_sites.report, m_out.report)
     out_format = (
         scenario.outlets["format"].to_numpy() if len(scenario.outlets) else np.array([], dtype=object)
     )
@@ -217,5 +210,6 @@ def compute_reach(scenario: Scenario, source: WalkTimeSource | None = None, prog
             full=site_minutes.within(lim),
             partial=site_minutes.within(plim) if plim is not None else None,
         )
+    reach.warnings = coordinate_warnings(scenario, source)
     reach.seconds = time.perf_counter() - t0
     return reach

@@ -11,7 +11,7 @@ from builders import make_scenario
 
 import optimizer as qh
 from optimizer.explain import placement_table
-from optimizer.explain.placements import removal_losses
+from optimizer.explain.removal import removal_losses
 
 CONV = "convenience_store"
 ROOT = Path(__file__).resolve().parents[1]
@@ -335,7 +335,8 @@ def test_cli_explain_alternatives_robustness_on_a_run_folder(tiny, tmp_path) -> 
     p = pd.read_csv(out / "placements.csv")
     assert {"residents_only_here", "weighted_loss_if_removed", "residents_per_10k_yuan"} <= set(p.columns)
     assert p["weighted_loss_if_removed"].notna().all()
-    assert "Why this plan" in (out / "report.html").read_text(encoding="utf-8")
+    # the pilot plan (Chinese by default) states the explanation's sentences
+    assert s["explain"]["sentences"]["zh"][0] in (out / "report.html").read_text(encoding="utf-8")
     assert cli("explain", out, "--multiples", "1,2").exit_code == 0
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert [b["step"] for b in s["explain"]["marginal"]["budgets"]] == [100_000, 200_000] * 2
@@ -418,7 +419,7 @@ def test_phasing_is_checked_and_run_writes_phasing_csv(tiny, tmp_path) -> None:
     assert years["year"].tolist() == [1, 2]
     assert (years["capital_yuan_used"] <= years["capital_yuan_limit"] + 1e-6).all()
     assert "Year 1:" in r.output
-    assert "<h2>Phasing</h2>" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "分年度实施安排" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
 
 
 def test_walk_limit_change_for_a_format_nobody_new_reaches() -> None:

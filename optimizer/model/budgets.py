@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import ScenarioConfig
+from ..config import BudgetConfig, ScenarioConfig
 from ..lp import INF, Constraints, Term
 
 
@@ -30,13 +30,27 @@ class Budget:
     unit: str
     name_en: str
     name_zh: str
+    yearly: str  # its list of yearly amounts under ``phasing:``
 
     def limit(self, config: ScenarioConfig) -> float:
-        return float(getattr(config.budget, self.key))
+        return self.limit_of(config.budget)
+
+    def limit_of(self, budget: BudgetConfig) -> float:
+        return float(getattr(budget, self.key))
 
 
 BUDGETS: tuple[Budget, ...] = (
-    Budget("capital_yuan", "capital", "fitout_yuan", "x", "fitout_yuan", "yuan", "capital", "建设资金"),
+    Budget(
+        "capital_yuan",
+        "capital",
+        "fitout_yuan",
+        "x",
+        "fitout_yuan",
+        "yuan",
+        "capital",
+        "建设资金",
+        "capital_yuan_per_year",
+    ),
     Budget(
         "rent_subsidy_yuan_per_year",
         "subsidy_budget",
@@ -46,9 +60,11 @@ BUDGETS: tuple[Budget, ...] = (
         "yuan/year",
         "rent subsidy",
         "租金补贴",
+        "rent_subsidy_yuan_per_year",
     ),
 )
 BUDGET_BY_BLOCK: dict[str, Budget] = {b.block: b for b in BUDGETS}
+CAPITAL, SUBSIDY = BUDGET_BY_BLOCK["capital"], BUDGET_BY_BLOCK["subsidy_budget"]
 
 
 def budget_coefficients(b: Budget, table_len: int, coef: np.ndarray | None) -> np.ndarray:

@@ -21,6 +21,7 @@ from . import html as _html
 from . import maps as _maps
 from . import tables as _tables
 from .collection import ResultSet
+from .plugins import SUMMARY_SECTIONS
 from .write import write_dir
 
 if TYPE_CHECKING:
@@ -103,9 +104,14 @@ class Result:
 
     def warnings(self) -> list[str]:
         """What the run should say beside its result: what the solve itself noticed (e.g. a failed
-        tie-break stage), unreachable residences, a plan that places nothing, formats that cannot open
-        anywhere (the scenario's own warnings are in summary())."""
-        return list(self.notes) + _tables.unreachable_warnings(self) + self._summary["explain"]["warnings"]
+        tie-break stage), warnings found while computing walk times, unreachable residences, a plan that
+        places nothing, formats that cannot open anywhere (the scenario's own warnings are in summary())."""
+        return (
+            list(self.notes)
+            + list(self.reach.warnings)
+            + _tables.unreachable_warnings(self)
+            + [w for name in SUMMARY_SECTIONS for w in self._summary[name].get("warnings") or []]
+        )
 
     def explain(self) -> dict[str, Any]:
         """What limits the plan (summary.json's ``explain`` block), with ``sentences`` in zh and en."""
@@ -142,9 +148,10 @@ class Result:
     def _repr_html_(self) -> str:
         return _html.repr_html(self)
 
-    def to_html(self, with_map: bool = True) -> str:
-        """A self-contained report: termination, budgets, coverage by format and group, map, placements."""
-        return _html.to_html(self, with_map)
+    def to_html(self, with_map: bool = True, lang: str = "zh") -> str:
+        """The pilot plan (试点方案) as one self-contained HTML page, in Chinese or English (``lang``);
+        ``with_map=False`` leaves the map image out."""
+        return _html.to_html(self, with_map, lang)
 
     # ---------------------------------------------------------------- writers
     def to_dir(
@@ -154,14 +161,27 @@ class Result:
         excel: bool = True,
         maps: bool = True,
         verify: bool = True,
+        report: bool = True,
+        lang: str = "zh",
+        tiles: str = "none",
     ) -> Path:
         """Write summary.json, placements.csv, coverage.csv, excluded.csv, result.gpkg, report.html
-        (and results.xlsx, map.html) into ``out``, atomically: all of it or nothing. Raises
+        and report.md (and results.xlsx, map.html) into ``out``, atomically: all of it or nothing. Raises
         VerificationError when the independent verification disagrees (the folder is written)."""
-        report = write_dir(self, out, overwrite=overwrite, excel=excel, maps=maps, verify=verify)
-        if report is not None and not report.ok:
+        check = write_dir(
+            self,
+            out,
+            overwrite=overwrite,
+            excel=excel,
+            maps=maps,
+            verify=verify,
+            report=report,
+            lang=lang,
+            tiles=tiles,
+        )
+        if check is not None and not check.ok:
             raise VerificationError(
-                f"the results written to {out} failed independent verification (see verify.json):\n{report}"
+                f"the results written to {out} failed independent verification (see verify.json):\n{check}"
             )
         return Path(out)
 
