@@ -222,6 +222,67 @@ def greedy_start(
     return plan_values(scenario, reach, model, greedy_chosen(scenario, reach, model, max_steps))
 
 
+class _Swaps:
+    """State of the 1-swap search, per format: how many open pairs reach each unit (within the limit,
+    and within the partial limit only), each unit's credit, and every pair's gain."""
+
+    def __init__(self, scenario: Scenario, reach: Reach, model: CoverageModel, chosen: np.ndarray) -> None:
+        self.gains = _Gains(scenario, reach, model)
+        self.n_sites = len(scenario.sites)
+        self.rows_of = {str(k): np.asarray(r) for k, r in model.x.groupby("format").indices.items()}
+        self.base = {k: reach.formats[k].base_credit for k in self.rows_of}
+        self.wp = {k: self.gains.weight[k] * self.gains.wp for k in self.rows_of}
+        self.cnt: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+        self.cur: dict[str, np.ndarray] = {}
+        self.gain = np.zeros(len(model.x))
+        for k in self.rows_of:
+            self.reset(k, chosen)
+
+    def reset(self, k: str, chosen: np.ndarray) -> None:
+        """Counts, credits and gains of format k for the plan ``chosen``."""
+        full, only, _ = self.gains.mats[k]
+        r = self.rows_of[k]
+        col = np.zeros(self.n_sites)
+        col[self.gains.site[r[chosen[r]]]] = 1.0
+        self.cnt[k] = (full @ col, only @ col if only is not None else None)
+        self.cur[k] = self.credit(k, *self.cnt[k], slice(None))
+        self.gain[r] = self.gains.of_format(k, r, self.cur)
+
+    def credit(self, k: str, fc: np.ndarray, oc: np.ndarray | None, units: np.ndarray | slice) -> np.ndarray:
+        c = np.maximum(self.base[k][units], np.where(fc > 0, 1.0, 0.0))
+        if oc is not None:
+            c = np.maximum(c, np.where(oc > 0, self.gains.mats[k][2], 0.0))
+        return c
+
+    def after_drop(self, a: int) -> tuple[float, np.ndarray]:
+        """The coverage lost when pair a closes, and every pair's gain then; only the units a reaches
+        change credit, so only their rows are read."""
+        k, s_a = self.gains.fmt[a], self.gains.site[a]
+        full, only, c = self.gains.mats[k]
+        fc, oc = self.cnt[k]
+        u1 = full.indices[full.indptr[s_a] : full.indptr[s_a + 1]]
+        u2 = np.zeros(0, dtype=u1.dtype)
+        if only is not None:
+            lo, hi = only.indptr[s_a], only.indptr[s_a + 1]
+            u2 = only.indices[lo:hi][only.data[lo:hi] != 0]
+        units = np.union1d(u1, u2)
+        fcu = fc[units].copy()
+        fcu[np.searchsorted(units, u1)] -= 1.0
+        ocu = None
+        if oc is not None:
+            ocu = oc[units].copy()
+            ocu[np.searchsorted(units, u2)] -= 1.0
+        old, new = self.cur[k][units], self.credit(k, fcu, ocu, units)
+        w = self.wp[k][units]
+        rows = self.rows_of[k]
+        by_full, by_only = self.gains.by_unit(k, rows)
+        g = self.gain.copy()
+        g[rows] += by_full[units].T @ (w * (old - new))
+        if by_only is not None:
+            g[rows] += by_only[units].T @ (w * (np.maximum(c - new, 0.0) - np.maximum(c - old, 0.0)))
+        return float(w @ (old - new)), g
+
+
 def local_search(
     scenario: Scenario,
     reach: Reach,
@@ -235,8 +296,8 @@ def local_search(
     does); repeat while a swap improves the plan. Mandates are not targeted.
 
     ``start``: a mask over ``model.x`` or column values of ``model.lp`` (default: the greedy plan).
-    Returns column values; the plan's value never falls below the start's. Gains are kept per format
-    and re-computed only for the formats a swap touches."""
+    Returns column values; the plan's value never falls below the start's. A drop is evaluated from
+    the units the dropped pair reaches; state is re-computed only for the formats a swap touches."""
     t0 = time.perf_counter()
     x = model.x
     if start is None:
@@ -247,68 +308,12 @@ def local_search(
         chosen = np.asarray(start)[model.lp.cols("x")] > 0.5
     if len(x) == 0:
         return plan_values(scenario, reach, model, chosen)
-    n_sites = len(scenario.sites)
     need = _needed_subsidy(model)
     effect, ub = _resource_effect(model, need)
     money = x["fitout_yuan"].to_numpy(float) + need
     used = effect @ chosen.astype(float)
-    gains = _Gains(scenario, reach, model)
-    rows_of = {str(k): np.asarray(r) for k, r in x.groupby("format").indices.items()}
-    fmt, site = gains.fmt, gains.site
-    wp = {k: gains.weight[k] * gains.wp for k in rows_of}
-
-    base = {k: reach.formats[k].base_credit for k in rows_of}
-
-    def counts(k: str, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """Per unit: open pairs of format k reaching it within the limit, and within the partial
-        limit only."""
-        full, only, _ = gains.mats[k]
-        r = rows_of[k]
-        col = np.zeros(n_sites)
-        col[site[r[mask[r]]]] = 1.0
-        return full @ col, (only @ col if only is not None else None)
-
-    def credit_of(k: str, fc: np.ndarray, oc: np.ndarray | None, units: np.ndarray | slice) -> np.ndarray:
-        c = np.maximum(base[k][units], np.where(fc > 0, 1.0, 0.0))
-        if oc is not None:
-            c = np.maximum(c, np.where(oc > 0, gains.mats[k][2], 0.0))
-        return c
-
-    cnt = {k: counts(k, chosen) for k in rows_of}
-    cur = {k: credit_of(k, *cnt[k], slice(None)) for k in rows_of}
-    gain = np.zeros(len(x))
-    for k, r in rows_of.items():
-        gain[r] = gains.of_format(k, r, cur)
-    scale = max(1.0, float(sum(wp[k] @ cur[k] for k in rows_of)))
-    tol = 1e-9 * scale
-
-    def after_drop(a: int) -> tuple[float, np.ndarray]:
-        """The coverage lost when pair a closes, and the gains of its format's pairs then; only the
-        units a reaches change, so only their rows are read."""
-        k, s_a = fmt[a], site[a]
-        full, only, c = gains.mats[k]
-        fc, oc = cnt[k]
-        u1 = full.indices[full.indptr[s_a] : full.indptr[s_a + 1]]
-        u2 = np.zeros(0, dtype=u1.dtype)
-        if only is not None:
-            lo, hi = only.indptr[s_a], only.indptr[s_a + 1]
-            u2 = only.indices[lo:hi][only.data[lo:hi] != 0]
-        units = np.union1d(u1, u2)
-        fcu = fc[units].copy()
-        fcu[np.searchsorted(units, u1)] -= 1.0
-        ocu = None
-        if oc is not None:
-            ocu = oc[units].copy()
-            ocu[np.searchsorted(units, u2)] -= 1.0
-        old, new = cur[k][units], credit_of(k, fcu, ocu, units)
-        w = wp[k][units]
-        loss = float(w @ (old - new))
-        by_full, by_only = gains.by_unit(k, rows_of[k])
-        g = gain[rows_of[k]] + by_full[units].T @ (w * (old - new))
-        if by_only is not None:
-            g = g + by_only[units].T @ (w * (np.maximum(c - new, 0.0) - np.maximum(c - old, 0.0)))
-        return loss, g
-
+    st = _Swaps(scenario, reach, model, chosen)
+    tol = 1e-9 * max(1.0, float(sum(st.wp[k] @ st.cur[k] for k in st.rows_of)))
     improved, rounds = True, 0
     while improved and rounds < max_rounds:
         improved = False
@@ -318,28 +323,20 @@ def local_search(
             rounds += 1
             without = chosen.copy()
             without[a] = False
-            fa = fmt[a]
-            loss, g_fa = after_drop(a)
-            g = gain.copy()
-            g[rows_of[fa]] = g_fa
+            loss, g = st.after_drop(a)
             ea = effect[:, [a]].toarray().ravel()
             ok = ~without & _fits(effect, ub - (used - ea)) & (g > 1e-9)
             ok[a] = False
-            if not ok.any():
-                continue
-            top = float(g[ok].max())
-            if top - loss <= tol:
+            if not ok.any() or float(g[ok].max()) - loss <= tol:
                 continue
             # The largest gain; among equal gains, the least money, then the lower position.
-            cand = np.flatnonzero(ok & (g >= top))
+            cand = np.flatnonzero(ok & (g >= g[ok].max()))
             b = int(cand[np.lexsort((cand, money[cand]))[0]])
             chosen = without
             chosen[b] = True
             used = used - ea + effect[:, [b]].toarray().ravel()
-            for k in {fa, fmt[b]}:
-                cnt[k] = counts(k, chosen)
-                cur[k] = credit_of(k, *cnt[k], slice(None))
-                gain[rows_of[k]] = gains.of_format(k, rows_of[k], cur)
+            for k in {st.gains.fmt[a], st.gains.fmt[b]}:
+                st.reset(k, chosen)
             improved = True
     return plan_values(scenario, reach, model, chosen)
 
