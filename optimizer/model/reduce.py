@@ -1,6 +1,6 @@
 """Reductions before solving: array transforms of the variable tables that keep the optimum.
 
-- :func:`drop_dominated_pairs`: a (site, format) pair is left out when another pair of the same format
+- :func:`dominated_pairs`: a (site, format) pair is left out when another pair of the same format
   reaches every demand unit it would reach (full and partial credit), costs no more fit-out and needs no
   more subsidy, and stands at a site with no per-site row (``area``, ``max_formats``), so that it can
   always take the dominated pair's place in a plan. Exact ties are kept (``ties=True``: the lower
@@ -10,8 +10,11 @@
   belong to the same mandated groups get one y (and one z) variable per class; its objective coefficient
   and its mandate coefficient are the members' sums. :class:`Members` maps each class to its units.
 
-Both are on in :func:`~optimizer.model.build_model` (``reduce=True``); :func:`lp_size` and
-:class:`Reduction` report what each removed (``CoverageModel.model_size``).
+:func:`~optimizer.model.build_model` applies ``merge_demand`` by default and ``dominated_pairs`` when
+asked (``reduce=REDUCTIONS``): dropping a dominated pair keeps this model's optimum, but not that of a
+re-solve that forbids the pair dominating it (what :mod:`optimizer.explain`'s removal losses and
+alternatives do with a solved model). :func:`lp_size` and :class:`Reduction` report what each removed
+(``CoverageModel.model_size``).
 """
 
 from __future__ import annotations
