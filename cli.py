@@ -14,6 +14,8 @@ from typing import Any
 
 import click
 
+from optimizer.backends.registry import SOLVER_NAMES
+
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 3, 4
 
 
@@ -97,9 +99,9 @@ def main() -> None:
 )
 @click.option(
     "--solver",
-    type=click.Choice(["highs", "cbc", "highs-pulp"]),
+    type=click.Choice(list(SOLVER_NAMES)),
     default=None,
-    help="Override the scenario's solver.name.",
+    help="Override the scenario's solver.name (heuristic: a quick plan, never proved optimal).",
 )
 @click.option("--time-limit", type=float, default=None, help="Override solver.time_limit_s (seconds).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
@@ -154,6 +156,7 @@ def run(
 
     import optimizer as qh
     from optimizer.errors import VerificationError
+    from optimizer.outcome import Progress
     from optimizer.reach import compute_reach
     from optimizer.result import write_dir
 
@@ -174,8 +177,16 @@ def run(
         override["time_limit_s"] = time_limit
     with console.status(f"computing walk times ({sc.config.walk.source})"):
         reach = compute_reach(sc, progress=not quiet)
-    with console.status("building the model and solving"):
-        res = qh.solve(sc, solver=override or None, reach=reach)
+    with console.status("building the model and solving") as status:
+
+        def show(p: Progress) -> None:
+            # a live line on a terminal; a log line (kept in the output) when output is redirected
+            if console.is_terminal:
+                status.update(f"solving: {p}")
+            else:
+                console.print(str(p), markup=False, highlight=False)
+
+        res = qh.solve(sc, solver=override or None, reach=reach, on_progress=show)
     res = _explain_analyses(res, explain_money, executor, console)
     with console.status(f"writing {out}"):
         verification = write_dir(
