@@ -54,7 +54,8 @@ def diagnose_infeasible(
         total = mrow["group_population"]
         best_share = (mrow["covered_before"] + (best.objective or 0.0)) / total if total > 0 else 1.0
         y_rich = m_rich.y
-        reachable = y_rich[(y_rich["format"] == key) & g[y_rich["unit"].to_numpy()]]["unit"].to_numpy()
+        rows_g = np.flatnonzero(((y_rich["format"] == key).to_numpy()) & g[y_rich["unit"].to_numpy()])
+        reachable = m_rich.members("y").of(rows_g)  # a y row may stand for several units
         max_share = (mrow["covered_before"] + pop[reachable].sum()) / total if total > 0 else 1.0
         can = np.zeros(len(pop), dtype=bool)
         can[reachable] = True

@@ -43,6 +43,14 @@ Viability uses catchments fixed in advance, so the model stays linear. Each cons
 entry of :data:`~optimizer.model.families.FAMILIES`, built by one small vectorised function into a named
 row block of the :class:`~optimizer.lp.LinearProgram`.
 
+Reductions (:mod:`~optimizer.model.reduce`, before the rows are built): units :math:`i` of one class
+:math:`K` (the same :math:`N_{if}` and :math:`N^{\lambda}_{if}` over eligible sites, the same kind of
+credit to gain, the same membership in every group with a mandate on :math:`f`) share one
+:math:`y_{Kf}` (and :math:`z_{Kf}`) whose objective coefficient and mandate coefficient are the sums over
+:math:`K`; for fixed :math:`x` every member's best :math:`y_{if}` is the same, so the optimum is
+unchanged. On request, pairs that another pair of the same format dominates (more reach, no more money,
+a site without per-site rows) get no variable.
+
 Tie-break (``objective.tie_break: least_public_money``): a second stage fixes the coverage at the first
 stage's value and minimises :math:`\sum K_{jf} x_{jf} + \sum s_{jf}` (capital plus one year of subsidy).
 """
@@ -50,7 +58,7 @@ stage's value and minimises :math:`\sum K_{jf} x_{jf} + \sum s_{jf}` (capital pl
 from __future__ import annotations
 
 from .budgets import BUDGET_BY_BLOCK, BUDGETS, Budget
-from .build import CoverageModel, build_model
+from .build import DEFAULT_REDUCTIONS, REDUCTIONS, CoverageModel, build_model
 from .families import FAMILIES, FAMILY_BY_NAME, RESOURCE, Family, ModelData, families_with_role
 from .pairs import EXCLUSION_RULES, demand_pairs, site_format_pairs
 
@@ -60,6 +68,8 @@ __all__ = [
     "Budget",
     "CoverageModel",
     "build_model",
+    "REDUCTIONS",
+    "DEFAULT_REDUCTIONS",
     "FAMILIES",
     "FAMILY_BY_NAME",
     "RESOURCE",

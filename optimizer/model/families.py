@@ -31,8 +31,8 @@ class ModelData:
     scenario: Scenario
     reach: Reach
     x: pd.DataFrame  # (site, format) pairs that may open, with their economics
-    y: pd.DataFrame  # (unit, format) full coverage
-    z: pd.DataFrame  # (unit, format) partial coverage
+    y: pd.DataFrame  # (unit, format) full coverage; ``unit`` is a class's first unit when merged
+    z: pd.DataFrame  # (unit, format) partial coverage; columns population and n_units per row
     s: pd.DataFrame  # subsidy variables: column ``x`` is the pair's position in x
 
 
@@ -102,20 +102,31 @@ def _per_site(d: ModelData, name: str, sites: np.ndarray, coef: np.ndarray, limi
     )
 
 
+def area_row_sites(x: pd.DataFrame, scenario: Scenario) -> np.ndarray:
+    """Sites that get an ``area`` row: those where the eligible formats together would not fit."""
+    total = x.groupby("site_pos")["area_m2"].sum()
+    floor = scenario.sites["floor_area_m2"].to_numpy(float)
+    return total.index[total.to_numpy() > floor[total.index] + 1e-9].to_numpy()
+
+
+def max_formats_row_sites(x: pd.DataFrame, scenario: Scenario) -> np.ndarray:
+    """Sites that get a ``max_formats`` row: those with more eligible formats than they may host."""
+    limit = scenario.sites["max_formats"].to_numpy(float)
+    count = x.groupby("site_pos").size()
+    over = (~np.isnan(limit[count.index])) & (count.to_numpy() > limit[count.index])
+    return count.index[over].to_numpy()
+
+
 def _area(d: ModelData) -> Constraints:
     """sum_f a_f x_jf <= A_j, for sites where the eligible formats together would not fit."""
-    total = d.x.groupby("site_pos")["area_m2"].sum()
     floor = d.scenario.sites["floor_area_m2"].to_numpy(float)
-    tight = total.index[total.to_numpy() > floor[total.index] + 1e-9].to_numpy()
-    return _per_site(d, "area", tight, d.x["area_m2"].to_numpy(float), floor)
+    return _per_site(d, "area", area_row_sites(d.x, d.scenario), d.x["area_m2"].to_numpy(float), floor)
 
 
 def _max_formats(d: ModelData) -> Constraints:
     """sum_f x_jf <= M_j where a site limits how many formats it hosts."""
     limit = d.scenario.sites["max_formats"].to_numpy(float)
-    count = d.x.groupby("site_pos").size()
-    over = (~np.isnan(limit[count.index])) & (count.to_numpy() > limit[count.index])
-    return _per_site(d, "max_formats", count.index[over].to_numpy(), np.ones(len(d.x)), limit)
+    return _per_site(d, "max_formats", max_formats_row_sites(d.x, d.scenario), np.ones(len(d.x)), limit)
 
 
 def _budget(block: str) -> Callable[[ModelData], Constraints | None]:
@@ -198,7 +209,7 @@ def mandate_targets(d: ModelData) -> pd.DataFrame:
                     "group_population": total,
                     "covered_before": already,
                     "needed_more": max(m.min_share * total - already, 0.0),
-                    "reachable_more": float(pop[sel["unit"].to_numpy()].sum()),
+                    "reachable_more": float(sel["population"].sum()),
                     "row": len(info),
                 }
             )
@@ -206,8 +217,8 @@ def mandate_targets(d: ModelData) -> pd.DataFrame:
 
 
 def _mandate(d: ModelData) -> Constraints:
-    """sum_{i in G} p_i y_if >= mu P_G - sum_{i in G} p_i [b_if = 1], one row per mandate and format."""
-    pop = d.reach.demand["population"].to_numpy(float)
+    """sum_{i in G} p_i y_if >= mu P_G - sum_{i in G} p_i [b_if = 1], one row per mandate and format
+    (a y row merged from several units weighs their summed population; its units share membership)."""
     targets = mandate_targets(d)
     rows, cols, vals, lo = [], [], [], []
     for t in targets.itertuples():
@@ -215,7 +226,7 @@ def _mandate(d: ModelData) -> Constraints:
         sel = d.y[(d.y["format"] == t.format) & g[d.y["unit"].to_numpy()]]
         rows.append(np.full(len(sel), int(t.row)))
         cols.append(sel.index.to_numpy())
-        vals.append(pop[sel["unit"].to_numpy()])
+        vals.append(sel["population"].to_numpy(float))  # a row may stand for several units
         need = float(t.min_share) * float(t.group_population) - float(t.covered_before)
         lo.append(need - 1e-6 * max(float(t.group_population), 1.0))
 

@@ -139,25 +139,30 @@ def site_format_pairs(
     return pairs.assign(reason=reason)
 
 
-def _demand_table(units: np.ndarray, key: str, k: int, coef: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame({"unit": units, "format": key, "format_pos": k, "coef": coef})
+def _demand_table(units: np.ndarray, key: str, k: int, coef: np.ndarray, pop: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"unit": units, "format": key, "format_pos": k, "coef": coef, "population": pop[units], "n_units": 1}
+    )
 
 
 def demand_pairs(scenario: Scenario, reach: Reach, x: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(unit, format) pairs that can gain full (y) or partial (z) coverage from an eligible site."""
+    """(unit, format) pairs that can gain full (y) or partial (z) coverage from an eligible site, one unit
+    per row (:func:`~optimizer.model.reduce.merge_demand` merges units with identical reach)."""
     y_parts, z_parts = [], []
     weight = scenario.formats["weight"].to_numpy(float)
-    base_w = reach.demand["priority"].to_numpy(float) * reach.demand["population"].to_numpy(float)
+    pop = reach.demand["population"].to_numpy(float)
+    base_w = reach.demand["priority"].to_numpy(float) * pop
     for k, key in enumerate(scenario.formats.index):
         fr = reach.formats[key]
         open_sites = np.zeros(len(scenario.sites))
         open_sites[x.loc[x["format"] == key, "site_pos"].to_numpy()] = 1.0
         units = np.flatnonzero((fr.base_credit < 1) & (fr.full @ open_sites > 0))
-        y_parts.append(_demand_table(units, key, k, weight[k] * base_w[units] * (1 - fr.base_credit[units])))
+        coef = weight[k] * base_w[units] * (1 - fr.base_credit[units])
+        y_parts.append(_demand_table(units, key, k, coef, pop))
         if fr.partial is not None:
             units = np.flatnonzero((fr.base_credit == 0) & (fr.partial @ open_sites > 0))
-            z_parts.append(_demand_table(units, key, k, weight[k] * base_w[units] * fr.credit_partial))
-    cols = ["unit", "format", "format_pos", "coef"]
+            z_parts.append(_demand_table(units, key, k, weight[k] * base_w[units] * fr.credit_partial, pop))
+    cols = ["unit", "format", "format_pos", "coef", "population", "n_units"]
     y = pd.concat(y_parts, ignore_index=True) if y_parts else pd.DataFrame(columns=cols)
     z = pd.concat(z_parts, ignore_index=True) if z_parts else pd.DataFrame(columns=cols)
     return y, z
