@@ -17,7 +17,7 @@ from .diagnose import diagnose_infeasible
 from .heuristic import chosen_from_placements, greedy_start, is_feasible, plan_values
 from .lp import LinearProgram
 from .model import CoverageModel, build_model
-from .reach import Reach, compute_reach
+from .reach import Reach, compute_reach, reach_for
 from .result import Result
 from .scenario import Scenario
 
@@ -98,9 +98,13 @@ def solve(
 
     ``start``: a placements table (site_id, format), e.g. a neighbouring variant's ``placements``; when
     it is feasible here and better than the greedy plan, the solver starts from it.
+
+    ``reach``: walk times computed once for several scenarios (e.g. a base scenario's ``result.reach``).
+    Its policy part is re-derived for this scenario; when its walk minutes were computed for other
+    inputs (geometry, walk settings, speeds, a shorter horizon) it is refused with ReachMismatchError.
     """
     config = solver_config(scenario, solver)
-    reach = reach or compute_reach(scenario, progress=progress)
+    reach = reach_for(scenario, reach) if reach is not None else compute_reach(scenario, progress=progress)
     t0 = time.perf_counter()
     model = build_model(scenario, reach)
     t_build = time.perf_counter() - t0
