@@ -14,12 +14,16 @@ from .errors import Problem, QuarterHourError, ScenarioError
 from .result import Result, ResultSet
 from .scenario import Scenario, load_scenario
 from .solve import solve
+from .study import compare, compare_variants, sweep
 
 __version__ = "0.1.0"
 
 __all__ = [
     "load_scenario",
     "solve",
+    "compare",
+    "compare_variants",
+    "sweep",
     "Scenario",
     "Result",
     "ResultSet",

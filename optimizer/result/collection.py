@@ -48,12 +48,16 @@ def empty_row(formats: Iterable[str], config: ScenarioConfig, status: str, messa
 
 
 def binding(row: Mapping[str, Any]) -> str:
-    """Which budgets are at least 99.5% used ('+'-joined), or 'viability/none' when none is."""
-    full = [
-        b.key
-        for b in BUDGETS
-        if row.get(f"{b.key}_share_used") is not None and row[f"{b.key}_share_used"] >= BINDING_SHARE
-    ]
+    """Which budgets are at least 99.5% used ('+'-joined), or 'viability/none' when none is. A budget
+    of zero binds when the plan opens nothing."""
+
+    def binds(b: Any) -> bool:
+        share = row.get(f"{b.key}_share_used")
+        if share is None:
+            return row.get(f"{b.key}_limit") == 0 and row.get("outlets_opened") == 0
+        return share >= BINDING_SHARE
+
+    full = [b.key for b in BUDGETS if binds(b)]
     return "+".join(full) if full else NO_BUDGET_BINDS
 
 
