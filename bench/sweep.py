@@ -96,8 +96,7 @@ def main() -> None:
 
 
 def _report(times: dict[str, float], n: int, table: pd.DataFrame) -> None:
-    import dask
-    import highspy
+    from importlib.metadata import version
 
     base = next(iter(times.values()))
     print(f"## sweep: {n}-point capital frontier, Huangpu (`python bench/sweep.py`)\n")
@@ -105,8 +104,8 @@ def _report(times: dict[str, float], n: int, table: pd.DataFrame) -> None:
         f"{platform.node()} · {platform.processor() or platform.machine()} · "
         f"{os.cpu_count()} cores (shared) · "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} · Python {platform.python_version()}, "
-        f"highspy {highspy.__version__ if hasattr(highspy, '__version__') else '?'}, "
-        f"pandas {pd.__version__}, dask {dask.__version__}\n"
+        f"highspy {version('highspy')}, pandas {version('pandas')}, dask {version('dask')}, "
+        f"distributed {version('distributed')}\n"
     )
     print("| way | seconds | speed-up vs separate runs |\n|---|---|---|")
     for k, v in times.items():

@@ -99,6 +99,11 @@ def _curves(fr: Frontier) -> list[tuple[str, pd.DataFrame]]:
     return [(f"{fr.keys[1]}={g}", part) for g, part in t.groupby(fr.keys[1], sort=False)]
 
 
+def _has_plan(fr: Frontier) -> pd.Series:
+    """Per point: whether it has a plan."""
+    return fr.table["status"].isin(["optimal", "feasible"])
+
+
 def plot_frontier(fr: Frontier, ax: Any = None, column: str = "objective") -> Any:
     import matplotlib.pyplot as plt
 
@@ -112,8 +117,15 @@ def plot_frontier(fr: Frontier, ax: Any = None, column: str = "objective") -> An
         own, kn = part["is_scenario_value"].astype(bool), part["is_knee"].astype(bool)
         ax.scatter(xs[own], ys[own], s=90, facecolors="none", edgecolors="k", zorder=3)
         ax.scatter(xs[kn], ys[kn], s=60, marker="D", color="#d62728", zorder=3)
+        none = ~part["status"].isin(["optimal", "feasible"]).to_numpy()
+        if none.any():  # no plan at these points: marked on the axis, not left out silently
+            low = float(np.nanmin(ys)) if ys.notna().any() else 0.0
+            ax.scatter(xs[none], np.full(int(none.sum()), low), marker="x", color="#d62728", zorder=3)
     ax.scatter([], [], s=90, facecolors="none", edgecolors="k", label="scenario's own value")
     ax.scatter([], [], s=60, marker="D", color="#d62728", label="knee")
+    if (~_has_plan(fr)).any():
+        ax.scatter([], [], marker="x", color="#d62728", label="no plan (infeasible or failed)")
+    ax.xaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
     ax.set_xlabel(x)
     ax.set_ylabel(
         f"{column} (priority-weighted residents newly covered)" if column == "objective" else column
