@@ -249,7 +249,7 @@ def policy_key(scenario: Scenario) -> str:
     """Digest of what the derived part of a Reach reads besides walk minutes: the residences'
     attributes, the outlets' formats, priorities, the formats' limits and partial credit."""
     cfg = scenario.config
-    attrs = pd.DataFrame(scenario.residences.drop(columns="geometry"))
+    attrs = pd.DataFrame(scenario.residences.drop(columns=scenario.residences.geometry.name))
     outlet_formats = scenario.outlets["format"] if len(scenario.outlets) else pd.Series([], dtype=str)
     return _digest(
         attrs,

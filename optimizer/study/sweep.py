@@ -117,7 +117,7 @@ def _chains(runs: list[_runs.Run], per_curve: int) -> list[_runs.Chain]:
 def sweep(
     scenario: Scenario,
     vary: Mapping[str, Sequence[Any]],
-    executor: str = "inprocess",
+    executor: str = "pool",
     address: str | None = None,
     workers: int | None = None,
     progress: bool = False,
