@@ -296,3 +296,19 @@ def test_summaries_and_rows_have_the_same_keys_whatever_the_status() -> None:
     assert cmp.table.index.name == "variant" and list(cmp.table.index) == ["ok", "bad"]
     assert cmp.table.at["ok", "binding"] and pd.isna(cmp.table.at["bad", "binding"])
     assert set(cmp.placements["variant"]) == {"ok"}
+
+
+def test_sweep_command_on_a_dask_scheduler_matches_in_process(tmp_path) -> None:
+    from dask.distributed import LocalCluster
+
+    runner = CliRunner()
+    args = ["sweep", str(TINY / "scenario.yaml"), "--vary", "budget.capital_yuan=0:600000:4", "-q"]
+    r = runner.invoke(main, [*args, "--out", str(tmp_path / "a"), "--executor", "inprocess"])
+    assert r.exit_code == 0, r.output
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True) as cluster:
+        r = runner.invoke(
+            main, [*args, "--out", str(tmp_path / "b"), "--scheduler", cluster.scheduler_address]
+        )
+    assert r.exit_code == 0, r.output
+    a, b = (pd.read_csv(tmp_path / x / "frontier.csv").drop(columns="seconds") for x in "ab")
+    pd.testing.assert_frame_equal(a, b)
