@@ -323,9 +323,14 @@ def validate(scenario: Path) -> None:
     sc = qh.load_scenario(scenario)
     for w in sc.warnings:
         click.secho(f"warning: {w}", fg="yellow", err=True)
+    if sc.config.variants:
+        from optimizer.study.variants import build, from_config
+
+        build(sc, from_config(sc))  # every bad variant listed, exit 2
+    n_var = f", {len(sc.config.variants)} variants" if sc.config.variants else ""
     click.echo(
         f"valid: {len(sc.residences)} residences, {len(sc.sites)} sites, {len(sc.outlets)} outlets, "
-        f"{len(sc.formats)} formats ({', '.join(sc.formats.index)})"
+        f"{len(sc.formats)} formats ({', '.join(sc.formats.index)}){n_var}"
     )
 
 

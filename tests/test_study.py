@@ -312,3 +312,33 @@ def test_sweep_command_on_a_dask_scheduler_matches_in_process(tmp_path) -> None:
     assert r.exit_code == 0, r.output
     a, b = (pd.read_csv(tmp_path / x / "frontier.csv").drop(columns="seconds") for x in "ab")
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_walk_times_are_computed_once_per_walk_key(monkeypatch) -> None:
+    calls = []
+    real = runs_module.compute_walk_times
+
+    def counting(sc, progress=False):
+        calls.append(sc.config.walk.elderly_speed_m_per_s)
+        return real(sc, progress=progress)
+
+    monkeypatch.setattr(runs_module, "compute_walk_times", counting)
+    variants = [
+        Variant("a", {"budget.capital_yuan": 100000}),
+        Variant("b", {"priority.old_neighbourhood": 4}),
+        Variant("slow1", {"walk.elderly_speed_m_per_s": 0.8, "budget.capital_yuan": 100000}),
+        Variant("slow2", {"walk.elderly_speed_m_per_s": 0.8}),
+        Variant("alone", {"walk.elderly_speed_m_per_s": 0.6}),
+    ]
+    t = compare_variants(_base(), variants, executor="inprocess").table
+    assert calls == [None, 0.8]  # 'alone' has a key of its own: computed in its own job
+    assert (t["status"] == "optimal").all()
+
+
+def test_validate_checks_the_variants(tmp_path) -> None:
+    for f in ("residences", "sites", "outlets", "walk_minutes"):
+        (tmp_path / f"{f}.csv").write_text((TINY / f"{f}.csv").read_text())
+    text = (TINY / "scenario.yaml").read_text() + "variants:\n  typo: {budget.capital: 1}\n"
+    (tmp_path / "scenario.yaml").write_text(text)
+    r = CliRunner().invoke(main, ["validate", str(tmp_path / "scenario.yaml")])
+    assert r.exit_code == 2 and "row typo" in r.output and "budget.capital_yuan" in r.output
