@@ -11,6 +11,7 @@ from __future__ import annotations
 from . import catalog
 from .config import ScenarioConfig, SolverConfig
 from .errors import Problem, QuarterHourError, ScenarioError
+from .reach import ReachMismatchError
 from .result import Result, ResultSet
 from .scenario import Scenario, load_scenario
 from .solve import solve
@@ -32,5 +33,6 @@ __all__ = [
     "ScenarioError",
     "Problem",
     "QuarterHourError",
+    "ReachMismatchError",
     "catalog",
 ]

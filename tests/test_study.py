@@ -91,7 +91,9 @@ def _answer(res: qh.Result) -> tuple:
 
 def test_every_variable_scenario_key_is_in_the_reuse_test() -> None:
     variable = {k.path for k in KEYS if "[]" not in k.path and not k.path.startswith("inputs.")}
-    assert variable - NOT_VARIED == set(CHANGES)
+    assert variable - NOT_VARIED == set(CHANGES), (
+        "give every new scenario key a changed value in CHANGES, so the reuse-safety test covers it"
+    )
 
 
 @pytest.mark.parametrize("make", [_base, _straight_line_base], ids=["matrix", "straight_line"])
