@@ -21,8 +21,6 @@ from ..reach import WalkTimes, compute_walk_times, derive_reach, walk_key
 from ..result.collection import empty_row, run_row
 from ..scenario import Scenario
 
-Progress = Callable[[int, int], None]
-
 
 @dataclass(frozen=True)
 class Run:
@@ -104,12 +102,12 @@ def execute(
 ) -> list[Outcome]:
     """Every chain through one executor; outcomes in the runs' order."""
     total = sum(len(c.runs) for c in jobs)
-    with _bar(progress, total) as advance, make_executor(executor, address, workers) as ex:
+    with _Bar(progress, total) as advance, make_executor(executor, address, workers) as ex:
         done = ex.map(solve_chain, jobs, on_done=lambda k: advance(len(jobs[k].runs)))
     return [o for part in done for o in part]
 
 
-class _bar:
+class _Bar:
     """A rich progress bar counting runs (or nothing when not asked for)."""
 
     def __init__(self, show: bool, total: int) -> None:
