@@ -228,9 +228,9 @@ def compare(
         share_30: {subsidy.share_of_rent: 0.3}
         capital_5m: {budget.capital_yuan: 5000000}
     Writes comparison.csv, comparison.xlsx, comparison.html (one row per run: coverage per
-    format and group, persons newly covered, outlets opened, money spent vs limits, public
-    money per person newly covered, status, gap, and which budget bound the plan) and
-    placements.csv. A failed or infeasible variant is a row; the others still run.
+    format and group, person-formats newly covered, outlets opened, money spent vs limits,
+    public money per person-format newly covered, status, gap, and which budget bound the plan)
+    and placements.csv. A failed or infeasible variant is a row; the others still run.
     Exit code 0 every run solved, 2 bad input, 3 some run infeasible, 4 some run had no
     solution or failed.
     """
