@@ -145,7 +145,8 @@ def _table(
     rows = []
     for p, o in zip(pts, outcomes, strict=True):
         own = all(_same(p[k], _own(scenario, k)) for k in keys)
-        rows.append({**p, **o.row, "is_scenario_value": own, "is_knee": False})
+        shown = {k: _variants.as_text(v) if isinstance(v, (list, tuple)) else v for k, v in p.items()}
+        rows.append({**shown, **o.row, "is_scenario_value": own, "is_knee": False})
     df = pd.DataFrame(rows)
     for c in range(0, len(df), per_curve):
         curve = df.iloc[c : c + per_curve]

@@ -32,10 +32,11 @@ class Variant:
 
     def label(self) -> str:
         """The overrides as text, e.g. ``budget.capital_yuan=2000000; subsidy.share_of_rent=0.3``."""
-        return "; ".join(f"{k}={_text(v)}" for k, v in self.overrides.items())
+        return "; ".join(f"{k}={as_text(v)}" for k, v in self.overrides.items())
 
 
-def _text(v: Any) -> str:
+def as_text(v: Any) -> str:
+    """A value as a table cell shows it: whole numbers without .0, lists ';'-joined."""
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     if isinstance(v, (list, tuple)):
