@@ -383,24 +383,51 @@ class ReachMismatchError(QuarterHourError):
     """A Reach was passed for a scenario whose walk minutes differ from those it was computed with."""
 
 
+def _within(m: WalkMatrix, cutoff: float) -> WalkMatrix:
+    keep = m.minutes <= cutoff
+    return WalkMatrix(m.origins, m.destinations, m.rows[keep], m.cols[keep], m.minutes[keep])
+
+
+def walk_times_for(scenario: Scenario, walk: WalkTimes) -> WalkTimes | None:
+    """``walk`` when its key is the scenario's; cut to the scenario's shorter horizon when only the
+    horizon differs and ``walk``'s is longer (the pairs a fresh computation keeps); None otherwise."""
+    want = walk_key(scenario)
+    diff = walk.key.differences(want)
+    if not diff:
+        return walk
+    if diff != ["horizon_min"] or walk.key.horizon_min < want.horizon_min:
+        return None
+    _, factor = demand_units(scenario)
+    cutoff = want.horizon_min * (float(factor.max()) if len(factor) else 1.0)
+    return WalkTimes(
+        want,
+        _within(walk.sites, cutoff),
+        _within(walk.outlets, cutoff),
+        walk.source,
+        walk.seconds,
+        walk.report,
+    )
+
+
 def reach_for(scenario: Scenario, reach: Reach) -> Reach:
     """``reach`` made fit for ``scenario``: as is when computed for the same inputs, re-derived from its
-    walk minutes when only policy differs (priorities, limits within the horizon, credits), refused
-    with :class:`ReachMismatchError` naming what differs when the walk minutes themselves cannot be
-    reused."""
+    walk minutes when only policy differs (priorities, limits within the horizon, credits) or the
+    scenario's horizon is shorter, refused with :class:`ReachMismatchError` naming what differs when
+    the walk minutes themselves cannot be reused (other geometry, walk settings or speeds, a longer
+    horizon)."""
     if reach.walk is None:
         raise ReachMismatchError(
             "this Reach carries no walk key, so it cannot be checked against the scenario: "
             "make it with compute_reach"
         )
-    want = walk_key(scenario)
-    diff = reach.walk.key.differences(want)
-    if diff:
+    walk = walk_times_for(scenario, reach.walk)
+    if walk is None:
+        diff = reach.walk.key.differences(walk_key(scenario))
         what = "; ".join(f"{d} ({_KEY_SOURCES[d]})" for d in diff)
         raise ReachMismatchError(
             f"the reach passed was computed for other walk inputs: {what} differ. "
             "Compute it for this scenario (compute_reach) or leave reach out"
         )
-    if reach.policy_key == policy_key(scenario):
+    if walk is reach.walk and reach.policy_key == policy_key(scenario):
         return reach
-    return derive_reach(scenario, reach.walk)
+    return derive_reach(scenario, walk)

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 import optimizer as qh
 from cli import main
 from optimizer.errors import ScenarioError
-from optimizer.reach import ReachMismatchError, compute_reach
+from optimizer.reach import ReachMismatchError, compute_reach, walk_key
 from optimizer.schema import KEYS
 from optimizer.study import Variant, compare_variants, knee, parse_vary, sweep
 from optimizer.study import runs as runs_module
@@ -129,6 +129,19 @@ def test_a_reach_for_other_walk_inputs_is_refused_naming_the_key() -> None:
         qh.solve(apply(base, {"walk.speed_m_per_s": 1.0}), reach=reach)
     with pytest.raises(ReachMismatchError, match="horizon_min"):
         qh.solve(apply(base, {"formats.pharmacy.walk_minutes": 12}), reach=reach)
+
+
+@pytest.mark.parametrize("make", [_base, _straight_line_base], ids=["matrix", "straight_line"])
+def test_a_shorter_horizon_reuses_the_walk_minutes_cut_to_it(make) -> None:
+    base = make()
+    reach = compute_reach(base)
+    for change in ({"formats.pharmacy.walk_minutes": 6}, {"formats.pharmacy.walk_minutes": 3}):
+        variant = apply(base, change)
+        reused = qh.solve(variant, reach=reach)
+        assert _answer(reused) == _answer(qh.solve(variant))
+        assert reused.reach.walk.key == walk_key(variant)
+        fresh_pairs = compute_reach(variant).site_minutes.nnz
+        assert reused.reach.site_minutes.nnz == fresh_pairs
 
 
 def test_the_frontier_never_falls_as_the_budget_grows() -> None:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
 
 from ..executor import make_executor
-from ..reach import WalkTimes, compute_walk_times, derive_reach, walk_key
+from ..reach import WalkKey, WalkTimes, compute_walk_times, derive_reach, walk_key, walk_times_for
 from ..result.collection import empty_row, run_row
 from ..scenario import Scenario
 
@@ -71,19 +71,29 @@ def solve_chain(chain: Chain) -> list[Outcome]:
 
 
 def share_walk_times(named: Sequence[tuple[str, Scenario]], progress: bool = False) -> list[Run]:
-    """Runs whose walk key another run shares get walk minutes computed once here; a run with a key of
-    its own computes them in its job (in parallel with the others)."""
+    """Runs whose walk inputs another run shares get walk minutes computed once here, for the longest
+    horizon among them and cut to each run's own; a run with walk inputs of its own computes them in its
+    job (in parallel with the others)."""
     keys = [walk_key(sc) for _, sc in named]
-    counts = Counter(keys)
-    cache: dict[Any, WalkTimes | None] = {}
+    groups = [replace(k, horizon_min=0.0) for k in keys]
+    counts = Counter(groups)
+    longest: dict[WalkKey, int] = {}
+    for i, g in enumerate(groups):
+        if g not in longest or keys[i].horizon_min > keys[longest[g]].horizon_min:
+            longest[g] = i
+    cache: dict[WalkKey, WalkTimes | None] = {}
     runs = []
-    for (name, sc), key in zip(named, keys, strict=True):
-        if counts[key] > 1 and key not in cache:
-            try:
-                cache[key] = compute_walk_times(sc, progress=progress)
-            except Exception:  # reported by each run's own attempt
-                cache[key] = None
-        runs.append(Run(name, sc, cache.get(key)))
+    for (name, sc), g in zip(named, groups, strict=True):
+        walk = None
+        if counts[g] > 1:
+            if g not in cache:
+                try:
+                    cache[g] = compute_walk_times(named[longest[g]][1], progress=progress)
+                except Exception:  # reported by each run's own attempt
+                    cache[g] = None
+            shared = cache[g]
+            walk = walk_times_for(sc, shared) if shared is not None else None
+        runs.append(Run(name, sc, walk))
     return runs
 
 
