@@ -73,7 +73,27 @@ def comparison_html(cmp: Comparison) -> str:
         "99.5% used, or viability/none. Shares of the population within each format's walk limit; "
         "share_before columns other than all_ are in comparison.csv.</p>"
     )
-    return _page("Comparison of variants", intro + html_table(t[keep]))
+    return _page("Comparison of variants", intro + bars_svg(t, "all_share_after") + html_table(t[keep]))
+
+
+def bars_svg(t: pd.DataFrame, column: str) -> str:
+    """A horizontal bar per run of one share column, drawn as inline SVG (runs with no plan: no bar)."""
+    row_h, label_w, bar_w = 22, 180, 420
+    parts = [f"<h2>{html.escape(column)}</h2><svg width={label_w + bar_w + 70} height={row_h * len(t) + 6}>"]
+    for i, (name, v) in enumerate(t[column].items()):
+        y = 3 + i * row_h
+        parts.append(f"<text x=0 y={y + 15}>{html.escape(str(name))}</text>")
+        val = _py(v)
+        if val is None:
+            parts.append(
+                f"<text x={label_w} y={y + 15} fill='#b00'>{html.escape(str(t.at[name, 'status']))}</text>"
+            )
+            continue
+        w = max(0.0, min(1.0, float(val))) * bar_w
+        parts.append(f"<rect x={label_w} y={y + 3} width={w:.1f} height={row_h - 6} fill='#1f77b4'><title>")
+        parts.append(f"{html.escape(str(name))}: {float(val):.1%}</title></rect>")
+        parts.append(f"<text x={label_w + w + 4:.1f} y={y + 15}>{float(val):.1%}</text>")
+    return "".join([*parts, "</svg>"])
 
 
 def write_comparison(cmp: Comparison, out: Path, overwrite: bool = False) -> Path:
