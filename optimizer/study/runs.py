@@ -1,4 +1,5 @@
-"""Run many scenarios through one executor: walk times computed once per walk key and shared, each run
+"""Run many scenarios through one executor: walk times computed once for the runs that share walk inputs
+(cut to each run's horizon), each run
 caught so a failure is a row (never the end of the others), chains of runs warm-started from their
 neighbour, and a progress bar that counts runs.
 
