@@ -1,7 +1,6 @@
 """Run many scenarios through one executor: walk times computed once for the runs that share walk inputs
-(cut to each run's horizon), each run
-caught so a failure is a row (never the end of the others), chains of runs warm-started from their
-neighbour, and a progress bar that counts runs.
+(cut to each run's horizon), each run caught so a failure is a row (never the end of the others), chains
+of runs warm-started from their neighbour, and a progress bar that counts runs.
 
 A job is a chain: a tuple of runs solved one after the other in one worker, each starting from the
 previous plan when ``warm``. Chains are cut the same way whatever the executor, so every executor
