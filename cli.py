@@ -183,6 +183,12 @@ def _study_options(fn: Any) -> Any:
         ),
         click.option("--workers", type=int, default=None, help="Workers of the pool or LocalCluster."),
         click.option(
+            "--time-limit",
+            type=float,
+            default=None,
+            help="Override solver.time_limit_s of every run (seconds).",
+        ),
+        click.option(
             "--scheduler",
             default=None,
             metavar="ADDRESS",
@@ -215,6 +221,7 @@ def compare(
     out: Path,
     executor: str,
     workers: int | None,
+    time_limit: float | None,
     scheduler: str | None,
     overwrite: bool,
     quiet: bool,
@@ -238,7 +245,7 @@ def compare(
     from optimizer.study import compare_variants, from_table
 
     _refuse_existing(out, overwrite)
-    sc = qh.load_scenario(scenario)
+    sc = _with_time_limit(qh.load_scenario(scenario), time_limit)
     variants = from_table(table) if table else None
     cmp = compare_variants(sc, variants, executor, scheduler, workers, progress=not quiet)
     cmp.to_dir(out, overwrite=overwrite)
@@ -269,6 +276,7 @@ def sweep(
     out: Path,
     executor: str,
     workers: int | None,
+    time_limit: float | None,
     scheduler: str | None,
     overwrite: bool,
     quiet: bool,
@@ -293,7 +301,7 @@ def sweep(
         click.secho("give --vary once or twice", fg="red", err=True)
         sys.exit(EXIT_INPUT)
     vary = dict(parse_vary(s) for s in specs)
-    sc = qh.load_scenario(scenario)
+    sc = _with_time_limit(qh.load_scenario(scenario), time_limit)
     fr = run_sweep(sc, vary, executor, scheduler, workers, progress=not quiet)
     fr.to_dir(out, overwrite=overwrite)
     knee = fr.table.loc[fr.table["is_knee"], list(fr.keys)]
@@ -304,6 +312,12 @@ def sweep(
         )
     click.echo(f"{len(fr.table)} points, knee at {where}, written to {out}")
     sys.exit(fr.exit_code)
+
+
+def _with_time_limit(sc: Any, time_limit: float | None) -> Any:
+    from optimizer.study.variants import apply
+
+    return apply(sc, {"solver.time_limit_s": time_limit}) if time_limit else sc
 
 
 def _refuse_existing(out: Path, overwrite: bool) -> None:
