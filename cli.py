@@ -55,6 +55,22 @@ def _guard(fn: Any) -> Any:
     return wrapper
 
 
+LANG_OPTION = click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default="zh",
+    show_default=True,
+    help="Language of the pilot plan, map and workbook labels.",
+)
+TILES_OPTION = click.option(
+    "--tiles",
+    type=click.Choice(["none", "osm", "amap"]),
+    default="none",
+    show_default=True,
+    help="Background tiles of map.html (fetched by the browser; none works offline).",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="quarterhour", message="%(prog)s %(version)s")
 def main() -> None:
@@ -90,7 +106,28 @@ def main() -> None:
 @click.option("--time-limit", type=float, default=None, help="Override solver.time_limit_s (seconds).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
 @click.option("--no-maps", is_flag=True, help="Skip the interactive map (map.html) and Excel workbook.")
+@click.option(
+    "--report/--no-report",
+    default=True,
+    show_default=True,
+    help="Write the pilot plan (report.html, report.md).",
+)
+@LANG_OPTION
+@TILES_OPTION
 @click.option("--quiet", "-q", is_flag=True, help="Print only the final status line.")
+@click.option(
+    "--explain-money",
+    is_flag=True,
+    help="Also re-solve to state what the next 100,000 yuan of each budget buys and what each placement's "
+    "removal would cost (the same as `quarterhour explain OUTDIR` afterwards).",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["inprocess", "pool", "dask"]),
+    default="inprocess",
+    show_default=True,
+    help="Where the re-solves of --explain-money run.",
+)
 @_guard
 def run(
     scenario: Path,
@@ -99,13 +136,20 @@ def run(
     time_limit: float | None,
     overwrite: bool,
     no_maps: bool,
+    report: bool,
+    lang: str,
+    tiles: str,
     quiet: bool,
+    explain_money: bool,
+    executor: str,
 ) -> None:
     """Solve SCENARIO (a scenario.yaml) and write results to --out.
 
     \b
-    Writes summary.json, placements.csv, coverage.csv, excluded.csv, result.gpkg,
-    report.html, results.xlsx and map.html (diagnosis.csv when infeasible).
+    Writes summary.json (with an `explain` block: what limits the plan), placements.csv,
+    explain.csv, coverage.csv, excluded.csv, result.gpkg, report.html and report.md (the
+    pilot plan), results.xlsx and map.html (diagnosis.csv when infeasible; phasing.csv when
+    the scenario has `phasing:`).
     Exit code 0 solved, 2 bad input, 3 infeasible, 4 no solution within the limits.
     """
     from rich.console import Console
@@ -122,6 +166,7 @@ def run(
         raise OutputExistsError(f"output folder {out} exists: pass --overwrite or choose another --out")
     with console.status("reading and checking the scenario"):
         sc = qh.load_scenario(scenario)
+        _check_phasing(sc)
     for w in sc.warnings:
         console.print(f"[yellow]warning[/]: {w}")
     override: dict[str, Any] = {}
@@ -133,12 +178,34 @@ def run(
         reach = compute_reach(sc, progress=not quiet)
     with console.status("building the model and solving"):
         res = qh.solve(sc, solver=override or None, reach=reach)
+    res = _explain_analyses(res, explain_money, executor, console)
     with console.status(f"writing {out}"):
-        verification = write_dir(res, out, overwrite=overwrite, excel=not no_maps, maps=not no_maps)
+        verification = write_dir(
+            res,
+            out,
+            overwrite=overwrite,
+            excel=not no_maps,
+            maps=not no_maps,
+            report=report,
+            lang=lang,
+            tiles=tiles,
+        )
     if verification is not None and not verification.ok:
         raise VerificationError(
             f"the results written to {out} failed independent verification (see verify.json):\n{verification}"
         )
+    _print_outcome(console, res, out, out / "report.html" if report else None, verification, quiet)
+    sys.exit(res.exit_code)
+
+
+def _print_outcome(
+    console: Any, res: Any, out: Path, report_html: Path | None, verification: Any, quiet: bool
+) -> None:
+    """Warnings, coverage per format, the diagnosis, the verification, then the end-of-run summary:
+    money used against the limits, coverage of every group, mandates met or not, where the report is."""
+    from optimizer.report import ReportData
+    from optimizer.report.console import summary_lines
+
     s = res.summary()
     for w in res.warnings():
         console.print(f"[yellow]warning[/]: {w}")
@@ -148,18 +215,59 @@ def run(
                 float_format=lambda v: f"{v:.1%}"
             )
         )
+    if not quiet:
+        for line in s["explain"]["sentences"]["en"]:
+            console.print(f"- {line}")
     if res.diagnosis is not None:
         console.print("[red]infeasible[/]: the mandates cannot all be met; see diagnosis.csv")
         console.print(res.diagnosis.to_string(index=False))
     if verification is not None:
         console.print(f"verified independently: {sum(c.passed for c in verification.checks)} checks passed")
-    gap = f" gap {s['mip_gap']:.3%}" if s.get("mip_gap") is not None else ""
-    click.echo(
-        f"{s['status']}{gap}: {s['placements']} placements, objective {s['objective']}, written to {out}"
-    )
+    if not quiet:
+        for line in summary_lines(ReportData.from_result(res), report_html, "en"):
+            console.print(line, markup=False)
+    click.echo(f"{s['optimality']['text']}: {s['placements']} placements, written to {out}")
     if s["status"] not in ("optimal", "infeasible"):
         click.echo(f"solver said: {s['solver_message']}", err=True)
-    sys.exit(res.exit_code)
+
+
+@main.command(name="report")
+@click.argument("outdir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@LANG_OPTION
+@TILES_OPTION
+@_guard
+def report_cmd(outdir: Path, lang: str, tiles: str) -> None:
+    """Write the pilot plan (report.html, report.md), map.html and results.xlsx into OUTDIR again.
+
+    OUTDIR is a folder written by `quarterhour run`; the scenario it names is read again for the
+    residences, sites and outlets. When OUTDIR holds a budget sweep's frontier.csv, the plan charts it.
+    """
+    from optimizer.report import ReportData
+    from optimizer.report.files import write_reports
+
+    d = ReportData.from_dir(outdir)
+    for path in write_reports(d, outdir, lang=lang, tiles=tiles):
+        click.echo(f"wrote {path}")
+
+
+def _explain_analyses(res: Any, money: bool, executor: str, console: Any) -> Any:
+    """The result with the analyses that re-solve: money and removal when asked, phasing when the
+    scenario has a ``phasing:`` section."""
+    from optimizer.explain import with_analyses
+    from optimizer.explain.phasing import phasing_requested
+
+    if not (money or phasing_requested(res.scenario)):
+        return res
+    with console.status("re-solving to explain the plan"):
+        return with_analyses(res, money=money, removal=money, executor=executor)
+
+
+def _check_phasing(sc: Any) -> None:
+    """The yearly budgets of ``phasing:``, when given, are checked with the rest of the scenario."""
+    from optimizer.explain.phasing import phasing_requested, yearly_budgets
+
+    if phasing_requested(sc):
+        yearly_budgets(sc)
 
 
 def _study_options(fn: Any) -> Any:
@@ -335,6 +443,7 @@ def validate(scenario: Path) -> None:
     import optimizer as qh
 
     sc = qh.load_scenario(scenario)
+    _check_phasing(sc)
     for w in sc.warnings:
         click.secho(f"warning: {w}", fg="yellow", err=True)
     if sc.config.variants:
@@ -363,6 +472,106 @@ def verify_cmd(outdir: Path, strict: bool) -> None:
     rep = verify_dir(outdir, strict=strict)
     click.echo(str(rep))
     sys.exit(EXIT_OK if rep.ok else EXIT_NO_SOLUTION)
+
+
+def _load_run(outdir: Path) -> Any:
+    from optimizer.explain.load import RunFolderError, load_run
+
+    try:
+        res, warnings = load_run(outdir)
+    except RunFolderError as e:
+        _fail_input(e)
+    for w in warnings:
+        click.secho(f"warning: {w}", fg="yellow", err=True)
+    return res
+
+
+@main.command(name="explain")
+@click.argument("outdir", type=click.Path(path_type=Path))
+@click.option("--step", type=float, default=100_000.0, show_default=True, help="Budget step to price, yuan.")
+@click.option(
+    "--multiples", default="1", show_default=True, help="Steps to re-solve at, e.g. 1,2,5 (x --step)."
+)
+@click.option("--executor", type=click.Choice(["inprocess", "pool", "dask"]), default="inprocess")
+@_guard
+def explain_cmd(outdir: Path, step: float, multiples: str, executor: str) -> None:
+    """Re-solve around OUTDIR's plan: what the next STEP of each budget buys and the coverage each
+    placement's removal would cost (re-optimised). Updates summary.json's explain block, explain.csv
+    and placements.csv in OUTDIR."""
+    from optimizer.explain import with_analyses
+    from optimizer.explain.load import write_explained
+
+    ks = tuple(int(k) for k in multiples.split(",") if k.strip())
+    res = with_analyses(_load_run(outdir), phasing=False, step=step, multiples=ks, executor=executor)
+    for line in write_explained(outdir, res)["sentences"]["en"]:
+        click.echo(f"- {line}")
+
+
+def _percent(text: str) -> float:
+    t = text.strip()
+    return float(t[:-1]) / 100 if t.endswith("%") else float(t)
+
+
+@main.command(name="alternatives")
+@click.argument("outdir", type=click.Path(path_type=Path))
+@click.option("--k", "k", type=int, default=3, show_default=True, help="Most alternative plans.")
+@click.option("--within", default="1%", show_default=True, help="Tolerance below the optimum (1% or 0.01).")
+@click.option(
+    "--differ",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Least placements of every other plan each one leaves out.",
+)
+@_guard
+def alternatives_cmd(outdir: Path, k: int, within: str, differ: int) -> None:
+    """Up to K plans within --within of OUTDIR's plan, each leaving out at least --differ placements of
+    every plan before it; writes alternatives.csv (side by side) and alternatives_summary.csv."""
+    from optimizer.explain.alternatives import alternative_plans, side_by_side
+    from optimizer.explain.load import replace_file
+
+    res = _load_run(outdir)
+    summary, wide = side_by_side(res, alternative_plans(res, k=k, within=_percent(within), differ=differ))
+    replace_file(outdir / "alternatives.csv", lambda p: wide.to_csv(p, index=False))
+    replace_file(outdir / "alternatives_summary.csv", lambda p: summary.to_csv(p, index=False))
+    click.echo(summary.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+    click.echo(f"{len(summary) - 1} alternatives written to {outdir}")
+
+
+@main.command(name="robustness")
+@click.argument("outdir", type=click.Path(path_type=Path))
+@click.option("--draws", type=int, default=5, show_default=True, help="Random draws (each one re-solve).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--error", type=float, default=0.2, show_default=True, help="Largest relative error (0.2: ±20%)."
+)
+@click.option("--executor", type=click.Choice(["inprocess", "pool", "dask"]), default="inprocess")
+@_guard
+def robustness_cmd(outdir: Path, draws: int, seed: int, error: float, executor: str) -> None:
+    """Re-evaluate and re-optimise OUTDIR's plan under seeded errors in population and rent; writes
+    robustness_draws.csv, robustness_placements.csv and robustness.json (fragile placements)."""
+    from optimizer.explain.load import replace_file
+    from optimizer.explain.robustness import robustness
+    from optimizer.result.write import write_json
+
+    per_draw, per_placement, summary = robustness(
+        _load_run(outdir), draws=draws, seed=seed, error=error, executor=executor
+    )
+    replace_file(outdir / "robustness_draws.csv", lambda p: per_draw.to_csv(p, index=False))
+    replace_file(outdir / "robustness_placements.csv", lambda p: per_placement.to_csv(p, index=False))
+    replace_file(outdir / "robustness.json", lambda p: write_json(p, summary))
+    click.echo(per_placement.to_string(index=False, float_format=lambda v: f"{v:.0%}"))
+    for name, key in (
+        ("chosen plan (placements still viable)", "chosen_plan_objective"),
+        ("re-optimised", "reoptimised_objective"),
+    ):
+        d = summary[key]
+        if d["median"] is not None:
+            click.echo(
+                f"{name}: weighted coverage median {d['median']:,.0f} "
+                f"(p10 {d['p10']:,.0f}, p90 {d['p90']:,.0f})"
+            )
+    click.echo(f"fragile placements: {', '.join(summary['fragile']) or 'none'}")
 
 
 @main.command(name="build-scenario")

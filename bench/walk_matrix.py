@@ -1,4 +1,4 @@
-"""Benchmark: walk-network Dijkstra of optimizer.walk.network against a networkx loop.
+"""Benchmark: walk-network Dijkstra of optimizer.walk.distances against a networkx loop.
 
 Usage::
 
@@ -6,13 +6,13 @@ Usage::
 
 On the Helsinki OSM extract (``DATA_DIR/helsinki_centre.osm.pbf``; default ``../shared/data``
 beside the repository) and on a generated street grid (447 x 447 nodes, 80 m apart, 5 % of
-the streets removed, seeded), it times :func:`optimizer.walk.network.node_distances` for
+the streets removed, seeded), it times :func:`optimizer.walk.distances.node_distances` for
 ``--sources`` random source nodes within a ``--minutes`` walk, times networkx
 ``single_source_dijkstra_path_length(G, s, cutoff=..., weight='length')`` on the same graph for
 ``--nx-sources`` of those sources, checks that both give the same node-to-node minutes, and
 prints the per-source times and their ratio. One run, wall-clock times, nothing averaged away.
 
-``--engine`` picks the Dijkstra engine (default: :data:`optimizer.walk.network.ENGINE`, i.e. the
+``--engine`` picks the Dijkstra engine (default: :data:`optimizer.walk.distances.ENGINE`, i.e. the
 compiled numba kernel when numba is installed). The kernel's JIT compile (or its load from
 numba's on-disk cache) is timed and printed before the runs, so it is not in the per-source
 times. With ``--compare-scipy`` the scipy engine is timed too and its triplets are checked to
@@ -33,7 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from optimizer.walk import _dijkstra  # noqa: E402
-from optimizer.walk import network as walk_network  # noqa: E402
+from optimizer.walk import distances as walk_distances  # noqa: E402
 from optimizer.walk.network import NetworkWalkSource, WalkGraph, node_distances  # noqa: E402
 
 
@@ -109,7 +109,7 @@ def run(
     t_same = time.perf_counter() - t0
 
     ms_scipy = None
-    engine = walk_network.resolve_engine()
+    engine = walk_distances.resolve_engine()
     if compare_scipy and engine != "scipy":
         t0 = time.perf_counter()
         scipy_result = node_distances(graph, sources, limit, engine="scipy")
@@ -195,9 +195,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--compare-scipy", action="store_true", help="also time the scipy engine")
     args = parser.parse_args(argv)
     if args.engine is not None:
-        walk_network.ENGINE = args.engine
-    engine = walk_network.resolve_engine()
-    threads = walk_network.KERNEL_THREADS or _dijkstra.default_threads()
+        walk_distances.ENGINE = args.engine
+    engine = walk_distances.resolve_engine()
+    threads = walk_distances.KERNEL_THREADS or _dijkstra.default_threads()
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs visible; engine {engine}"
         + (f" (numba {_dijkstra.numba.__version__}, {threads} threads)" if engine == "numba" else "")

@@ -97,6 +97,33 @@ class MandateConfig:
     min_share: float
 
 
+def _numbers(values: tuple[float, ...] | None) -> tuple[float, ...] | None:
+    """Numbers of a per-year list (the schema reads them as text); text that is no number stays, for
+    the phasing check to report."""
+    if values is None:
+        return None
+    out: list[Any] = []
+    for v in values:
+        try:
+            out.append(float(str(v).replace("_", "").replace(",", "")))
+        except ValueError:
+            out.append(v)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class PhasingConfig:
+    """Yearly budgets for a phased plan (:mod:`optimizer.explain.phasing`); ``years`` None: no phasing."""
+
+    years: int | None = None
+    capital_yuan_per_year: tuple[float, ...] | None = None
+    rent_subsidy_yuan_per_year: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "capital_yuan_per_year", _numbers(self.capital_yuan_per_year))
+        object.__setattr__(self, "rent_subsidy_yuan_per_year", _numbers(self.rent_subsidy_yuan_per_year))
+
+
 @dataclass(frozen=True)
 class ObjectiveConfig:
     tie_break: str = _default("objective.tie_break")
@@ -136,6 +163,7 @@ class ScenarioConfig:
     viability: ViabilityConfig = field(default_factory=ViabilityConfig)
     partial_credit: PartialCreditConfig = field(default_factory=PartialCreditConfig)
     mandates: tuple[MandateConfig, ...] = ()
+    phasing: PhasingConfig = field(default_factory=PhasingConfig)
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
     solver: SolverConfig = field(default_factory=SolverConfig)
     variants: Mapping[str, Mapping[str, Any]] | None = None
@@ -221,6 +249,13 @@ def _build(cls: type, data: Mapping[str, Any]) -> Any:
     return cls(**kwargs)
 
 
+def _field_default(f: dataclasses.Field[Any]) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    factory: Any = f.default_factory
+    return factory()
+
+
 def check_against_schema() -> list[str]:
     """Disagreements between the dataclasses and the schema (none when they match field for field)."""
     problems: list[str] = []
@@ -245,7 +280,7 @@ def check_against_schema() -> list[str]:
                 continue
             if key.required or cls is MandateConfig:
                 continue
-            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+            default = _field_default(f)
             want = key.default if key.default != () else ()
             if default != want and not (want is None and default in ({}, ())):
                 problems.append(

@@ -8,6 +8,7 @@ jobs, so tables built from them are the same whichever kind ran them.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -71,7 +72,11 @@ class Pool:
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> Pool:
-        self._pool = ProcessPoolExecutor(max_workers=self.workers)
+        # Spawned, not forked: a child forked after HiGHS has run in this process hangs on the solver's
+        # thread pool copied in whatever state it was.
+        self._pool = ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+        )
         return self
 
     def __exit__(self, *exc: object) -> None:

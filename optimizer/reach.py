@@ -24,13 +24,15 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .coord_check import check_coordinates
 from .errors import Problem, QuarterHourError, ScenarioError
 from .scenario import Scenario
-from .walk import WalkMatrix, WalkTimeSource, source_for
+from .walk import WalkMatrix, WalkTimeSource, merge_reports, source_for
 
 
 @dataclass
@@ -66,6 +68,8 @@ class Reach:
     """The walk minutes per residence this reach was derived from, with their key."""
     policy_key: str = ""
     """Digest of the policy inputs the derived part used (see :func:`policy_key`)."""
+    warnings: list[str] = field(default_factory=list)
+    """What the user should know about the walk times (e.g. coordinates likely in GCJ-02)."""
 
     def unreachable(self) -> pd.Index:
         """Residences that no site and no outlet reaches within any format's limit (or partial limit)."""
@@ -130,30 +134,19 @@ def _expand(m: WalkMatrix, unit_residence: np.ndarray, factor: np.ndarray, n_uni
     return WalkMatrix(pd.RangeIndex(n_units), m.destinations, rows, m.cols[idx].astype(np.int64), mins)
 
 
-def walk_report(source: WalkTimeSource) -> dict[str, Any]:
-    """The walk source's own account of its work (network sources: graph kept, snapping, cache)."""
-    out: dict[str, Any] = {"source": getattr(source, "name", type(source).__name__)}
-    snap = getattr(source, "snap_report", None)
-    if isinstance(snap, pd.DataFrame) and len(snap):
-        # compute_reach calls the source twice: residences -> sites, then residences -> outlets.
-        calls = list(dict.fromkeys(snap["call"]))
-        what = {(calls[0], "origins"): "residences", (calls[0], "destinations"): "sites"}
-        if len(calls) > 1:
-            what[(calls[1], "destinations")] = "outlets"
-        out["snap"] = [
-            {
-                "points_of": what[(r["call"], r["side"])],
-                **{k: v for k, v in r.items() if k not in ("call", "side")},
-            }
-            for r in snap.to_dict("records")
-            if (r["call"], r["side"]) in what
-        ]
-    for attr in ("network_stats", "last_cache_hit"):
-        if getattr(source, attr, None) is not None:
-            out[attr] = getattr(source, attr)
-    if hasattr(source, "detour_factor"):
-        out["detour_factor"] = source.detour_factor
-    return out
+def coordinate_warnings(scenario: Scenario, source: WalkTimeSource) -> list[str]:
+    """Compare how the points fit the street network in each coordinate system (network sources in
+    China only) and warn when another system than ``inputs.coordinates`` fits much better."""
+    lines = getattr(source, "lines", None)
+    if not isinstance(lines, gpd.GeoSeries):
+        return []
+    parts = [scenario.residences.geometry, scenario.sites.geometry]
+    if len(scenario.outlets):
+        parts.append(scenario.outlets.geometry)
+    points = gpd.GeoSeries(pd.concat([p.to_crs(4326) for p in parts], ignore_index=True), crs=4326)
+    what = "residences, sites and outlets"
+    w = check_coordinates(points, lines, scenario.config.inputs.coordinates, what)
+    return [w] if w else []
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -263,7 +256,8 @@ def policy_key(scenario: Scenario) -> str:
 @dataclass(frozen=True, eq=False)
 class WalkTimes:
     """Walk minutes per residence at the base speed, to every site and outlet within the horizon
-    (times the slowest speed group's factor). Safe to share between scenarios with the same ``key``."""
+    (times the slowest speed group's factor). Safe to share between scenarios with the same ``key``.
+    ``report`` is the summary's ``walk`` block; ``warnings`` are about the points and the network."""
 
     key: WalkKey
     sites: WalkMatrix
@@ -271,6 +265,7 @@ class WalkTimes:
     source: str
     seconds: float
     report: dict[str, Any]
+    warnings: tuple[str, ...] = ()
 
 
 def _walk_error(scenario: Scenario, e: ValueError) -> ScenarioError:
@@ -316,8 +311,10 @@ def compute_walk_times(
     except ValueError as e:  # a street network with nothing walkable in it is the user's input
         raise _walk_error(scenario, e) from e
     name = getattr(source, "name", type(source).__name__)
+    report = merge_reports(name, m_sites.report, m_out.report)
+    warnings = tuple(coordinate_warnings(scenario, source))
     seconds = time.perf_counter() - t0
-    return WalkTimes(walk_key(scenario), m_sites, m_out, name, seconds, walk_report(source))
+    return WalkTimes(walk_key(scenario), m_sites, m_out, name, seconds, report, warnings)
 
 
 def _format_reach(
@@ -354,6 +351,7 @@ def derive_reach(scenario: Scenario, walk: WalkTimes) -> Reach:
     site_minutes = _expand(walk.sites, unit_res, factor, len(demand))
     outlet_minutes = _expand(walk.outlets, unit_res, factor, len(demand))
     reach = Reach(demand, site_minutes, outlet_minutes, source=walk.source, walk_report=walk.report)
+    reach.warnings = list(walk.warnings)
     reach.walk = walk
     reach.policy_key = policy_key(scenario)
     out_format = (
@@ -385,7 +383,7 @@ class ReachMismatchError(QuarterHourError):
 
 def _within(m: WalkMatrix, cutoff: float) -> WalkMatrix:
     keep = m.minutes <= cutoff
-    return WalkMatrix(m.origins, m.destinations, m.rows[keep], m.cols[keep], m.minutes[keep])
+    return WalkMatrix(m.origins, m.destinations, m.rows[keep], m.cols[keep], m.minutes[keep], report=m.report)
 
 
 def walk_times_for(scenario: Scenario, walk: WalkTimes) -> WalkTimes | None:
@@ -399,14 +397,8 @@ def walk_times_for(scenario: Scenario, walk: WalkTimes) -> WalkTimes | None:
         return None
     _, factor = demand_units(scenario)
     cutoff = want.horizon_min * (float(factor.max()) if len(factor) else 1.0)
-    return WalkTimes(
-        want,
-        _within(walk.sites, cutoff),
-        _within(walk.outlets, cutoff),
-        walk.source,
-        walk.seconds,
-        walk.report,
-    )
+    sites, outlets = _within(walk.sites, cutoff), _within(walk.outlets, cutoff)
+    return WalkTimes(want, sites, outlets, walk.source, walk.seconds, walk.report, walk.warnings)
 
 
 def reach_for(scenario: Scenario, reach: Reach) -> Reach:

@@ -242,6 +242,28 @@ KEYS: tuple[Key, ...] = (
         max=1,
     ),
     Key(
+        "phasing.years",
+        "int",
+        "Years over which the plan opens (quarterhour phasing). Leave out for a single-period plan.",
+        default=None,
+        min=1,
+        max=20,
+    ),
+    Key(
+        "phasing.capital_yuan_per_year",
+        "list[str]",
+        "Capital budget of each year, one number per year (yuan); fit-out is paid in the year of opening.",
+        default=None,
+        unit="yuan",
+    ),
+    Key(
+        "phasing.rent_subsidy_yuan_per_year",
+        "list[str]",
+        "Rent-subsidy budget of each year, one number per year; it pays every shop open that year.",
+        default=None,
+        unit="yuan/year",
+    ),
+    Key(
         "objective.tie_break",
         "choice",
         "Among plans of maximum coverage, pick the one with the least "
@@ -260,7 +282,7 @@ KEYS: tuple[Key, ...] = (
     Key(
         "solver.time_limit_s",
         "float",
-        "Time limit per solve.",
+        "One deadline for the whole solve: the starting plan, both stages and the diagnosis.",
         default=300.0,
         unit="s",
         min=0,

@@ -1,4 +1,18 @@
-"""Choose the backend, solve (two stages for the tie-break), read the true termination, map back to ids."""
+"""Solve a scenario within one deadline: the coverage stage, then the tie-break stage (least public
+money among plans of maximum coverage), reading each solver's true termination and reporting the value
+of the plan as placed.
+
+Promises kept here:
+- one deadline (``solver.time_limit_s``) for the whole solve: the starting plan, both stages and the
+  infeasibility diagnosis each get the time that is left (:mod:`optimizer.deadline`);
+- the objective, the bound's gap and every table are the value of the plan as placed (coverage
+  recomputed from the placements), never a solver variable that may lag behind;
+- "optimal" is exact when objective values are whole multiples of a quantum and the bound is closer
+  than one quantum; otherwise the result says "optimal within" the gap the proof used;
+- the tie-break stage is a refinement, never a risk: it starts from the stage-one plan, is retried once
+  with safer settings when a solver calls it infeasible, and otherwise the stage-one plan is kept with
+  a warning.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +27,7 @@ import scipy.sparse as sp
 from .backends import backend_for
 from .backends.base import FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL, Solution, relative_gap, solve_empty
 from .config import SolverConfig
+from .deadline import Deadline
 from .diagnose import diagnose_infeasible
 from .heuristic import chosen_from_placements, greedy_start, is_feasible, plan_values
 from .lp import LinearProgram
@@ -20,6 +35,8 @@ from .model import CoverageModel, build_model
 from .reach import Reach, compute_reach, reach_for
 from .result import Result
 from .scenario import Scenario
+
+QUANTA = (1, 2, 4, 5, 8, 10, 20, 25, 40, 50, 100, 200, 400, 1000)
 
 
 def solver_config(
@@ -36,11 +53,30 @@ def solver_config(
     return replace(base, **solver)
 
 
-def run_backend(lp: LinearProgram, config: SolverConfig, start: np.ndarray | None = None) -> Solution:
-    """Solve with the configured backend; a model with no variables needs no solver."""
+def objective_quantum(c: np.ndarray) -> float | None:
+    """The largest q = 1/m (m in QUANTA) such that every objective coefficient is a whole multiple of q,
+    so two plans' values are equal or at least q apart; None when there is no such q."""
+    nz = np.abs(c[c != 0])
+    if not len(nz):
+        return None
+    for m in QUANTA:
+        scaled = nz * m
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, scaled)):
+            return 1.0 / m
+    return None
+
+
+def run_backend(
+    lp: LinearProgram,
+    config: SolverConfig,
+    start: np.ndarray | None = None,
+    deadline: Deadline | None = None,
+    abs_gap: float | None = None,
+) -> Solution:
+    """Solve with the configured backend by the deadline; a model with no variables needs no solver."""
     if lp.n_cols == 0:
         return solve_empty(lp, config.name)
-    sol = backend_for(config.name).solve(lp, config, start=start)
+    sol = backend_for(config.name).solve(lp, config, start=start, deadline=deadline, abs_gap=abs_gap)
     if sol.status == NO_SOLUTION and start is not None:
         # The solver stopped before it could even take up the starting plan: that plan is the incumbent.
         obj = float(lp.c @ start)
@@ -56,6 +92,24 @@ def run_backend(lp: LinearProgram, config: SolverConfig, start: np.ndarray | Non
             f"{sol.message}; no solution of the solver's own: the greedy starting plan is returned",
         )
     return sol
+
+
+def as_placed(
+    scenario: Scenario, reach: Reach, model: CoverageModel, sol: Solution, money: bool = False
+) -> Solution:
+    """The solution with every column at the value its placements earn (coverage recomputed, each
+    subsidy at what its placement needs) and the objective of that plan (its coverage, or its public
+    money when ``money``); the bound is kept, moved to the plan's value if the solver's tolerance left
+    it a rounding on the wrong side."""
+    if sol.values is None or not sol.has_solution:
+        return sol
+    chosen = sol.values[model.lp.cols("x")] > 0.5
+    values = plan_values(scenario, reach, model, chosen)
+    obj = float((model.money if money else model.lp.c) @ values)
+    bound = sol.bound
+    if bound is not None and ((bound > obj) if money else (bound < obj)):
+        bound = obj
+    return replace(sol, values=values, objective=obj, bound=bound, gap=relative_gap(obj, bound))
 
 
 def _starting_plan(
@@ -74,17 +128,64 @@ def _starting_plan(
     return max(feasible, key=lambda v: float(model.lp.c @ v)) if feasible else None
 
 
-def _stage_two(model: CoverageModel, first: Solution, config: SolverConfig) -> Solution | None:
-    """Among plans with the first stage's coverage, the one with the least public money."""
-    lp = model.lp
+def _stage_two_lp(model: CoverageModel, coverage: float, tol: float) -> LinearProgram:
+    row = sp.csr_array(model.lp.c.reshape(1, -1))
+    return model.lp.with_rows(
+        "keep_coverage", row, np.array([coverage - tol]), np.array([np.inf])
+    ).with_objective(model.money, "min")
+
+
+def _stage_two(
+    sc: Scenario,
+    reach: Reach,
+    model: CoverageModel,
+    first: Solution,
+    config: SolverConfig,
+    deadline: Deadline,
+    quantum: float | None,
+) -> tuple[Solution | None, str | None]:
+    """Among plans with the first stage's coverage, the one with the least public money; and a warning
+    when the stage failed and the stage-one plan is kept."""
     z = float(first.objective or 0.0)
-    tol = 1e-7 * max(1.0, abs(z))
-    row = sp.csr_array(lp.c.reshape(1, -1))
-    lp2 = lp.with_rows("keep_coverage", row, np.array([z - tol]), np.array([np.inf])).with_objective(
-        model.money, "min"
+    assert first.values is not None
+    # On a lattice of values (quantum q) keeping coverage > z - q/2 is exact; otherwise allow the
+    # relative tolerance the proof itself used, never less than the solver's feasibility tolerance.
+    tol = 0.5 * quantum if quantum else max(1e-6, 1e-6 * abs(z))
+    money1 = float(model.money @ first.values)
+    attempts: list[str] = []
+    for safer in (False, True):
+        cfg = (
+            replace(config, options={**config.options, "presolve": "off"})
+            if safer and config.name != "cbc"
+            else config
+        )
+        lp2 = _stage_two_lp(model, z, tol * (10 if safer and not quantum else 1))
+        sol = run_backend(lp2, cfg, start=first.values, deadline=deadline)
+        if sol.has_solution and sol.values is not None:
+            placed = as_placed(sc, reach, model, sol, money=True)
+            assert placed.values is not None and placed.objective is not None
+            if float(model.lp.c @ placed.values) >= z - tol * 10 and placed.objective <= money1 + 1e-6:
+                return placed, None
+            attempts.append(f"{sol.status} with a plan that does not keep the coverage")
+        else:
+            attempts.append(f"{sol.status} ({sol.message})" if sol.message else str(sol.status))
+        if deadline.expired:
+            break
+    return (
+        None,
+        "the tie-break stage (least public money) failed: the solver answered "
+        + "; then ".join(attempts)
+        + ". The stage-one plan is kept: its coverage is as reported, but a cheaper plan of the same "
+        "coverage may exist",
     )
-    left = max(1.0, config.time_limit_s - first.seconds)
-    return run_backend(lp2, replace(config, time_limit_s=left), start=first.values)
+
+
+def _exact(sol: Solution, quantum: float | None) -> bool:
+    """Whether the proof is exact: the bound lies within one quantum (or a rounding) of the plan."""
+    if sol.status != OPTIMAL or sol.bound is None or sol.objective is None:
+        return False
+    slack = abs(sol.bound - sol.objective)
+    return slack < quantum if quantum else slack <= 1e-9 * max(1.0, abs(sol.objective))
 
 
 def solve(
@@ -97,34 +198,62 @@ def solve(
     """Solve a scenario: walk times, model, solve, and one Result (infeasible and time-limited included).
 
     ``start``: a placements table (site_id, format), e.g. a neighbouring variant's ``placements``; when
-    it is feasible here and better than the greedy plan, the solver starts from it.
+    it is feasible here and better than the greedy plan, the solver starts from it. The solve (not the
+    walk times, which are cached) ends within ``solver.time_limit_s`` plus
+    :data:`~optimizer.deadline.GRACE_S`, or a little more while the model is built.
 
     ``reach``: walk times computed once for several scenarios (e.g. a base scenario's ``result.reach``).
     Its policy part is re-derived for this scenario; when its walk minutes were computed for other
-    inputs (geometry, walk settings, speeds, a shorter horizon) it is refused with ReachMismatchError.
+    inputs (geometry, walk settings, speeds, or a horizon shorter than this scenario needs) it is
+    refused with ReachMismatchError.
     """
     config = solver_config(scenario, solver)
     reach = reach_for(scenario, reach) if reach is not None else compute_reach(scenario, progress=progress)
+    deadline = Deadline(config.time_limit_s)
     t0 = time.perf_counter()
     model = build_model(scenario, reach)
     t_build = time.perf_counter() - t0
-    first = run_backend(model.lp, config, start=_starting_plan(scenario, reach, model, start))
+    quantum = objective_quantum(model.lp.c)
+    abs_gap = 0.999 * quantum if quantum else None
+    first = run_backend(
+        model.lp, config, _starting_plan(scenario, reach, model, start), deadline=deadline, abs_gap=abs_gap
+    )
+    first = as_placed(scenario, reach, model, first)
     # Walk times count even when the caller computed them once for several solves.
     timings = {"walk_times_s": reach.seconds, "build_s": t_build, "stage1_s": first.seconds}
+    notes: list[str] = []
     if first.status == INFEASIBLE:
-        diagnosis = diagnose_infeasible(scenario, reach, model, config, run_backend)
+
+        def run(lp: LinearProgram, cfg: SolverConfig) -> Solution:
+            return run_backend(lp, cfg, deadline=deadline)
+
+        diagnosis = diagnose_infeasible(scenario, reach, model, config, run)
         return Result(scenario, reach, model, first, None, config, timings, diagnosis=diagnosis)
     if not first.has_solution:
         return Result(scenario, reach, model, first, None, config, timings)
-    final = first
-    second = None
+    final, second = first.values, None
     if scenario.config.objective.tie_break == "least_public_money" and len(model.x):
-        second = _stage_two(model, first, config)
-        timings["stage2_s"] = second.seconds if second else 0.0
-        if second is not None and second.has_solution:
-            final = second
+        t2 = time.perf_counter()
+        second, note = _stage_two(scenario, reach, model, first, config, deadline, quantum)
+        timings["stage2_s"] = time.perf_counter() - t2
+        if second is not None:
+            final = second.values
+        if note:
+            notes.append(note)
     timings["total_s"] = reach.seconds + time.perf_counter() - t0
-    return Result(scenario, reach, model, first, second, config, timings, values=final.values)
+    return Result(
+        scenario,
+        reach,
+        model,
+        first,
+        second,
+        config,
+        timings,
+        values=final,
+        notes=tuple(notes),
+        exact=_exact(first, quantum),
+        quantum=quantum,
+    )
 
 
-__all__ = ["solve", "solver_config", "diagnose_infeasible", "OPTIMAL", "FEASIBLE"]
+__all__ = ["solve", "solver_config", "run_backend", "as_placed", "objective_quantum", "OPTIMAL", "FEASIBLE"]

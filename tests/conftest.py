@@ -32,3 +32,17 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is not present")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def huangpu_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped Huangpu scenario run once from the command line (Chinese report, map, workbook)."""
+    from click.testing import CliRunner
+
+    from cli import main
+
+    out = tmp_path_factory.mktemp("huangpu") / "out"
+    scenario = ROOT / "scenarios" / "shanghai_huangpu" / "scenario.yaml"
+    r = CliRunner().invoke(main, ["run", str(scenario), "--out", str(out), "--quiet"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    return out

@@ -31,6 +31,7 @@ def test_run_writes_every_output_and_verifies(tiny, tmp_path) -> None:
         "excluded.csv",
         "result.gpkg",
         "report.html",
+        "report.md",
         "results.xlsx",
         "map.html",
         "verify.json",
@@ -56,15 +57,14 @@ def test_run_writes_every_output_and_verifies(tiny, tmp_path) -> None:
         assert col in cov.columns
     assert json.loads((out / "verify.json").read_text())["ok"] is True
     report = (out / "report.html").read_text(encoding="utf-8")
-    assert "Coverage by format" in report and "data:image/png;base64," in report and "s2" in report
+    assert "第一部分 试点概要" in report and "data:image/png;base64," in report and "s2" in report
     import openpyxl
 
     assert openpyxl.load_workbook(out / "results.xlsx").sheetnames == [
-        "formats",
-        "groups",
-        "placements",
-        "coverage",
-        "excluded",
+        "汇总 summary",
+        "新增网点 placements",
+        "覆盖 coverage",
+        "排除 excluded",
     ]
     # A second run must not overwrite without --overwrite
     r = run("run", tiny, "--out", out)

@@ -24,3 +24,11 @@ def test_unknown_executor_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown executor 'threads': one of inprocess, pool, dask"):
         with make_executor("threads"):
             pass
+
+
+def test_the_pool_spawns_its_workers() -> None:
+    """Forked workers hang once HiGHS has run in the parent (its thread pool is copied mid-state)."""
+    from optimizer.executor import Pool
+
+    with Pool(workers=1) as pool:
+        assert pool._pool is not None and pool._pool._mp_context.get_start_method() == "spawn"

@@ -14,7 +14,7 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from optimizer.walk import _dijkstra
-from optimizer.walk import network as walk_network
+from optimizer.walk import distances as walk_network
 from optimizer.walk.base import WalkMatrix
 from optimizer.walk.network import NetworkWalkSource, WalkGraph, node_distances, point_distances
 from optimizer.walk.osm import parse_other_tags, read_street_lines, walkable_mask

@@ -8,6 +8,7 @@ from typing import Protocol
 import numpy as np
 
 from ..config import SolverConfig
+from ..deadline import Deadline
 from ..lp import LinearProgram
 from ..outcome import Solution, Status, relative_gap
 
@@ -22,8 +23,18 @@ __all__ = ["Backend", "Solution", "Status", "relative_gap", "solve_empty", "Solv
 
 
 class Backend(Protocol):
-    def solve(self, lp: LinearProgram, config: SolverConfig, start: np.ndarray | None = None) -> Solution:
-        """Solve ``lp``; ``start`` is an optional feasible point to begin from (an incumbent)."""
+    def solve(
+        self,
+        lp: LinearProgram,
+        config: SolverConfig,
+        start: np.ndarray | None = None,
+        deadline: Deadline | None = None,
+        abs_gap: float | None = None,
+    ) -> Solution:
+        """Solve ``lp`` by the ``deadline`` (default: ``config.time_limit_s`` from now); ``start`` is an
+        optional feasible point to begin from (an incumbent); ``abs_gap`` lets the solver stop once the
+        bound is closer than that to the incumbent (an exact proof when objective values are whole
+        multiples of a larger quantum)."""
         ...
 
 

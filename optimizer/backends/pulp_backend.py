@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import re
+import signal
+import subprocess
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pulp
 
+from ..deadline import GRACE_S, Deadline
 from ..errors import SolverUnavailableError
 from ..lp import LinearProgram
 from .base import ERROR, FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL, Solution, SolverConfig, relative_gap
@@ -61,21 +68,69 @@ def to_pulp(lp: LinearProgram, name: str = "quarterhour") -> tuple[pulp.LpProble
 
 
 _CBC_BOUND = re.compile(r"(?:Upper|Lower) bound:\s*(-?[\d.eE+-]+)")
+# The root LP's value, printed before branching ("LP Optimal ... Obj: 2.22826e+06"): a valid bound when
+# CBC stops before it prints a bound of its own.
+_CBC_ROOT = re.compile(r"LP Optimal\b.*?Obj:\s*(-?[\d.eE+-]+)")
+_CBC_CONTINUOUS = re.compile(r"Continuous objective value is\s*(-?[\d.eE+-]+)")
 _CBC_OPTIMAL = "Result - Optimal solution found"
 
 
-def _cbc_log_bound(log: str, sense: str, objective: float | None) -> float | None:
-    """CBC prints its bound only in the log. Builds differ in its sign for maximisation, so take the sign
-    that makes it a valid bound (>= the incumbent when maximising, <= when minimising)."""
-    found = _CBC_BOUND.findall(log)
-    if not found:
-        return None
-    b = float(found[-1])
+def _signed(b: float, sense: str, objective: float | None) -> float:
+    """Builds differ in the bound's sign for maximisation: take the sign that makes it a valid bound
+    (>= the incumbent when maximising, <= when minimising; as printed when there is no incumbent)."""
     if objective is None:
         return b
+    tol = 1e-6 * max(1.0, abs(objective))
     if sense == "max":
-        return b if b >= objective - 1e-6 * max(1.0, abs(objective)) else -b
-    return b if b <= objective + 1e-6 * max(1.0, abs(objective)) else -b
+        return b if b >= objective - tol else -b
+    return b if b <= objective + tol else -b
+
+
+def _cbc_log_bound(log: str, sense: str, objective: float | None, proved: bool = False) -> float | None:
+    """CBC prints its bound only in the log: its own bound line when it has one; else, when it stopped
+    without a proof, the root LP's value (weaker, but a valid bound)."""
+    for pattern in (_CBC_BOUND,) if proved else (_CBC_BOUND, _CBC_ROOT, _CBC_CONTINUOUS):
+        found = pattern.findall(log)
+        if found:
+            return _signed(float(found[-1]), sense, objective)
+    return None
+
+
+@contextmanager
+def _stop_cbc_at(seconds: float) -> Iterator[list[int]]:
+    """A watchdog for the CBC process PuLP starts: CBC does not interrupt its root LP for a time limit,
+    so half a grace period after ``seconds`` it is sent SIGINT, and it is killed GRACE_S after
+    ``seconds`` if it is still running. Yields the list of signals sent."""
+    started: list[subprocess.Popen[bytes]] = []
+    real = subprocess.Popen
+
+    def recording(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        proc = real(*args, **kwargs)
+        started.append(proc)
+        return proc
+
+    sent: list[int] = []
+
+    def stop(sig: int) -> None:
+        for proc in started:
+            if proc.poll() is None:
+                proc.send_signal(sig)
+                sent.append(sig)
+
+    timers = [
+        threading.Timer(seconds + GRACE_S / 2, stop, (signal.SIGINT,)),
+        threading.Timer(seconds + GRACE_S, stop, (signal.SIGKILL,)),
+    ]
+    subprocess.Popen = recording  # type: ignore[misc, assignment]
+    try:
+        for t in timers:
+            t.daemon = True
+            t.start()
+        yield sent
+    finally:
+        subprocess.Popen = real  # type: ignore[misc]
+        for t in timers:
+            t.cancel()
 
 
 def _integral(lp: LinearProgram, values: np.ndarray) -> bool:
@@ -89,7 +144,14 @@ class PulpBackend:
     def __init__(self, name: str = "cbc") -> None:
         self.name = name
 
-    def _solver(self, config: SolverConfig, log_path: Path, warm: bool = False) -> pulp.LpSolver:
+    def _solver(
+        self,
+        config: SolverConfig,
+        log_path: Path,
+        time_limit: float,
+        abs_gap: float | None,
+        warm: bool = False,
+    ) -> pulp.LpSolver:
         if self.name == "cbc":
             path = cbc_path()
             if path is None:
@@ -101,35 +163,55 @@ class PulpBackend:
                 warmStart=warm,
                 path=path,
                 msg=False,
-                timeLimit=config.time_limit_s,
+                timeLimit=time_limit,
                 gapRel=config.mip_gap,
+                gapAbs=abs_gap,
                 threads=config.threads,
                 logPath=str(log_path),
                 options=opts,
             )
         return pulp.HiGHS(
             msg=False,
-            timeLimit=config.time_limit_s,
+            timeLimit=time_limit,
             gapRel=config.mip_gap,
+            gapAbs=abs_gap,
             threads=config.threads,
             **config.options,
         )
 
-    def solve(self, lp: LinearProgram, config: SolverConfig, start: np.ndarray | None = None) -> Solution:
-        prob, xs = to_pulp(lp)
+    def solve(
+        self,
+        lp: LinearProgram,
+        config: SolverConfig,
+        start: np.ndarray | None = None,
+        deadline: Deadline | None = None,
+        abs_gap: float | None = None,
+    ) -> Solution:
+        deadline = deadline or Deadline(config.time_limit_s)
+        t0 = time.perf_counter()
+        prob, xs = to_pulp(lp)  # building the PuLP model counts against the deadline
         if start is not None:
             for v, val in zip(xs, start, strict=True):
                 v.setInitialValue(float(val))
         with tempfile.TemporaryDirectory() as tmp:
             log_path = Path(tmp) / "cbc.log"
-            solver = self._solver(config, log_path, warm=start is not None)
-            t0 = time.perf_counter()
+            limit = min(config.time_limit_s, deadline.limit())
+            solver = self._solver(config, log_path, limit, abs_gap, warm=start is not None)
+            stopped: list[int] = []
             try:
-                with _quiet_stdout():
+                with _quiet_stdout(), _stop_cbc_at(deadline.limit()) as stopped:
                     prob.solve(solver)
             except (pulp.PulpSolverError, IndexError, ValueError, OverflowError) as e:
+                seconds = time.perf_counter() - t0
+                if stopped:
+                    # Stopped by the watchdog at the deadline: no solution file to read, but the log
+                    # still holds the bound CBC had reached.
+                    log = log_path.read_text(errors="replace") if log_path.exists() else ""
+                    bound = _cbc_log_bound(log, lp.sense, None)
+                    why = "CBC was stopped at the deadline before it wrote a solution"
+                    return Solution(NO_SOLUTION, None, None, bound, None, seconds, self.name, why)
                 # PuLP's solver bridges can fail inside (e.g. HiGHS on coefficients near 1e15)
-                return Solution(ERROR, None, None, None, None, time.perf_counter() - t0, self.name, str(e))
+                return Solution(ERROR, None, None, None, None, seconds, self.name, str(e))
             seconds = time.perf_counter() - t0
             log = log_path.read_text(errors="replace") if log_path.exists() else ""
         sol = prob.sol_status
@@ -141,11 +223,13 @@ class PulpBackend:
         obj = float(lp.c @ values) if values is not None else None
         bound: float | None
         if self.name == "cbc":
-            bound = _cbc_log_bound(log, lp.sense, obj)
             proved = _CBC_OPTIMAL in log
+            bound = _cbc_log_bound(log, lp.sense, obj, proved)
             message = next((ln.strip() for ln in log.splitlines() if ln.startswith("Result - ")), "")
             if not message and not has:
                 message = "stopped before an integer solution was found"
+            if bound is None:
+                message = (message + "; " if message else "") + "CBC reported no bound"
         else:
             model = prob.solverModel
             info = model.getInfo()

@@ -52,6 +52,7 @@ def _cover(d: ModelData, partial: bool) -> Constraints:
     for key, grp in pairs.groupby("format", sort=False):
         fr = d.reach.formats[str(key)]
         m = fr.partial if partial else fr.full
+        assert m is not None  # z pairs exist only where partial credit is on
         xs = d.x[d.x["format"] == key]
         col_of_site = np.full(len(d.scenario.sites), -1)
         col_of_site[xs["site_pos"].to_numpy()] = xs.index.to_numpy()
@@ -181,7 +182,7 @@ def mandate_targets(d: ModelData) -> pd.DataFrame:
     """One row per (mandate, format): the group, the share asked, the population needed beyond what
     existing outlets cover, what eligible sites could add, and the row inside the ``mandate`` block."""
     pop = d.reach.demand["population"].to_numpy(float)
-    info = []
+    info: list[dict[str, object]] = []
     for n, m in enumerate(d.scenario.config.mandates, start=1):
         g = group_mask(d.reach.demand, m.group)
         total = float(pop[g].sum())

@@ -83,9 +83,13 @@ def _catchment_and_gain(scenario: Scenario, reach: Reach, ff: np.ndarray) -> tup
     return catchment, gain
 
 
-def site_format_pairs(scenario: Scenario, reach: Reach, relax: frozenset[str] = frozenset()) -> pd.DataFrame:
+def site_format_pairs(
+    scenario: Scenario, reach: Reach, relax: frozenset[str] = frozenset(), every_rule: bool = False
+) -> pd.DataFrame:
     """Every (site, format) pair with its economics and, where it cannot open, the reason (the first
-    rule of :data:`EXCLUSION_RULES` that holds, skipping rules of relaxed families)."""
+    rule of :data:`EXCLUSION_RULES` that holds, skipping rules of relaxed families). ``every_rule`` adds,
+    per rule, whether it holds (column ``holds:<reason>``) and the site's floor area, so a change to
+    one rule can be judged alone."""
     sites, fmts, cfg = scenario.sites, scenario.formats, scenario.config
     J, F = len(sites), len(fmts)
     jj = np.repeat(np.arange(J), F)
@@ -125,9 +129,13 @@ def site_format_pairs(scenario: Scenario, reach: Reach, relax: frozenset[str] = 
         allowed=allowed, gain=gain, site_floor_area_m2=sites["floor_area_m2"].to_numpy(float)[jj]
     )
     reason = np.full(J * F, "", dtype=object)
+    holds = {}
     for rule in EXCLUSION_RULES:
-        if rule.family not in relax:
-            reason = np.where((reason == "") & rule.holds(facts, scenario), str(rule.reason), reason)
+        h = rule.holds(facts, scenario) if rule.family not in relax else np.zeros(J * F, dtype=bool)
+        reason = np.where((reason == "") & h, str(rule.reason), reason)
+        holds[f"holds:{rule.reason}"] = h
+    if every_rule:
+        pairs = pairs.assign(site_floor_area_m2=facts["site_floor_area_m2"], **holds)
     return pairs.assign(reason=reason)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,6 +50,12 @@ class Result:
     timings: Mapping[str, float]
     values: np.ndarray | None = None
     diagnosis: pd.DataFrame | None = None
+    notes: tuple[str, ...] = ()  # what the solve itself warns about (e.g. a failed tie-break stage)
+    exact: bool = False  # "optimal" with the bound within one quantum of the plan: nobody can do better
+    quantum: float | None = None  # objective values are whole multiples of this (None: no such quantum)
+    analyses: Mapping[str, Any] = field(default_factory=dict)
+    """Analyses that cost re-solves, when asked for (:mod:`optimizer.explain`): ``marginal`` (what the next
+    step of each budget buys) and ``removal`` (coverage lost per placement when removed and re-optimised)."""
 
     @property
     def status(self) -> Status:
@@ -90,8 +96,25 @@ class Result:
         """
         return copy.deepcopy(self._summary)
 
+    @property
+    def objective(self) -> float | None:
+        """The plan's value as placed (priority-weighted residents newly covered)."""
+        return _tables.headline_objective(self)
+
     def warnings(self) -> list[str]:
-        return _tables.unreachable_warnings(self)
+        """What the run should say beside its result: what the solve itself noticed (e.g. a failed
+        tie-break stage), warnings found while computing walk times, unreachable residences, a plan that
+        places nothing, formats that cannot open anywhere (the scenario's own warnings are in summary())."""
+        return (
+            list(self.notes)
+            + list(self.reach.warnings)
+            + _tables.unreachable_warnings(self)
+            + self._summary["explain"]["warnings"]
+        )
+
+    def explain(self) -> dict[str, Any]:
+        """What limits the plan (summary.json's ``explain`` block), with ``sentences`` in zh and en."""
+        return self.summary()["explain"]
 
     def summary_frame(self) -> pd.DataFrame:
         """Coverage before and after per format, as a table."""
@@ -124,9 +147,10 @@ class Result:
     def _repr_html_(self) -> str:
         return _html.repr_html(self)
 
-    def to_html(self, with_map: bool = True) -> str:
-        """A self-contained report: termination, budgets, coverage by format and group, map, placements."""
-        return _html.to_html(self, with_map)
+    def to_html(self, with_map: bool = True, lang: str = "zh") -> str:
+        """The pilot plan (试点方案) as one self-contained HTML page, in Chinese or English (``lang``);
+        ``with_map=False`` leaves the map image out."""
+        return _html.to_html(self, with_map, lang)
 
     # ---------------------------------------------------------------- writers
     def to_dir(
@@ -136,14 +160,27 @@ class Result:
         excel: bool = True,
         maps: bool = True,
         verify: bool = True,
+        report: bool = True,
+        lang: str = "zh",
+        tiles: str = "none",
     ) -> Path:
         """Write summary.json, placements.csv, coverage.csv, excluded.csv, result.gpkg, report.html
-        (and results.xlsx, map.html) into ``out``, atomically: all of it or nothing. Raises
+        and report.md (and results.xlsx, map.html) into ``out``, atomically: all of it or nothing. Raises
         VerificationError when the independent verification disagrees (the folder is written)."""
-        report = write_dir(self, out, overwrite=overwrite, excel=excel, maps=maps, verify=verify)
-        if report is not None and not report.ok:
+        check = write_dir(
+            self,
+            out,
+            overwrite=overwrite,
+            excel=excel,
+            maps=maps,
+            verify=verify,
+            report=report,
+            lang=lang,
+            tiles=tiles,
+        )
+        if check is not None and not check.ok:
             raise VerificationError(
-                f"the results written to {out} failed independent verification (see verify.json):\n{report}"
+                f"the results written to {out} failed independent verification (see verify.json):\n{check}"
             )
         return Path(out)
 

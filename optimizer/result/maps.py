@@ -51,6 +51,15 @@ def to_geodataframe(r: Result, layer: str = "placements") -> gpd.GeoDataFrame:
 
 def plot(r: Result, format: str | None = None, ax: Any = None) -> Any:
     """A static map: residences shaded by coverage after, sites, existing outlets and placements."""
+    from ..report.charts import cjk_style, use_cjk
+
+    with cjk_style():
+        ax = _plot(r, format, ax)
+    use_cjk(ax.figure)
+    return ax
+
+
+def _plot(r: Result, format: str | None, ax: Any) -> Any:
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
@@ -123,17 +132,3 @@ def explore(r: Result, format: str | None = None) -> Any:
             p.explore(m=m, color="crimson", name="placements", marker_kwds={"radius": 8})
     folium.LayerControl().add_to(m)
     return m
-
-
-def map_png(r: Result) -> str:
-    """The static map of all formats as a base64 PNG (empty when there is nothing to draw)."""
-    import base64
-    import io
-
-    import matplotlib.pyplot as plt
-
-    ax = r.plot()
-    buf = io.BytesIO()
-    ax.figure.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    plt.close(ax.figure)
-    return base64.b64encode(buf.getvalue()).decode("ascii")

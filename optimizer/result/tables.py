@@ -11,6 +11,7 @@ import pandas as pd
 from ..catalog import BY_KEY
 from ..groups import GROUPS, group_mask
 from ..model import BUDGETS
+from ..outcome import relative_gap
 from ..schema import OUTPUT_TABLES
 
 if TYPE_CHECKING:
@@ -91,6 +92,37 @@ def objective_recomputed(r: Result) -> float:
     return float(gain.sum())
 
 
+def headline_objective(r: Result) -> float | None:
+    """The value of the plan as placed: ``c @ values`` of the final plan (coverage recomputed from the
+    placements), or the solver's value when there is no plan."""
+    if r.values is None:
+        return r.first.objective
+    return float(r.model.lp.c @ r.values)
+
+
+def optimality(r: Result) -> dict[str, Any]:
+    """What "optimal" means for this run: exact, or within the relative gap the proof used."""
+    gap = relative_gap(headline_objective(r), r.first.bound)
+    return {
+        "exact": bool(r.exact),
+        "within": gap,
+        "quantum": r.quantum,
+        "bound_known": r.first.bound is not None,
+        "text": status_text(r),
+    }
+
+
+def status_text(r: Result) -> str:
+    """The status in words for the console and reports: 'optimal', 'optimal within 0.005%',
+    'feasible, gap 1.2%' or 'feasible, no bound known'."""
+    gap = relative_gap(headline_objective(r), r.first.bound)
+    if r.status == "optimal":
+        return "optimal" if r.exact or not gap else f"optimal within {gap:.3%}"
+    if r.status == "feasible":
+        return f"feasible, gap {gap:.3%}" if gap is not None else "feasible, no bound known"
+    return str(r.status)
+
+
 def _share(covered: float, total: float) -> float | None:
     return covered / total if total else None
 
@@ -168,6 +200,7 @@ def summary(r: Result) -> dict[str, Any]:
     """Everything summary.json holds: termination, objective, bound, gap, coverage, budgets, timings.
 
     Runs without a plan have the same keys: coverage before, and None where a plan would say after."""
+    from ..explain import explain_block
     from .write import inputs_digest, json_safe
 
     sc = r.scenario
@@ -178,14 +211,15 @@ def summary(r: Result) -> dict[str, Any]:
         "scenario_file": str(sc.path.resolve()) if sc.path else None,
         "inputs_sha256": inputs_digest(sc.inputs),
         "status": str(r.status),
-        "objective": r.first.objective,
+        "objective": headline_objective(r),
         "objective_recomputed": objective_recomputed(r) if r.values is not None else None,
         "bound": r.first.bound,
-        "mip_gap": r.first.gap,
+        "mip_gap": relative_gap(headline_objective(r), r.first.bound) if r.values is not None else None,
+        "optimality": optimality(r),
         "solver": r.solver_config.to_dict(),
         "solver_message": r.first.message,
         "tie_break": sc.config.objective.tie_break,
-        "tie_break_status": str(r.second.status) if r.second else None,
+        "tie_break_status": str(r.second.status) if r.second else ("failed" if r.notes else None),
         "seconds": r.timings.get("total_s", sum(r.timings.values())),
         "timings": dict(r.timings),
         "walk_source": r.reach.source,
@@ -203,8 +237,14 @@ def summary(r: Result) -> dict[str, Any]:
         "groups": keep(group_summary(r)) if has_cov else {},
         "budget": budget_summary(r),
         "placements": len(r.placements),
-        "warnings": [str(w) for w in sc.warnings] + unreachable_warnings(r),
+        "warnings": [str(w) for w in sc.warnings]
+        + list(r.reach.warnings)
+        + list(r.notes)
+        + unreachable_warnings(r),
     }
+    explained = explain_block(r, marginal=r.analyses.get("marginal"))
+    out["warnings"] += explained["warnings"]
+    out["explain"] = explained
     if r.diagnosis is not None:
         out["diagnosis"] = r.diagnosis.to_dict(orient="records")
     return json_safe(out)

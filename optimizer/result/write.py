@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ..io import atomic_dir
 
@@ -26,7 +25,7 @@ def inputs_digest(paths: list[Path]) -> dict[str, str]:
         if p.is_file():
             h = hashlib.sha256()
             with p.open("rb") as f:
-                for chunk in iter(lambda f=f: f.read(1 << 20), b""):
+                while chunk := f.read(1 << 20):
                     h.update(chunk)
             out[str(p)] = h.hexdigest()
     return out
@@ -53,8 +52,18 @@ def write_json(path: Path, data: Any) -> None:
 
 
 def _write_tables(r: Result, tmp: Path) -> None:
-    r.placements.to_csv(tmp / "placements.csv", index=False)
-    r.model.excluded.to_csv(tmp / "excluded.csv", index=False)
+    from ..explain import excluded_with_amounts, placement_table
+
+    why = placement_table(r)
+    extra = [c for c in why.columns if c not in r.placements.columns]
+    p = r.placements.merge(why, on=["site_id", "format"], how="left") if len(why) else r.placements
+    p.reindex(columns=[*r.placements.columns, *extra]).to_csv(tmp / "placements.csv", index=False)
+    why.to_csv(tmp / "explain.csv", index=False)
+    excluded_with_amounts(r).to_csv(tmp / "excluded.csv", index=False)
+    phasing = r.analyses.get("phasing")
+    if phasing is not None:
+        phasing.years.to_csv(tmp / "phasing.csv", index=False)
+        phasing.placements.to_csv(tmp / "phasing_placements.csv", index=False)
     if r.diagnosis is not None:
         r.diagnosis.to_csv(tmp / "diagnosis.csv", index=False)
     if r.values is not None:
@@ -67,15 +76,6 @@ def _write_geopackage(r: Result, tmp: Path) -> None:
         r.to_geodataframe(layer).to_file(gpkg, layer=layer, engine="pyogrio")
 
 
-def _write_workbook(r: Result, tmp: Path) -> None:
-    with pd.ExcelWriter(tmp / "results.xlsx") as xw:
-        r.summary_frame().to_excel(xw, sheet_name="formats")
-        r.groups_frame().to_excel(xw, sheet_name="groups")
-        r.placements.to_excel(xw, sheet_name="placements", index=False)
-        r.coverage.to_excel(xw, sheet_name="coverage", index=False)
-        r.model.excluded.to_excel(xw, sheet_name="excluded", index=False)
-
-
 def write_dir(
     r: Result,
     out: str | Path,
@@ -83,25 +83,31 @@ def write_dir(
     excel: bool = True,
     maps: bool = True,
     verify: bool = True,
+    report: bool = True,
+    lang: str = "zh",
+    tiles: str = "none",
 ) -> VerifyReport | None:
     """Write the output folder atomically (all of it or nothing) and return the independent
     verification's report (None when ``verify`` is off). The folder is moved into place even when the
-    verification fails, so verify.json can be read; the caller decides what a failure means."""
+    verification fails, so verify.json can be read; the caller decides what a failure means.
+
+    ``report``: the pilot plan (report.html, report.md) in ``lang``; ``maps``: map.html (background
+    ``tiles``: none, osm or amap); ``excel``: results.xlsx."""
     out = Path(out)
-    report = None
+    check = None
     with atomic_dir(out, overwrite=overwrite, protect=list(r.scenario.inputs)) as tmp:
         write_json(tmp / "summary.json", r.summary())
         _write_tables(r, tmp)
         if r.values is not None:
             _write_geopackage(r, tmp)
-            if excel:
-                _write_workbook(r, tmp)
-            if maps:
-                r.explore().save(str(tmp / "map.html"))
-        (tmp / "report.html").write_text(r.to_html(with_map=maps), encoding="utf-8")
+        from ..report import ReportData
+        from ..report.files import write_reports
+
+        d = ReportData.from_result(r)
+        write_reports(d, tmp, lang=lang, plan=report, maps=maps, excel=excel, tiles=tiles)
         if verify:
             from ..verify import verify_dir
 
-            report = verify_dir(tmp, scenario=r.scenario)
-            write_json(tmp / "verify.json", report.to_dict())
-    return report
+            check = verify_dir(tmp, scenario=r.scenario)
+            write_json(tmp / "verify.json", check.to_dict())
+    return check

@@ -22,6 +22,7 @@ import pandas as pd
 
 from ..catalog import BY_KEY
 from ..groups import GROUP_BY_KEY, GROUPS, SPEED_GROUPS, group_mask
+from ..model.budgets import BUDGET_BY_BLOCK, Budget
 from ..scenario import Scenario
 from .compare import MONEY_TOL, REL_TOL, SOLVED, close, num
 from .report import VerifyReport
@@ -119,6 +120,21 @@ def check_floor_area(rep: VerifyReport, sc: Scenario, truth: Truth, p: pd.DataFr
     rep.add("floor area", probs, "every site's placed formats fit its floor area")
 
 
+def summary_budget_problems(budget: Budget, summary: dict[str, Any], total: float, limit: float) -> list[str]:
+    """summary.json's ``<budget>_used`` and ``<budget>_limit`` against the placements and the scenario."""
+    b = summary.get("budget") or {}
+    used, lim = b.get(f"{budget.key}_used"), b.get(f"{budget.key}_limit")
+    probs = []
+    if not close(used, total):
+        probs.append(
+            f"summary.json budget.{budget.key}_used {num(used)}, placements.csv sums to {num(total)}"
+        )
+    if not close(lim, limit):
+        key = budget.key
+        probs.append(f"summary.json budget.{key}_limit {num(lim)}, scenario's budget.{key} is {num(limit)}")
+    return probs
+
+
 def check_capital(
     rep: VerifyReport, sc: Scenario, truth: Truth, p: pd.DataFrame, summary: dict[str, Any], slack: float
 ) -> None:
@@ -142,25 +158,16 @@ def check_capital(
                 f"expected {num(econ['fitout_yuan'])} ({how})"
             )
     total = float(written.sum())
-    limit = float(sc.config.budget.capital_yuan)
+    budget = BUDGET_BY_BLOCK["capital"]
+    limit = budget.limit(sc.config)
     if expected_total > limit + 1e-6 + (REL_TOL + slack) * expected_total:
         probs.append(
-            f"capital: the placements' fit-out totals {num(expected_total)} yuan, over budget.capital_yuan "
+            f"capital: the placements' fit-out totals {num(expected_total)} yuan, over budget.{budget.key} "
             f"{num(limit)}"
         )
     elif total > limit + 1e-6 + (REL_TOL + slack) * total:
         probs.append(f"capital: placements.csv fit-out totals {num(total)} yuan, over budget {num(limit)}")
-    b = summary.get("budget") or {}
-    if not close(b.get("capital_yuan_used"), total):
-        probs.append(
-            f"summary.json budget.capital_yuan_used {num(b.get('capital_yuan_used'))}, placements.csv sums "
-            f"to {num(total)}"
-        )
-    if not close(b.get("capital_yuan_limit"), limit):
-        probs.append(
-            f"summary.json budget.capital_yuan_limit {num(b.get('capital_yuan_limit'))}, scenario's "
-            f"budget.capital_yuan is {num(limit)}"
-        )
+    probs += summary_budget_problems(budget, summary, total, limit)
     rep.add(
         "capital",
         probs,
@@ -203,22 +210,11 @@ def check_subsidy(
                 f"12 x rent x area = {num(econ['rent_yuan_per_year'])}"
             )
     total = float(sub.fillna(0).sum())
-    limit = float(sc.config.budget.rent_subsidy_yuan_per_year)
+    budget = BUDGET_BY_BLOCK["subsidy_budget"]
+    limit = budget.limit(sc.config)
     if total > limit + MONEY_TOL * max(len(p), 1) + (REL_TOL + slack) * total:
-        probs.append(
-            f"subsidy: total {num(total)} yuan/year exceeds budget.rent_subsidy_yuan_per_year {num(limit)}"
-        )
-    b = summary.get("budget") or {}
-    if not close(b.get("rent_subsidy_yuan_per_year_used"), total):
-        probs.append(
-            f"summary.json budget.rent_subsidy_yuan_per_year_used "
-            f"{num(b.get('rent_subsidy_yuan_per_year_used'))}, placements.csv sums to {num(total)}"
-        )
-    if not close(b.get("rent_subsidy_yuan_per_year_limit"), limit):
-        probs.append(
-            f"summary.json budget.rent_subsidy_yuan_per_year_limit "
-            f"{num(b.get('rent_subsidy_yuan_per_year_limit'))}, scenario's budget is {num(limit)}"
-        )
+        probs.append(f"subsidy: total {num(total)} yuan/year exceeds budget.{budget.key} {num(limit)}")
+    probs += summary_budget_problems(budget, summary, total, limit)
     rep.add("rent subsidy", probs, f"subsidy {num(total)} of {num(limit)} yuan/year; caps and formats hold")
 
 
@@ -360,6 +356,11 @@ def check_objective(rep: VerifyReport, sc: Scenario, exp: pd.DataFrame, summary:
     if obj is None:
         probs.append("summary.json has no solver objective")
     else:
+        if not close(float(obj), value, abs_tol=1e-6, rel_tol=1e-9):
+            probs.append(
+                f"summary.json objective {num(obj)} is not the value of the plan as placed, {num(value)} "
+                "(the headline must be the placements' coverage, not a solver variable)"
+            )
         scale = max(abs(float(obj)), abs(float(bound)) if bound is not None else 0.0, 1.0)
         tol = float(gap_tol) * scale + 1e-6 * scale
         if value < float(obj) - tol:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..exclusions import Exclusion
+from ..model.budgets import BUDGET_BY_BLOCK
 from ..scenario import Scenario
 from .compare import MINUTE_TOL, MINUTES_EQ_TOL, REL_TOL, num, to_bool
 from .report import VerifyReport
@@ -175,11 +176,11 @@ def _reason_holds(reason: Exclusion, sc: Scenario, truth: Truth, sid: str, key: 
         case Exclusion.FLOOR_AREA:
             return econ["area_m2"] > float(sc.sites.at[sid, "floor_area_m2"]) + 1e-9
         case Exclusion.CAPITAL:
-            return econ["fitout_yuan"] > float(cfg.budget.capital_yuan) + 1e-6
+            return econ["fitout_yuan"] > BUDGET_BY_BLOCK["capital"].limit(cfg) + 1e-6
         case Exclusion.NOT_VIABLE:
             return viability and deficit > econ["max_subsidy"] + 1e-6
         case Exclusion.SUBSIDY_BUDGET:
-            sub_budget = float(cfg.budget.rent_subsidy_yuan_per_year)
+            sub_budget = BUDGET_BY_BLOCK["subsidy_budget"].limit(cfg)
             return viability and deficit > 1e-6 and deficit > sub_budget + 1e-6
         case Exclusion.NO_GAIN:
             return not bool(truth.gain[key][sc.sites.index.get_loc(sid)])

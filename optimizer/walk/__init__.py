@@ -1,44 +1,62 @@
-"""Sources of walk minutes behind one interface: straight line, street network, user matrix."""
+"""Sources of walk minutes behind one interface: straight line, street network, user matrix.
+
+:func:`make_source` builds the source a scenario's walk settings name, through the registry of
+sources (:mod:`optimizer.walk.registry`); each source takes its own typed settings and never
+reads a Scenario. Every ``compute`` returns a :class:`WalkMatrix` with its :class:`WalkReport`,
+and :func:`merge_reports` makes the ``walk`` block of a run's summary from them.
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from .base import WalkMatrix, WalkTimeSource
+from .cache import cache_dir
 from .matrix import MatrixSource
-from .straight import StraightLineSource
+from .registry import WALK_SOURCES
+from .report import SnapStats, WalkReport, merge_reports
+from .straight import StraightLineSettings, StraightLineSource
 
 if TYPE_CHECKING:
+    from ..config import WalkConfig
     from ..scenario import Scenario
 
-__all__ = ["WalkMatrix", "WalkTimeSource", "MatrixSource", "StraightLineSource", "source_for"]
+__all__ = [
+    "MatrixSource",
+    "SnapStats",
+    "StraightLineSettings",
+    "StraightLineSource",
+    "WalkMatrix",
+    "WalkReport",
+    "WalkTimeSource",
+    "cache_dir",
+    "make_source",
+    "merge_reports",
+    "source_for",
+]
 
 
-def cache_dir(folder: Path) -> Path:
-    """Where network walk times are cached: ``$QUARTERHOUR_CACHE_DIR`` when set, else
-    ``.quarterhour-cache`` beside the scenario file."""
-    env = os.environ.get("QUARTERHOUR_CACHE_DIR")
-    return Path(env) if env else folder / ".quarterhour-cache"
+def make_source(
+    walk: WalkConfig, *, walk_minutes: pd.DataFrame | None, folder: Path, progress: bool = False
+) -> WalkTimeSource:
+    """The walk-time source ``walk.source`` names, built from the walk settings.
+
+    ``walk_minutes`` is the user's origin,destination,minutes table (the matrix source needs it),
+    ``folder`` the scenario's folder (the network source caches beside it, see :func:`cache_dir`)
+    and ``progress`` shows progress bars during long computations. An unknown ``walk.source``,
+    or one whose input is missing, is a ValueError.
+    """
+    kind = WALK_SOURCES.get(walk.source) if walk.source is not None else None
+    if kind is None:
+        raise ValueError(f"unknown walk source {walk.source!r}: use one of {', '.join(WALK_SOURCES)}")
+    return kind.load()(walk, walk_minutes=walk_minutes, folder=folder, progress=progress)
 
 
 def source_for(scenario: Scenario, progress: bool = False) -> WalkTimeSource:
-    """The walk-time source a scenario asks for (``walk.source``)."""
-    walk = scenario.config.walk
-    kind = walk.source
-    if kind == "matrix":
-        assert scenario.walk_minutes is not None
-        return MatrixSource(scenario.walk_minutes)
-    if kind == "network":
-        from .network import NetworkWalkSource
-
-        cache = cache_dir(scenario.folder) if walk.cache else None
-        return NetworkWalkSource(
-            walk.network,
-            include_highway=list(walk.include_highway) if walk.include_highway is not None else None,
-            exclude_highway=list(walk.exclude_highway) if walk.exclude_highway is not None else None,
-            cache_dir=cache,
-            progress=progress,
-        )
-    return StraightLineSource(detour_factor=float(walk.detour_factor))
+    """The walk-time source a scenario asks for (``walk.source``): :func:`make_source` of its settings."""
+    return make_source(
+        scenario.config.walk, walk_minutes=scenario.walk_minutes, folder=scenario.folder, progress=progress
+    )

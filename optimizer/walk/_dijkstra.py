@@ -68,6 +68,76 @@ def _push(heap_key: np.ndarray, heap_node: np.ndarray, size: int, key: float, no
 
 
 @_njit
+def _search(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weights: np.ndarray,
+    start_node: np.ndarray,
+    start_cost: np.ndarray,
+    limit: float,
+    dist: np.ndarray,
+    heap_key: np.ndarray,
+    heap_node: np.ndarray,
+    out_node: np.ndarray,
+    out_m: np.ndarray,
+    n_out: int,
+) -> int:
+    """One bounded Dijkstra from the entries ``start_node[j]`` (``-1``: none) at ``start_cost[j]``.
+
+    The settled nodes and their metres are written to ``out_node``/``out_m`` from ``n_out`` on,
+    in the order they were settled; returns the new count, or -1 when the output is full (the
+    caller resets ``dist`` and runs the source again with more room). The heap has lazy deletion
+    (an entry per improvement, stale ones skipped), so it needs room for one entry per edge and
+    entry at most; it is never re-allocated in the hot loop.
+    """
+    cap = out_node.shape[0]
+    size = 0
+    for j in range(start_node.shape[0]):
+        s = start_node[j]
+        if s < 0:
+            continue
+        c = 0.0 + start_cost[j]  # the virtual root's distance (0) + its edge, as scipy adds it
+        if c <= limit and c < dist[s]:
+            dist[s] = c
+            size = _push(heap_key, heap_node, size, c, s)
+    while size > 0:
+        d = heap_key[0]
+        u = heap_node[0]
+        size -= 1
+        if size > 0:  # pop: the last entry sifts down from the root
+            last_key = heap_key[size]
+            last_node = heap_node[size]
+            i = 0
+            while True:
+                child = 2 * i + 1
+                if child >= size:
+                    break
+                if child + 1 < size and heap_key[child + 1] < heap_key[child]:
+                    child += 1
+                if heap_key[child] >= last_key:
+                    break
+                heap_key[i] = heap_key[child]
+                heap_node[i] = heap_node[child]
+                i = child
+            heap_key[i] = last_key
+            heap_node[i] = last_node
+        if d > dist[u]:
+            continue  # a stale entry: u was reached shorter since
+        if n_out == cap:
+            return -1
+        out_node[n_out] = u
+        out_m[n_out] = d
+        n_out += 1
+        for e in range(indptr[u], indptr[u + 1]):
+            v = indices[e]
+            nd = d + weights[e]
+            if nd <= limit and nd < dist[v]:
+                dist[v] = nd
+                size = _push(heap_key, heap_node, size, nd, v)
+    return n_out
+
+
+@_njit
 def _bounded_dijkstra(
     indptr: np.ndarray,
     indices: np.ndarray,
@@ -78,13 +148,11 @@ def _bounded_dijkstra(
     limit: float,
     dist: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One bounded Dijkstra per row of ``start_node``: COO ``(source_id[k], node, metres)``.
+    """One bounded Dijkstra (:func:`_search`) per row of ``start_node``: COO ``(source_id[k], node, metres)``.
 
     ``dist`` is a work array of the graph's size, all ``inf`` on entry, and left so on return
     (reset through the nodes each source reached: every node given a distance is pushed, so
     popped at its final distance, so listed). Nodes come out in the order they were settled.
-    The heap has lazy deletion (an entry per improvement, stale ones skipped), so it needs
-    room for one entry per edge and entry at most; it is never re-allocated in the hot loop.
     """
     n_src, n_start = start_node.shape
     cap = max(4096, 256 * n_src)
@@ -96,63 +164,21 @@ def _bounded_dijkstra(
     n_out = 0
     k = 0
     while k < n_src:
-        first = n_out
-        full = False
-        size = 0
-        for j in range(n_start):
-            s = start_node[k, j]
-            if s < 0:
-                continue
-            c = 0.0 + start_cost[k, j]  # the virtual root's distance (0) + its edge, as scipy adds it
-            if c <= limit and c < dist[s]:
-                dist[s] = c
-                size = _push(heap_key, heap_node, size, c, s)
-        while size > 0:
-            d = heap_key[0]
-            u = heap_node[0]
-            size -= 1
-            if size > 0:  # pop: the last entry sifts down from the root
-                last_key = heap_key[size]
-                last_node = heap_node[size]
-                i = 0
-                while True:
-                    child = 2 * i + 1
-                    if child >= size:
-                        break
-                    if child + 1 < size and heap_key[child + 1] < heap_key[child]:
-                        child += 1
-                    if heap_key[child] >= last_key:
-                        break
-                    heap_key[i] = heap_key[child]
-                    heap_node[i] = heap_node[child]
-                    i = child
-                heap_key[i] = last_key
-                heap_node[i] = last_node
-            if d > dist[u]:
-                continue  # a stale entry: u was reached shorter since
-            if n_out == cap:
-                full = True
-                break
-            out_node[n_out] = u
-            out_m[n_out] = d
-            n_out += 1
-            for e in range(indptr[u], indptr[u + 1]):
-                v = indices[e]
-                nd = d + weights[e]
-                if nd <= limit and nd < dist[v]:
-                    dist[v] = nd
-                    size = _push(heap_key, heap_node, size, nd, v)
-        if full:  # out of room: this source again, with twice the room
+        starts, costs = start_node[k], start_cost[k]
+        end = _search(
+            indptr, indices, weights, starts, costs, limit, dist, heap_key, heap_node, out_node, out_m, n_out
+        )
+        if end < 0:  # out of room: this source again, with twice the room
             dist[:] = np.inf
-            n_out = first
             cap *= 2
             out_src = _grow(out_src)
             out_node = _grow(out_node)
             out_m = _grow(out_m)
             continue
-        out_src[first:n_out] = source_id[k]
-        for i in range(first, n_out):
+        out_src[n_out:end] = source_id[k]
+        for i in range(n_out, end):
             dist[out_node[i]] = np.inf
+        n_out = end
         k += 1
     if 2 * n_out < cap:  # mostly empty (only the first allocation can be): copy what is used
         return out_src[:n_out].copy(), out_node[:n_out].copy(), out_m[:n_out].copy()

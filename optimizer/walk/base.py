@@ -4,17 +4,20 @@ A source turns origins (residences) and destinations (sites or outlets), both as
 GeoSeries in a metric CRS indexed by the user's ids, into a :class:`WalkMatrix`: the
 minutes of every origin-destination pair that is within ``max_minutes``, and nothing
 else. Memory stays proportional to the pairs within reach, never residences x sites.
+The matrix carries the source's :class:`~optimizer.walk.report.WalkReport` of that call.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+
+from .report import WalkReport
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,8 @@ class WalkMatrix:
 
     ``rows[k]``, ``cols[k]`` index ``origins`` and ``destinations``; ``minutes[k]`` is the walk
     time of that pair. Zero minutes are real entries (a shop in the residence's own building).
+    ``report`` is what the source that made the matrix says about the computation (None when
+    it says nothing); it is not part of the matrix's value.
     """
 
     origins: pd.Index
@@ -30,6 +35,7 @@ class WalkMatrix:
     rows: np.ndarray
     cols: np.ndarray
     minutes: np.ndarray
+    report: WalkReport | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         n = len(self.minutes)
@@ -37,9 +43,9 @@ class WalkMatrix:
             raise ValueError("rows, cols and minutes must have the same length")
 
     @classmethod
-    def empty(cls, origins: pd.Index, destinations: pd.Index) -> WalkMatrix:
+    def empty(cls, origins: pd.Index, destinations: pd.Index, report: WalkReport | None = None) -> WalkMatrix:
         z = np.zeros(0, dtype=np.int64)
-        return cls(origins, destinations, z, z.copy(), np.zeros(0))
+        return cls(origins, destinations, z, z.copy(), np.zeros(0), report=report)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -90,7 +96,8 @@ class WalkTimeSource(Protocol):
 
     ``origins`` and ``destinations`` are point GeoSeries in the same metric CRS, indexed by
     the user's ids. ``speed_m_per_s`` is the walking speed; pairs slower than ``max_minutes``
-    are left out.
+    are left out. The matrix's ``report`` says what the call did (the built-in sources always
+    give one).
     """
 
     name: str

@@ -26,6 +26,13 @@ from .base import WalkMatrix
 CACHE_VERSION = "network-walk-2"  # 2: the snap report and network stats are saved with the matrix
 
 
+def cache_dir(folder: Path) -> Path:
+    """Where network walk times are cached: ``$QUARTERHOUR_CACHE_DIR`` when set, else
+    ``.quarterhour-cache`` beside the scenario file (in ``folder``)."""
+    env = os.environ.get("QUARTERHOUR_CACHE_DIR")
+    return Path(env) if env else folder / ".quarterhour-cache"
+
+
 def file_digest(path: str | Path, chunk_size: int = 1 << 20) -> str:
     """SHA-256 of a network file's bytes (with a Shapefile's sidecars, or all files of a folder)."""
     path = Path(path)

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from .base import WalkMatrix
+from .report import WalkReport
+
+if TYPE_CHECKING:
+    from ..config import WalkConfig
 
 
 @dataclass(frozen=True)
@@ -36,4 +42,15 @@ class MatrixSource:
             r[keep][order].astype(np.int64),
             c[keep][order].astype(np.int64),
             t["minutes"].to_numpy(dtype=float)[keep][order],
+            report=WalkReport(),
         )
+
+
+def from_walk_config(
+    walk: WalkConfig, *, walk_minutes: pd.DataFrame | None, folder: Path, progress: bool = False
+) -> MatrixSource:
+    """The source of ``walk.source: matrix`` (the registry's factory for it): the user's table,
+    which has no settings of its own."""
+    if walk_minutes is None:
+        raise ValueError("walk.source is 'matrix' but no walk-minutes table was given (inputs.walk_minutes)")
+    return MatrixSource(walk_minutes)

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from scipy.spatial import cKDTree
 
 from .base import WalkMatrix
+from .report import WalkReport
+
+if TYPE_CHECKING:
+    from ..config import WalkConfig
+
+
+@dataclass(frozen=True)
+class StraightLineSettings:
+    """The straight-line source's setting: how many times longer a walk is than the straight line."""
+
+    detour_factor: float
 
 
 @dataclass(frozen=True)
@@ -18,6 +32,14 @@ class StraightLineSource:
     detour_factor: float = 1.3
     name: str = "straight_line"
 
+    @classmethod
+    def from_settings(cls, settings: StraightLineSettings) -> StraightLineSource:
+        return cls(detour_factor=settings.detour_factor)
+
+    @property
+    def settings(self) -> StraightLineSettings:
+        return StraightLineSettings(detour_factor=self.detour_factor)
+
     def compute(
         self,
         origins: gpd.GeoSeries,
@@ -25,8 +47,9 @@ class StraightLineSource:
         max_minutes: float,
         speed_m_per_s: float,
     ) -> WalkMatrix:
+        report = WalkReport(detour_factor=self.detour_factor)
         if len(origins) == 0 or len(destinations) == 0:
-            return WalkMatrix.empty(origins.index, destinations.index)
+            return WalkMatrix.empty(origins.index, destinations.index, report)
         a = np.column_stack([origins.x.to_numpy(), origins.y.to_numpy()])
         b = np.column_stack([destinations.x.to_numpy(), destinations.y.to_numpy()])
         radius = max_minutes * 60.0 * speed_m_per_s / self.detour_factor
@@ -41,4 +64,13 @@ class StraightLineSource:
         dist = np.r_[coo.data, np.zeros(len(zr))]
         minutes = dist * self.detour_factor / speed_m_per_s / 60.0
         order = np.lexsort((cols, rows))
-        return WalkMatrix(origins.index, destinations.index, rows[order], cols[order], minutes[order])
+        return WalkMatrix(
+            origins.index, destinations.index, rows[order], cols[order], minutes[order], report=report
+        )
+
+
+def from_walk_config(
+    walk: WalkConfig, *, walk_minutes: pd.DataFrame | None, folder: Path, progress: bool = False
+) -> StraightLineSource:
+    """The source of ``walk.source: straight_line`` (the registry's factory for it)."""
+    return StraightLineSource.from_settings(StraightLineSettings(detour_factor=float(walk.detour_factor)))
