@@ -641,6 +641,7 @@ def build_scenario_cmd(
     Every derived number carries a `source` column saying how it was derived. Edit the folder's
     scenario.yaml and tables, then `quarterhour run` it.
     """
+    from optimizer.config import BudgetConfig
     from optimizer.scenario_builder import build_scenario
 
     if population is None and density is None:
@@ -657,8 +658,7 @@ def build_scenario_cmd(
         rent_table=rent_table,
         name=name,
         formats=[f.strip() for f in formats.split(",")] if formats else None,
-        budget_capital_yuan=capital,
-        budget_rent_subsidy_yuan_per_year=rent_subsidy,
+        budget=BudgetConfig(capital_yuan=capital, rent_subsidy_yuan_per_year=rent_subsidy),
         max_sites=max_sites,
         seed=seed,
         overwrite=overwrite,

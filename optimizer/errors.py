@@ -88,6 +88,10 @@ class Problems:
     def warn(self, message: str, **where: str | None) -> None:
         self.items.append(Problem(message, severity="warning", **where))  # type: ignore[arg-type]
 
+    def extend(self, found: Iterable[Problem]) -> None:
+        """Add the problems a check returned, in order."""
+        self.items.extend(found)
+
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.items if p.severity == "error"]

@@ -32,7 +32,7 @@ import scipy.sparse as sp
 from .coord_check import check_coordinates
 from .errors import Problem, QuarterHourError, ScenarioError
 from .scenario import Scenario
-from .walk import WalkMatrix, WalkTimeSource, merge_reports, source_for
+from .walk import WalkMatrix, WalkTimeSource, merge_reports
 
 
 @dataclass
@@ -288,7 +288,7 @@ def compute_walk_times(
 ) -> WalkTimes:
     """The slow part: walk minutes from every residence to every site and outlet within the horizon."""
     t0 = time.perf_counter()
-    source = source or source_for(scenario, progress=progress)
+    source = source or scenario.walk_source(progress=progress)
     _, factor = demand_units(scenario)
     crs = scenario.metric_crs
     speed = float(scenario.config.walk.speed_m_per_s)

@@ -47,7 +47,8 @@ class Key:
 
 @dataclass(frozen=True)
 class Column:
-    """One column of an input table."""
+    """One column of an input table. ``aliases``: other headers read as this column (planners' own
+    tables often use Chinese headers), matched exactly once spaces around the header are removed."""
 
     name: str
     type: str
@@ -58,6 +59,7 @@ class Column:
     min: float | None = None
     exclusive_min: bool = False
     max: float | None = None
+    aliases: tuple[str, ...] = ()
 
 
 COORDINATES = ("wgs84", "gcj02", "bd09")
@@ -303,22 +305,64 @@ KEYS: tuple[Key, ...] = (
 KEY_BY_PATH: dict[str, Key] = {k.path: k for k in KEYS}
 
 RESIDENCE_COLUMNS: tuple[Column, ...] = (
-    Column("id", "str", "Residence id, unique.", required=True),
-    Column("population", "float", "Residents.", required=True, unit="persons", min=0, exclusive_min=True),
-    Column("elderly_share", "float", "Share of residents aged 60 or over.", default=0.0, min=0, max=1),
-    Column("old_neighbourhood", "bool", "In an old neighbourhood (老旧小区).", default=False),
+    Column("id", "str", "Residence id, unique.", required=True, aliases=("编号",)),
     Column(
-        "affordable_housing", "bool", "In an affordable-housing area (大型保障性居住社区).", default=False
+        "population",
+        "float",
+        "Residents.",
+        required=True,
+        unit="persons",
+        min=0,
+        exclusive_min=True,
+        aliases=("人口", "人数", "常住人口"),
     ),
-    Column("households", "float", "Households (for reports).", default=None, min=0),
+    Column(
+        "elderly_share",
+        "float",
+        "Share of residents aged 60 or over.",
+        default=0.0,
+        min=0,
+        max=1,
+        aliases=("老年人口比例", "老年人口占比", "老龄化率"),
+    ),
+    Column(
+        "old_neighbourhood",
+        "bool",
+        "In an old neighbourhood (老旧小区).",
+        default=False,
+        aliases=("老旧小区",),
+    ),
+    Column(
+        "affordable_housing",
+        "bool",
+        "In an affordable-housing area (大型保障性居住社区).",
+        default=False,
+        aliases=("保障房", "保障性住房"),
+    ),
+    Column("households", "float", "Households (for reports).", default=None, min=0, aliases=("户数",)),
 )
 
 SITE_COLUMNS: tuple[Column, ...] = (
-    Column("id", "str", "Site id, unique.", required=True),
+    Column("id", "str", "Site id, unique.", required=True, aliases=("编号",)),
     Column(
-        "floor_area_m2", "float", "Usable floor area.", required=True, unit="m2", min=0, exclusive_min=True
+        "floor_area_m2",
+        "float",
+        "Usable floor area.",
+        required=True,
+        unit="m2",
+        min=0,
+        exclusive_min=True,
+        aliases=("面积", "建筑面积", "使用面积", "area_m2"),
     ),
-    Column("rent_yuan_per_m2_month", "float", "Rent.", required=True, unit="yuan/m2/month", min=0),
+    Column(
+        "rent_yuan_per_m2_month",
+        "float",
+        "Rent.",
+        required=True,
+        unit="yuan/m2/month",
+        min=0,
+        aliases=("租金", "月租金"),
+    ),
     Column(
         "fitout_yuan",
         "float",
@@ -326,22 +370,53 @@ SITE_COLUMNS: tuple[Column, ...] = (
         default=None,
         unit="yuan",
         min=0,
+        aliases=("装修费", "装修费用"),
     ),
     Column(
-        "allowed_formats", "list[str]", "Formats this site may host, ';'-separated. Empty: any.", default=None
+        "allowed_formats",
+        "list[str]",
+        "Formats this site may host, ';'-separated. Empty: any.",
+        default=None,
+        aliases=("允许业态", "可选业态"),
     ),
-    Column("max_formats", "int", "Most formats this site may host (一点多用).", default=None, min=1),
+    Column(
+        "max_formats",
+        "int",
+        "Most formats this site may host (一点多用).",
+        default=None,
+        min=1,
+        aliases=("最多业态数",),
+    ),
 )
 
 OUTLET_COLUMNS: tuple[Column, ...] = (
-    Column("id", "str", "Outlet id, unique.", required=True),
-    Column("format", "str", "Format (catalog key or Chinese name).", required=True),
+    Column("id", "str", "Outlet id, unique.", required=True, aliases=("编号",)),
+    Column("format", "str", "Format (catalog key or Chinese name).", required=True, aliases=("业态", "类型")),
 )
 
 WALK_COLUMNS: tuple[Column, ...] = (
-    Column("origin", "str", "Residence id.", required=True),
-    Column("destination", "str", "Site or outlet id.", required=True),
-    Column("minutes", "float", "Walk time.", required=True, unit="min", min=0),
+    Column("origin", "str", "Residence id.", required=True, aliases=("起点",)),
+    Column("destination", "str", "Site or outlet id.", required=True, aliases=("终点",)),
+    Column("minutes", "float", "Walk time.", required=True, unit="min", min=0, aliases=("分钟", "步行时间")),
+)
+
+# Where a CSV row is (residences, sites, outlets without a geometry column). Unlike the columns above,
+# these headers are matched ignoring case, and the first present, in the order written, is read.
+COORDINATE_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "lon",
+        "float",
+        "Longitude (east), decimal degrees, in the system of inputs.coordinates.",
+        unit="degrees",
+        aliases=("lng", "longitude", "x", "经度"),
+    ),
+    Column(
+        "lat",
+        "float",
+        "Latitude (north), decimal degrees, in the system of inputs.coordinates.",
+        unit="degrees",
+        aliases=("latitude", "y", "纬度"),
+    ),
 )
 
 TABLES: dict[str, tuple[Column, ...]] = {
@@ -367,6 +442,21 @@ def _range(item: Key | Column) -> str:
     return ", ".join(parts)
 
 
+def _columns_markdown(cols: tuple[Column, ...]) -> list[str]:
+    out = [
+        "| column | also read as | type | unit | default | allowed | description |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for c in cols:
+        aliases = ", ".join(f"`{a}`" for a in c.aliases)
+        req = " **required**" if c.required else ""
+        out.append(
+            f"| `{c.name}` | {aliases} | {c.type} | {c.unit} | {_fmt_default(c.default)} | {_range(c)} | "
+            f"{c.description}{req} |"
+        )
+    return out
+
+
 def markdown() -> str:
     """The scenario format as Markdown, generated from the schema above."""
     out = [
@@ -383,23 +473,17 @@ def markdown() -> str:
             f"{k.description}{req} |"
         )
     for table, cols in TABLES.items():
-        out += [
-            "",
-            f"### Table `{table}`",
-            "",
-            "| column | type | unit | default | allowed | description |",
-            "|---|---|---|---|---|---|",
-        ]
-        for c in cols:
-            req = " **required**" if c.required else ""
-            out.append(
-                f"| `{c.name}` | {c.type} | {c.unit} | {_fmt_default(c.default)} | {_range(c)} | "
-                f"{c.description}{req} |"
-            )
+        out += ["", f"### Table `{table}`", ""] + _columns_markdown(cols)
     out += [
         "",
+        "### Coordinate columns (CSV tables of residences, sites and outlets)",
+        "",
+        *_columns_markdown(COORDINATE_COLUMNS),
+        "",
         "Tables may be GeoPackage, GeoJSON, Shapefile (geometry column), or CSV with `lon`/`lat` "
-        "columns (residences, sites, outlets).",
+        "columns (residences, sites, outlets). A header written as one of a column's aliases is read "
+        "as that column (two headers for one column are a problem); coordinate headers are matched "
+        "ignoring case, the first present read.",
         "",
         "### Format catalog fields (overridable per format)",
         "",

@@ -26,6 +26,7 @@ import shapely
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from optimizer.config import BudgetConfig  # noqa: E402
 from optimizer.coords import utm_crs  # noqa: E402
 from optimizer.scenario_builder import build_scenario  # noqa: E402
 from optimizer.scenario_builder.blocks import (  # noqa: E402
@@ -148,8 +149,7 @@ Regenerate with `python scenarios/build_shipped.py --only helsinki_centre` (read
         description="Central Helsinki from OpenStreetMap and the HSY 2020 population grid: real buildings, "
         "shops, vacant units and footpaths; rents and budgets are stated assumptions.",
         formats=HELSINKI_FORMATS,
-        budget_capital_yuan=HELSINKI_BUDGET["capital_yuan"],
-        budget_rent_subsidy_yuan_per_year=HELSINKI_BUDGET["rent_subsidy_yuan_per_year"],
+        budget=BudgetConfig(**HELSINKI_BUDGET),
         viability=False,
         site_landuse=("retail", "commercial"),
         max_site_footprint_m2=800.0,

@@ -13,7 +13,6 @@ import optimizer as qh
 from optimizer.coord_check import check_coordinates
 from optimizer.coords import wgs84_to_bd09, wgs84_to_gcj02
 from optimizer.reach import compute_reach
-from optimizer.walk import source_for
 
 ROOT = Path(__file__).resolve().parents[1]
 HUANGPU = ROOT / "scenarios" / "shanghai_huangpu"
@@ -32,7 +31,7 @@ def huangpu_points() -> tuple[gpd.GeoSeries, gpd.GeoSeries]:
     pts = gpd.GeoSeries(
         list(sc.residences.geometry) + list(sc.sites.geometry) + list(sc.outlets.geometry), crs=4326
     )
-    return pts, source_for(sc).lines
+    return pts, sc.walk_source().lines
 
 
 def test_silent_on_the_shipped_points() -> None:

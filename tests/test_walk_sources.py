@@ -24,7 +24,6 @@ from optimizer.walk import (
     WalkReport,
     make_source,
     merge_reports,
-    source_for,
 )
 from optimizer.walk.network import NetworkSettings, NetworkWalkSource
 from optimizer.walk.registry import WALK_SOURCES
@@ -115,7 +114,7 @@ def test_make_source_refuses_an_unknown_source(tmp_path: Path, name: str | None)
 
 def test_source_for_a_scenario_is_make_source_of_its_walk_settings(tiny: Path) -> None:
     scenario = load_scenario(tiny)
-    source = source_for(scenario)
+    source = scenario.walk_source()
     assert isinstance(source, MatrixSource)
     assert source.table is scenario.walk_minutes
 

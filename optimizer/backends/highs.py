@@ -6,15 +6,18 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 import highspy
 import numpy as np
 
 from ..deadline import GRACE_S, Deadline
+from ..errors import did_you_mean
 from ..lp import LinearProgram
 from .base import ERROR, FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL, Solution, SolverConfig, relative_gap
+from .registry import OptionProblem
 
 DEFAULT_OPTIONS: dict[str, object] = {"mip_lp_solver": "ipm"}
 # Above this many nonzeros HiGHS's MIP presolve costs more than it saves on covering models, and it looks
@@ -44,6 +47,34 @@ def new_highs() -> highspy.Highs:
         h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     return h
+
+
+def check_options(options: Mapping[str, Any]) -> list[OptionProblem]:
+    """The options HiGHS would refuse: unknown names, and values of the wrong type or range (HiGHS
+    itself is the judge: each value is set on a silent instance)."""
+    h = new_highs()
+    known = [n for n in dir(h.getOptions()) if not n.startswith("_")]
+    found = []
+    for k, v in options.items():
+        if h.getOptionType(str(k))[0] != highspy.HighsStatus.kOk:
+            found.append(
+                OptionProblem(
+                    str(k),
+                    f"HiGHS has no option '{k}'{did_you_mean(str(k), known)}",
+                    "use a HiGHS option name (https://ergo-code.github.io/HiGHS/stable/options/definitions/)",
+                )
+            )
+        elif (
+            isinstance(v, (dict, list)) or v is None or h.setOptionValue(str(k), v) != highspy.HighsStatus.kOk
+        ):
+            found.append(
+                OptionProblem(
+                    str(k),
+                    f"HiGHS rejects the value {v!r}",
+                    "give a value of the option's type and range (see the HiGHS option list)",
+                )
+            )
+    return found
 
 
 def _to_highs_lp(lp: LinearProgram) -> highspy.HighsLp:

@@ -207,9 +207,9 @@ class PulpBackend:
                     # Stopped by the watchdog at the deadline: no solution file to read, but the log
                     # still holds the bound CBC had reached.
                     log = log_path.read_text(errors="replace") if log_path.exists() else ""
-                    bound = _cbc_log_bound(log, lp.sense, None)
                     why = "CBC was stopped at the deadline before it wrote a solution"
-                    return Solution(NO_SOLUTION, None, None, bound, None, seconds, self.name, why)
+                    reached = _cbc_log_bound(log, lp.sense, None)
+                    return Solution(NO_SOLUTION, None, None, reached, None, seconds, self.name, why)
                 # PuLP's solver bridges can fail inside (e.g. HiGHS on coefficients near 1e15)
                 return Solution(ERROR, None, None, None, None, seconds, self.name, str(e))
             seconds = time.perf_counter() - t0

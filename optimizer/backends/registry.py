@@ -1,12 +1,13 @@
 """The solvers, as data: name, what each can do, and where its backend lives.
 
-The schema's ``solver.name`` choices, the CLI's ``--solver`` choices and the tests' solver
-parametrisation all read this table. Importing it loads no solver.
+The schema's ``solver.name`` choices, the CLI's ``--solver`` choices, the scenario's option check and
+the tests' solver parametrisation all read this table. Importing it loads no solver.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,15 +19,34 @@ OPTION_CHECK = "option_check"  # can check option names and values before a run
 
 
 @dataclass(frozen=True)
+class OptionProblem:
+    """One solver option a backend would refuse: ``message`` says why, ``fix`` what to write instead."""
+
+    option: str
+    message: str
+    fix: str
+
+
+@dataclass(frozen=True)
 class SolverSpec:
     name: str
     description: str
     capabilities: frozenset[str]
     backend: str  # "module:Class" inside optimizer.backends
     args: tuple[Any, ...] = ()
+    option_check: str = ""  # "module:function" inside optimizer.backends, for OPTION_CHECK
 
     def can(self, capability: str) -> bool:
         return capability in self.capabilities
+
+    def check_options(self, options: Mapping[str, Any]) -> list[OptionProblem]:
+        """The options this solver would refuse. A solver without OPTION_CHECK accepts anything (CBC's
+        options are command-line text only CBC itself can check); the backend is imported only when
+        there are options to check."""
+        if not options or not self.can(OPTION_CHECK):
+            return []
+        check: Callable[[Mapping[str, Any]], list[OptionProblem]] = _load(self.option_check)
+        return check(options)
 
 
 SOLVERS: dict[str, SolverSpec] = {
@@ -37,6 +57,7 @@ SOLVERS: dict[str, SolverSpec] = {
             "HiGHS through its array API",
             frozenset({WARM_START, DUAL_BOUND, TIME_LIMIT, OPTION_CHECK}),
             "highs:HighsBackend",
+            option_check="highs:check_options",
         ),
         SolverSpec(
             "cbc",
@@ -51,10 +72,17 @@ SOLVERS: dict[str, SolverSpec] = {
             frozenset({DUAL_BOUND, TIME_LIMIT, OPTION_CHECK}),
             "pulp_backend:PulpBackend",
             ("highs-pulp",),
+            option_check="highs:check_options",  # PuLP hands the options to the same HiGHS
         ),
     )
 }
 SOLVER_NAMES: tuple[str, ...] = tuple(SOLVERS)
+
+
+def _load(ref: str) -> Any:
+    """The object named by "module:name" inside optimizer.backends (importing that module)."""
+    module, name = ref.split(":")
+    return getattr(importlib.import_module(f"optimizer.backends.{module}"), name)
 
 
 def load_backend(name: str) -> Any:
@@ -63,6 +91,10 @@ def load_backend(name: str) -> Any:
         spec = SOLVERS[name]
     except KeyError:
         raise ValueError(f"unknown solver '{name}': one of {', '.join(SOLVER_NAMES)}") from None
-    module, cls = spec.backend.split(":")
-    mod = importlib.import_module(f"optimizer.backends.{module}")
-    return getattr(mod, cls)(*spec.args)
+    return _load(spec.backend)(*spec.args)
+
+
+def check_options(name: str | None, options: Mapping[str, Any] | None) -> list[OptionProblem]:
+    """The options solver ``name`` would refuse; nothing for an unknown name (reported elsewhere)."""
+    spec = SOLVERS.get(str(name))
+    return spec.check_options(options or {}) if spec is not None else []

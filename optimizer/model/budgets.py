@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import ScenarioConfig
+from ..config import BudgetConfig, ScenarioConfig
 from ..lp import INF, Constraints, Term
 
 
@@ -32,7 +32,10 @@ class Budget:
     name_zh: str
 
     def limit(self, config: ScenarioConfig) -> float:
-        return float(getattr(config.budget, self.key))
+        return self.limit_of(config.budget)
+
+    def limit_of(self, budget: BudgetConfig) -> float:
+        return float(getattr(budget, self.key))
 
 
 BUDGETS: tuple[Budget, ...] = (

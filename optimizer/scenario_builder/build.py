@@ -26,7 +26,9 @@ import geopandas as gpd
 import shapely
 
 from .. import catalog
+from ..config import BudgetConfig
 from ..coords import utm_crs
+from ..model.budgets import BUDGETS
 from .extract import DEFAULT_MAX_SITE_AREA_M2, DEFAULT_SITE_AREA_M2, extract_outlets, extract_sites
 from .osm import OsmData, read_osm
 from .population import population_zones, residential_buildings, share_population
@@ -35,6 +37,9 @@ from .write import md_table, write_scenario
 BUILDER = "optimizer.scenario_builder.build_scenario"
 """How the written files name the function that wrote them: its public name, which stays put when the
 package's modules are reorganised."""
+
+# Budgets of a freshly built scenario: capital 2,000,000 yuan, rent subsidy 300,000 yuan/year.
+DEFAULT_BUDGET = BudgetConfig(2_000_000.0, 300_000.0)
 
 
 def build_scenario(
@@ -49,8 +54,7 @@ def build_scenario(
     name: str | None = None,
     description: str = "",
     formats: Sequence[str] | None = None,
-    budget_capital_yuan: float = 2_000_000.0,
-    budget_rent_subsidy_yuan_per_year: float = 300_000.0,
+    budget: BudgetConfig = DEFAULT_BUDGET,
     subsidy_share_of_rent: float = 0.5,
     viability: bool = True,
     default_levels: float | None = None,
@@ -105,8 +109,7 @@ def build_scenario(
         network,
         supply_facts["formats"],
         walk_speed_m_per_s,
-        budget_capital_yuan,
-        budget_rent_subsidy_yuan_per_year,
+        budget,
         subsidy_share_of_rent,
         viability,
         solver_time_limit_s,
@@ -116,7 +119,7 @@ def build_scenario(
         out,
         config,
         {"residences": residences, "sites": sites, "outlets": outlets},
-        copy_files={network: osm} if copy_network else None,
+        copy_files={str(network): osm} if copy_network else None,
         texts=_texts(config, facts, readme_notes, attribution, extra_texts),
         overwrite=overwrite,
         header=f"# Built by {BUILDER} from {osm.name}; see README.md for how every number was derived.\n",
@@ -209,8 +212,7 @@ def _config(
     network: str | Path,
     formats: list[str],
     walk_speed_m_per_s: float,
-    budget_capital_yuan: float,
-    budget_rent_subsidy_yuan_per_year: float,
+    budget: BudgetConfig,
     subsidy_share_of_rent: float,
     viability: bool,
     solver_time_limit_s: float,
@@ -223,10 +225,7 @@ def _config(
         "walk": {"network": network, "speed_m_per_s": walk_speed_m_per_s},
         "formats": {f: {} for f in formats},
         "priority": {"old_neighbourhood": 1.5, "affordable_housing": 1.5},
-        "budget": {
-            "capital_yuan": budget_capital_yuan,
-            "rent_subsidy_yuan_per_year": budget_rent_subsidy_yuan_per_year,
-        },
+        "budget": {b.key: b.limit_of(budget) for b in BUDGETS},
         "subsidy": {"share_of_rent": subsidy_share_of_rent},
         "viability": {"enabled": bool(viability)},
         "solver": {"name": "highs", "time_limit_s": solver_time_limit_s},
@@ -305,11 +304,18 @@ def _derivation_table(config: dict, f: dict) -> str:
     )
 
 
+def _wrap_after_name(text: str) -> str:
+    """The budgets sentence as the README has always laid it out: a line break before the last amount."""
+    head, _, last = text.rpartition(" ")
+    head, _, amount = head.rpartition(" ")
+    return f"{head}\n{amount} {last}"
+
+
 def _readme(config: dict, f: dict, notes: str) -> str:
     outlet_rows = [[k, v] for k, v in sorted(f["outlets"].items())] or [["(none)", 0]]
     b = f["bounds"]
     tables = _derivation_table(config, f)
-    budget = config["budget"]
+    money = [f"{b.name_en} {config['budget'][b.key]:,.0f} {b.unit}" for b in BUDGETS]
     return f"""# {config["name"]}
 
 {config["description"]}
@@ -328,6 +334,5 @@ Outlets by format:
 
 {md_table(["format", "outlets"], outlet_rows)}
 
-Formats in play: {", ".join(f["formats"])}. Budgets: capital {budget["capital_yuan"]:,.0f} yuan, rent subsidy
-{budget["rent_subsidy_yuan_per_year"]:,.0f} yuan/year.
+Formats in play: {", ".join(f["formats"])}. Budgets: {_wrap_after_name(", ".join(money))}.
 """

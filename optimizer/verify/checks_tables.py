@@ -157,7 +157,7 @@ def check_coverage_table(
 def _stated_reason(text: object) -> Exclusion | None:
     """The :class:`Exclusion` an excluded.csv reason names; None when it names none."""
     try:
-        return Exclusion(text)
+        return Exclusion(str(text))
     except ValueError:
         return None
 

@@ -59,9 +59,9 @@ def verify(
     """Check a run's tables (as written: summary dict, placements, coverage, excluded) against the inputs.
 
     ``coverage`` may be None only when the run has no solution. ``source`` overrides the scenario's walk
-    source (default: :func:`optimizer.walk.source_for`). ``strict`` drops the solver's relative slack
-    (:data:`SOLVER_REL_TOL`) on budgets, floor areas, subsidy caps and viability; only the rounding of
-    money to 0.01 yuan is then tolerated. Returns the report; raises nothing for mismatches.
+    source (default: the scenario's own, ``Scenario.walk_source()``). ``strict`` drops the solver's
+    relative slack (:data:`SOLVER_REL_TOL`) on budgets, floor areas, subsidy caps and viability; only
+    the rounding of money to 0.01 yuan is then tolerated. Returns the report; raises nothing for mismatches.
     """
     rep = report or VerifyReport()
     p = placements.copy()

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..catalog import BY_KEY, catalog_frame
 from ..scenario import Scenario
-from ..walk import WalkMatrix, WalkTimeSource, source_for
+from ..walk import WalkMatrix, WalkTimeSource
 from .compare import MINUTE_TOL
 
 
@@ -119,7 +119,7 @@ def _walk_matrices(
 ) -> tuple[WalkMatrix, WalkMatrix]:
     """Residence-level walk minutes to every site and to every existing outlet within ``horizon``."""
     speed = float(sc.config.walk.speed_m_per_s)
-    source = source or source_for(sc)
+    source = source or sc.walk_source()
     crs = sc.metric_crs
     res_pts = sc.residences.geometry.to_crs(crs).centroid
     site_pts = sc.sites.geometry.to_crs(crs).centroid

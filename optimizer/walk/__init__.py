@@ -1,9 +1,9 @@
 """Sources of walk minutes behind one interface: straight line, street network, user matrix.
 
-:func:`make_source` builds the source a scenario's walk settings name, through the registry of
-sources (:mod:`optimizer.walk.registry`); each source takes its own typed settings and never
-reads a Scenario. Every ``compute`` returns a :class:`WalkMatrix` with its :class:`WalkReport`,
-and :func:`merge_reports` makes the ``walk`` block of a run's summary from them.
+:func:`make_source` builds the source that walk settings name, through the registry of sources
+(:mod:`optimizer.walk.registry`); each source takes its own typed settings and never reads a Scenario
+(``Scenario.walk_source()`` builds a scenario's own). Every ``compute`` returns a :class:`WalkMatrix`
+with its :class:`WalkReport`, and :func:`merge_reports` makes the ``walk`` block of a run's summary.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from .straight import StraightLineSettings, StraightLineSource
 
 if TYPE_CHECKING:
     from ..config import WalkConfig
-    from ..scenario import Scenario
 
 __all__ = [
     "MatrixSource",
@@ -35,7 +34,6 @@ __all__ = [
     "cache_dir",
     "make_source",
     "merge_reports",
-    "source_for",
 ]
 
 
@@ -53,10 +51,3 @@ def make_source(
     if kind is None:
         raise ValueError(f"unknown walk source {walk.source!r}: use one of {', '.join(WALK_SOURCES)}")
     return kind.load()(walk, walk_minutes=walk_minutes, folder=folder, progress=progress)
-
-
-def source_for(scenario: Scenario, progress: bool = False) -> WalkTimeSource:
-    """The walk-time source a scenario asks for (``walk.source``): :func:`make_source` of its settings."""
-    return make_source(
-        scenario.config.walk, walk_minutes=scenario.walk_minutes, folder=scenario.folder, progress=progress
-    )

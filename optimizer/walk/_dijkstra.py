@@ -30,7 +30,7 @@ import numpy as np
 try:  # numba is optional: without it the walk engine uses scipy.
     import numba
 except ImportError:  # pragma: no cover - exercised only where numba is missing
-    numba = None
+    numba = None  # type: ignore[assignment]
 
 #: True when numba is installed and the compiled kernel can run.
 AVAILABLE = numba is not None
