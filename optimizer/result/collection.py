@@ -64,6 +64,10 @@ def binding(row: Mapping[str, Any]) -> str:
 def run_row(r: Result) -> dict[str, Any]:
     """One comparison row from a result (see the module docstring for what the columns mean)."""
     s = r.summary()
+    if not s["formats"] and len(r.coverage):  # no plan: the summary leaves coverage out; before still holds
+        from .tables import format_summary, group_summary
+
+        s["formats"], s["groups"] = format_summary(r), group_summary(r)
     row = empty_row(r.scenario.formats.index, r.scenario.config, s["status"], s.get("solver_message") or "")
     row.update(objective=s["objective_recomputed"], bound=s["bound"], mip_gap=s["mip_gap"])
     row["seconds"] = s["seconds"]

@@ -188,24 +188,13 @@ def unreachable_warnings(r: Result) -> list[str]:
     return [f"{len(lost)} residences are reached by no site and no outlet within any walk limit: {ids}"]
 
 
-_AFTER = ("covered_after", "share_after", "sites_opened", "covered_after_person_formats")
-
-
-def _before_only(blocks: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Without a plan: the same keys, with what a plan would change left empty."""
-    return {k: {f: (None if f in _AFTER else v) for f, v in b.items()} for k, b in blocks.items()}
-
-
 def summary(r: Result) -> dict[str, Any]:
-    """Everything summary.json holds: termination, objective, bound, gap, coverage, budgets, timings.
-
-    Runs without a plan have the same keys: coverage before, and None where a plan would say after."""
+    """Everything summary.json holds: termination, objective, bound, gap, coverage, budgets, timings."""
     from ..explain import explain_block
     from .write import inputs_digest, json_safe
 
     sc = r.scenario
-    has_cov = len(r.coverage) > 0
-    keep = (lambda b: b) if r.values is not None else _before_only
+    has_cov = r.values is not None and len(r.coverage)
     out = {
         "scenario": sc.name,
         "scenario_file": str(sc.path.resolve()) if sc.path else None,
@@ -233,8 +222,8 @@ def summary(r: Result) -> dict[str, Any]:
             "y_variables": len(r.model.y),
             "rows": r.model.lp.n_rows,
         },
-        "formats": keep(format_summary(r)) if has_cov else {},
-        "groups": keep(group_summary(r)) if has_cov else {},
+        "formats": format_summary(r) if has_cov else {},
+        "groups": group_summary(r) if has_cov else {},
         "budget": budget_summary(r),
         "placements": len(r.placements),
         "warnings": [str(w) for w in sc.warnings]
