@@ -41,7 +41,14 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "optimizer.scenario": ("optimizer.reach", "optimizer.model", "optimizer.solve", "optimizer.result"),
     "optimizer.reach": ("optimizer.model", "optimizer.solve", "optimizer.result"),
     "optimizer.model": ("optimizer.solve", "optimizer.result", "optimizer.heuristic", "optimizer.backends"),
-    "optimizer.result": ("optimizer.solve", "optimizer.heuristic", "optimizer.backends.highs"),
+    "optimizer.result": (
+        "optimizer.solve",
+        "optimizer.heuristic",
+        "optimizer.backends.highs",
+        "optimizer.study",
+    ),
+    # many runs side by side: above solve and result, beside the planners' reports
+    "optimizer.study": ("optimizer.backends", "optimizer.report", "optimizer.explain"),
     # the verification recomputes everything without the model code
     "optimizer.verify": (
         "optimizer.model.build",
