@@ -137,9 +137,12 @@ def from_config(scenario: Scenario) -> list[Variant]:
     return out
 
 
-def _problem(message: str) -> list[Any]:
+VARY_FIX = "write KEY=START:STOP:N or KEY=V1,V2,... with a key listed by `quarterhour schema`"
+
+
+def _problem(message: str, fix: str = "write each variant as name: {dotted.key: value, ...}") -> list[Any]:
     p = Problems()
-    p.add(message, file="variants", fix="write each variant as name: {dotted.key: value, ...}")
+    p.add(message, file="variants", fix=fix)
     return p.items
 
 
@@ -148,7 +151,7 @@ def from_table(path: str | Path) -> list[Variant]:
     names the variants; an empty cell keeps the scenario's value."""
     p = Path(path)
     if not p.exists():
-        raise ScenarioError(_problem(f"variants table {p} not found"))
+        raise ScenarioError(_problem(f"variants table {p} not found", fix="check the --variants path"))
     df = pd.read_excel(p) if p.suffix.lower() in (".xlsx", ".xls") else pd.read_csv(p, dtype=str)
     name_col = "name" if "name" in df.columns else df.columns[0]
     out = []
@@ -178,18 +181,20 @@ def parse_vary(spec: str) -> tuple[str, list[Any]]:
     key, sep, values = spec.partition("=")
     key = key.strip()
     if not sep or not values.strip():
-        raise ScenarioError(_problem(f"--vary '{spec}': write KEY=START:STOP:N or KEY=V1,V2,..."))
+        raise ScenarioError(_problem(f"--vary '{spec}': write KEY=START:STOP:N or KEY=V1,V2,...", VARY_FIX))
     problem = check_key(key)
     if problem:
-        raise ScenarioError(_problem(f"--vary: {problem}"))
+        raise ScenarioError(_problem(f"--vary: {problem}", VARY_FIX))
     parts = values.split(":")
     if len(parts) == 3:
         try:
             start, stop, n = float(parts[0]), float(parts[1]), int(parts[2])
         except ValueError:
-            raise ScenarioError(_problem(f"--vary '{spec}': START:STOP:N must be numbers")) from None
+            raise ScenarioError(
+                _problem(f"--vary '{spec}': START:STOP:N must be numbers", VARY_FIX)
+            ) from None
         if n < 2:
-            raise ScenarioError(_problem(f"--vary '{spec}': N must be at least 2"))
+            raise ScenarioError(_problem(f"--vary '{spec}': N must be at least 2", VARY_FIX))
         return key, [float(v) for v in np.linspace(start, stop, n)]
     return key, [_cell(v) for v in values.split(",") if v.strip()]
 
