@@ -253,7 +253,7 @@ def report_cmd(outdir: Path, lang: str, tiles: str) -> None:
 def _explain_analyses(res: Any, money: bool, executor: str, console: Any) -> Any:
     """The result with the analyses that re-solve: money and removal when asked, phasing when the
     scenario has a ``phasing:`` section."""
-    from optimizer.explain import with_analyses
+    from optimizer.explain.analyses import with_analyses
     from optimizer.explain.phasing import phasing_requested
 
     if not (money or phasing_requested(res.scenario)):
@@ -333,7 +333,7 @@ def explain_cmd(outdir: Path, step: float, multiples: str, executor: str) -> Non
     """Re-solve around OUTDIR's plan: what the next STEP of each budget buys and the coverage each
     placement's removal would cost (re-optimised). Updates summary.json's explain block, explain.csv
     and placements.csv in OUTDIR."""
-    from optimizer.explain import with_analyses
+    from optimizer.explain.analyses import with_analyses
     from optimizer.explain.load import write_explained
 
     ks = tuple(int(k) for k in multiples.split(",") if k.strip())

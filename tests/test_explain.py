@@ -11,7 +11,7 @@ from builders import make_scenario
 
 import optimizer as qh
 from optimizer.explain import placement_table
-from optimizer.explain.placements import removal_losses
+from optimizer.explain.removal import removal_losses
 
 CONV = "convenience_store"
 ROOT = Path(__file__).resolve().parents[1]

@@ -25,6 +25,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "optimizer.outcome": ("optimizer.",),
     "optimizer.lp": ("optimizer.",),
     "optimizer.executor": ("optimizer.",),
+    "optimizer.fonts": ("optimizer.",),
     "optimizer.schema": ("optimizer.scenario", "optimizer.model", "optimizer.solve", "optimizer.result"),
     "optimizer.config": ("optimizer.scenario", "optimizer.model", "optimizer.solve", "optimizer.result"),
     # solvers know linear programs, not scenarios
@@ -41,10 +42,13 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "optimizer.scenario": ("optimizer.reach", "optimizer.model", "optimizer.solve", "optimizer.result"),
     "optimizer.reach": ("optimizer.model", "optimizer.solve", "optimizer.result"),
     "optimizer.model": ("optimizer.solve", "optimizer.result", "optimizer.heuristic", "optimizer.backends"),
+    # results know nothing of the layers that read them: those plug in (optimizer/result/plugins.py)
     "optimizer.result": (
         "optimizer.solve",
         "optimizer.heuristic",
-        "optimizer.backends.highs",
+        "optimizer.backends",
+        "optimizer.explain",
+        "optimizer.report",
         "optimizer.study",
     ),
     # many runs side by side: above solve and result, beside the planners' reports

@@ -10,10 +10,12 @@ modules, called by ``quarterhour explain``, ``alternatives``, ``robustness`` and
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..result.plugins import WriteOptions, add_summary_section, add_writer
 from .binding import budget_entries, mandate_entries, pair_table, site_entries, subsidy_share_entry
 from .blocked import blocked_formats, nothing_reason, pair_amounts
 from .placements import EXPLAIN_COLUMNS, placement_table
@@ -83,34 +85,6 @@ def explain_warnings(r: Result, e: dict[str, Any]) -> list[str]:
     return out
 
 
-def with_analyses(
-    r: Result,
-    money: bool = True,
-    removal: bool = True,
-    phasing: bool | None = None,
-    step: float = 100_000.0,
-    multiples: tuple[int, ...] = (1,),
-    executor: str = "inprocess",
-) -> Result:
-    """A copy of ``r`` holding the analyses that re-solve: ``marginal`` (what each of ``multiples`` x
-    ``step`` more of each budget buys), ``removal`` (coverage lost per placement when removed and the
-    plan re-optimised) and ``phasing`` (by default when the scenario has a ``phasing:`` section)."""
-    from dataclasses import replace
-
-    from .marginal import marginal_values
-    from .phasing import phasing_requested, solve_phasing
-    from .placements import removal_losses
-
-    analyses = dict(r.analyses)
-    if r.values is not None and money:
-        analyses["marginal"] = marginal_values(r, step=step, multiples=multiples, executor=executor)
-    if r.values is not None and removal:
-        analyses["removal"] = removal_losses(r, executor=executor)
-    if phasing if phasing is not None else phasing_requested(r.scenario):
-        analyses["phasing"] = solve_phasing(r.scenario, r.reach, r.solver_config)
-    return replace(r, analyses=analyses)
-
-
 def excluded_with_amounts(r: Result) -> pd.DataFrame:
     """excluded.csv: every pair left out, its reason, and by how much the reason fails (``amount`` in
     ``amount_unit``: floor area missing, fit-out over the budget, subsidy short of viability)."""
@@ -121,7 +95,6 @@ def excluded_with_amounts(r: Result) -> pd.DataFrame:
 
 
 __all__ = [
-    "with_analyses",
     "EXPLAIN_COLUMNS",
     "excluded_with_amounts",
     "placement_table",
@@ -131,3 +104,26 @@ __all__ = [
     "blocked_formats",
     "explain_warnings",
 ]
+
+
+def _write_tables(r: Result, folder: Path, options: WriteOptions) -> None:
+    """placements.csv with the per-placement explanation, explain.csv, excluded.csv with amounts, and the
+    phasing tables when the run was phased."""
+    why = placement_table(r)
+    extra = [c for c in why.columns if c not in r.placements.columns]
+    p = r.placements.merge(why, on=["site_id", "format"], how="left") if len(why) else r.placements
+    p.reindex(columns=[*r.placements.columns, *extra]).to_csv(folder / "placements.csv", index=False)
+    why.to_csv(folder / "explain.csv", index=False)
+    excluded_with_amounts(r).to_csv(folder / "excluded.csv", index=False)
+    phasing = r.analyses.get("phasing")
+    if phasing is not None:
+        phasing.years.to_csv(folder / "phasing.csv", index=False)
+        phasing.placements.to_csv(folder / "phasing_placements.csv", index=False)
+
+
+def _explain_section(r: Result) -> dict[str, Any]:
+    return explain_block(r, marginal=r.analyses.get("marginal"))
+
+
+add_summary_section("explain", _explain_section)
+add_writer("explain", _write_tables)

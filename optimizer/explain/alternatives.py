@@ -24,6 +24,7 @@ import scipy.sparse as sp
 
 from ..heuristic import plan_values
 from ..lp import LinearProgram
+from ..model.budgets import CAPITAL
 
 if TYPE_CHECKING:
     from ..config import SolverConfig
@@ -61,7 +62,7 @@ def _plan_costs(r: Result, chosen: np.ndarray) -> dict[str, float]:
     subsidy = float(need[chosen].sum())
     return {
         "objective": float(r.model.lp.c @ values),
-        "capital_yuan": capital,
+        CAPITAL.key: capital,
         "subsidy_yuan_per_year": subsidy,
         "public_money_yuan": capital + subsidy,
         "placements": int(chosen.sum()),

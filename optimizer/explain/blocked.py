@@ -18,6 +18,7 @@ import pandas as pd
 from ..catalog import BY_KEY
 from ..exclusions import Exclusion
 from ..model import BUDGET_BY_BLOCK
+from ..model.budgets import CAPITAL
 from .binding import pair_table
 
 if TYPE_CHECKING:
@@ -111,7 +112,7 @@ def _combined_change(pairs: pd.DataFrame, r: Result) -> dict[str, Any] | None:
         "amount": _ceil(float(more_area[k]), 0.01),
         "unit": "m2",
         "site_id": str(cand.at[k, "site_id"]),
-        "capital_yuan": _ceil(float(more_capital[k])),
+        CAPITAL.key: _ceil(float(more_capital[k])),
         "subsidy_yuan_per_year": _ceil(float(extra[k])),
         "share_of_rent_needed": _ceil(deficit / rent, 1e-4)
         if viability and rent > 0 and deficit > 0

@@ -31,6 +31,7 @@ import scipy.sparse as sp
 from ..errors import Problems
 from ..lp import LinearProgram
 from ..model import CoverageModel, build_model
+from ..model.budgets import BUDGETS, CAPITAL, SUBSIDY
 from ..reach import compute_reach
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ class Phasing:
 def phasing_requested(sc: Scenario) -> bool:
     """Whether the scenario's ``phasing:`` section says anything (then it must be complete)."""
     ph = sc.config.phasing
-    return any(v is not None for v in (ph.years, ph.capital_yuan_per_year, ph.rent_subsidy_yuan_per_year))
+    return ph.years is not None or any(getattr(ph, b.yearly) is not None for b in BUDGETS)
 
 
 def yearly_budgets(sc: Scenario) -> tuple[int, np.ndarray, np.ndarray]:
@@ -70,10 +71,9 @@ def yearly_budgets(sc: Scenario) -> tuple[int, np.ndarray, np.ndarray]:
             fix="add phasing: {years: 3, ...}",
         )
     out = []
-    for key, default in (
-        ("capital_yuan_per_year", sc.config.budget.capital_yuan / max(years, 1)),
-        ("rent_subsidy_yuan_per_year", sc.config.budget.rent_subsidy_yuan_per_year),
-    ):
+    # capital is spread over the years by default; the yearly subsidy budget applies every year
+    defaults = {CAPITAL.key: CAPITAL.limit(sc.config) / max(years, 1), SUBSIDY.key: SUBSIDY.limit(sc.config)}
+    for key, default in ((b.yearly, defaults[b.key]) for b in BUDGETS):
         values = getattr(ph, key)
         values = tuple([default] * years) if values is None else values
         bad = [v for v in values if not isinstance(v, float) or not np.isfinite(v) or v < 0]
@@ -161,8 +161,8 @@ def _tables(
                 "opened": ";".join(f"{s}:{f}" for s, f in x.loc[new, ["site_id", "format"]].to_numpy()),
                 "new_placements": int(new.sum()),
                 "open_placements": int(open_by[t].sum()),
-                "capital_yuan_used": float(fit[new].sum()),
-                "capital_yuan_limit": float(budgets[0][t]),
+                f"{CAPITAL.key}_used": float(fit[new].sum()),
+                f"{CAPITAL.key}_limit": float(budgets[0][t]),
                 "subsidy_yuan_used": float(need[open_by[t]].sum()),
                 "subsidy_yuan_limit": float(budgets[1][t]),
                 "weighted_coverage": float(lp.c @ vt),
@@ -177,9 +177,7 @@ def solve_phasing(sc: Scenario, reach: Reach | None = None, solver: SolverConfig
 
     years, capital, subsidy = yearly_budgets(sc)
     reach = reach or compute_reach(sc)
-    whole = sc.with_config(
-        budget={"capital_yuan": float(capital.sum()), "rent_subsidy_yuan_per_year": float(subsidy.max())}
-    )
+    whole = sc.with_config(budget={CAPITAL.key: float(capital.sum()), SUBSIDY.key: float(subsidy.max())})
     model = build_model(whole, reach)
     lp = phased_lp(model.lp, years, capital, subsidy)
     config = solver or sc.config.solver

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..model.budgets import CAPITAL
+
 Pair = tuple[str, str]
 
 REASON_ZH = {
@@ -169,9 +171,9 @@ def _change_text(c: dict[str, Any]) -> Pair:
         if a > 0:
             zh.append(f"增加{a:,.0f}平方米面积")
             en.append(f"{a:,.0f} m2 more floor area")
-        if c["capital_yuan"] > 0:
-            zh.append(f"建设资金增加{_y(c['capital_yuan'])}元")
-            en.append(f"{_y(c['capital_yuan'])} yuan more capital")
+        if c[CAPITAL.key] > 0:
+            zh.append(f"建设资金增加{_y(c[CAPITAL.key])}元")
+            en.append(f"{_y(c[CAPITAL.key])} yuan more capital")
         if c["subsidy_yuan_per_year"] > 0:
             note = "" if c["eligible_for_subsidy"] else " (and making it eligible for subsidy)"
             zh.append(
@@ -240,13 +242,14 @@ def phasing_sentences(years: list[dict[str, Any]] | None) -> list[Pair]:
     out = []
     for y in years or []:
         t, n = y["year"], y["new_placements"]
+        cap_used, cap_limit = _y(y[CAPITAL.key + "_used"]), _y(y[CAPITAL.key + "_limit"])
         out.append(
             (
-                f"第{t}年新开{n}个网点（建设资金{_y(y['capital_yuan_used'])}/{_y(y['capital_yuan_limit'])}元，"
+                f"第{t}年新开{n}个网点（建设资金{cap_used}/{cap_limit}元，"
                 f"补贴{_y(y['subsidy_yuan_used'])}/{_y(y['subsidy_yuan_limit'])}元/年），"
                 f"共{y['open_placements']}个网点运营，当年覆盖（加权）{_y(y['weighted_coverage'])}人。",
-                f"Year {t}: {n} shops open ({_y(y['capital_yuan_used'])} of "
-                f"{_y(y['capital_yuan_limit'])} yuan capital, {_y(y['subsidy_yuan_used'])} of "
+                f"Year {t}: {n} shops open ({cap_used} of "
+                f"{cap_limit} yuan capital, {_y(y['subsidy_yuan_used'])} of "
                 f"{_y(y['subsidy_yuan_limit'])} yuan/year subsidy); "
                 f"{y['open_placements']} in operation cover {_y(y['weighted_coverage'])} weighted residents.",
             )

@@ -30,6 +30,7 @@ class Budget:
     unit: str
     name_en: str
     name_zh: str
+    yearly: str  # its list of yearly amounts under ``phasing:``
 
     def limit(self, config: ScenarioConfig) -> float:
         return self.limit_of(config.budget)
@@ -39,7 +40,17 @@ class Budget:
 
 
 BUDGETS: tuple[Budget, ...] = (
-    Budget("capital_yuan", "capital", "fitout_yuan", "x", "fitout_yuan", "yuan", "capital", "建设资金"),
+    Budget(
+        "capital_yuan",
+        "capital",
+        "fitout_yuan",
+        "x",
+        "fitout_yuan",
+        "yuan",
+        "capital",
+        "建设资金",
+        "capital_yuan_per_year",
+    ),
     Budget(
         "rent_subsidy_yuan_per_year",
         "subsidy_budget",
@@ -49,9 +60,11 @@ BUDGETS: tuple[Budget, ...] = (
         "yuan/year",
         "rent subsidy",
         "租金补贴",
+        "rent_subsidy_yuan_per_year",
     ),
 )
 BUDGET_BY_BLOCK: dict[str, Budget] = {b.block: b for b in BUDGETS}
+CAPITAL, SUBSIDY = BUDGET_BY_BLOCK["capital"], BUDGET_BY_BLOCK["subsidy_budget"]
 
 
 def budget_coefficients(b: Budget, table_len: int, coef: np.ndarray | None) -> np.ndarray:

@@ -164,7 +164,7 @@ def read_frontier(folder: str | Path) -> pd.DataFrame | None:
 
 
 def varied_key(frontier: pd.DataFrame) -> str | None:
-    """The frontier's varied scenario key (a dotted column such as ``budget.capital_yuan``)."""
+    """The frontier's varied scenario key (a dotted column: a scenario key such as one of the budgets)."""
     keys = [c for c in frontier.columns if "." in c]
     return keys[0] if keys else None
 

@@ -4,6 +4,7 @@ default, English with ``lang="en"``; the generated text stays within the notice'
 
 from __future__ import annotations
 
+from ..model.budgets import CAPITAL, SUBSIDY
 from . import charts
 from . import sections as S
 from . import text as T
@@ -57,8 +58,8 @@ def _summary_part(doc: Document, d: ReportData) -> None:
     shared = int((p.groupby("site_id").size() > 1).sum()) if len(p) else 0
     g = s["groups"].get("all", {})
     _h(doc, "part1")
-    cap = (T.money(b["capital_yuan_used"], doc.lang), T.money(b["capital_yuan_limit"], doc.lang))
-    sub = tuple(T.money(b[f"rent_subsidy_yuan_per_year_{k}"], doc.lang, True) for k in ("used", "limit"))
+    cap = tuple(T.money(b[f"{CAPITAL.key}_{k}"], doc.lang) for k in ("used", "limit"))
+    sub = tuple(T.money(b[f"{SUBSIDY.key}_{k}"], doc.lang, True) for k in ("used", "limit"))
     cov = (T.share(g.get("share_before")), T.share(g.get("share_after")))
     if not d.has_solution:
         doc.p(
@@ -311,7 +312,7 @@ def _timeline(doc: Document, d: ReportData) -> None:
             [
                 f"第{int(y.year)}年" if zh else f"Year {int(y.year)}",
                 str(int(y.new_placements)),
-                f"{T.money(y.capital_yuan_used, doc.lang)} / {T.money(y.capital_yuan_limit, doc.lang)}",
+                " / ".join(T.money(getattr(y, f"{CAPITAL.key}_{k}"), doc.lang) for k in ("used", "limit")),
                 f"{T.money(y.subsidy_yuan_used, doc.lang)} / {T.money(y.subsidy_yuan_limit, doc.lang)}",
             ]
             for y in d.phasing.itertuples()

@@ -21,6 +21,7 @@ from . import html as _html
 from . import maps as _maps
 from . import tables as _tables
 from .collection import ResultSet
+from .plugins import SUMMARY_SECTIONS
 from .write import write_dir
 
 if TYPE_CHECKING:
@@ -109,7 +110,7 @@ class Result:
             list(self.notes)
             + list(self.reach.warnings)
             + _tables.unreachable_warnings(self)
-            + self._summary["explain"]["warnings"]
+            + [w for name in SUMMARY_SECTIONS for w in self._summary[name].get("warnings") or []]
         )
 
     def explain(self) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import html
 from typing import TYPE_CHECKING, Any
 
 from ..model import BUDGETS
+from .plugins import PAGES
 
 if TYPE_CHECKING:
     from . import Result
@@ -21,19 +22,18 @@ def _budgets_text(s: dict[str, Any], sep: str) -> str:
 
 
 def to_html(r: Result, with_map: bool = True, lang: str = "zh") -> str:
-    """The pilot plan (试点方案) as one self-contained page (see :mod:`optimizer.report`)."""
-    from ..report import ReportData, pilot_plan
+    """The page registered as ``html`` (the pilot plan, 试点方案, from :mod:`optimizer.report`), or the
+    notebook view when no page is registered."""
+    page = PAGES.get("html")
+    return page(r, with_map, lang) if page is not None else repr_html(r)
 
-    doc = pilot_plan(ReportData.from_result(r), lang)
-    if not with_map:
-        doc.blocks = [b for b in doc.blocks if not (b.kind == "img" and b.text == "map")]
-    return doc.to_html()
+
+def _pct(v: Any) -> str:
+    return "—" if v is None or v != v else f"{float(v):.1%}"
 
 
 def repr_html(r: Result) -> str:
     """The notebook view: status, money, coverage per format with percentages, placements."""
-    from ..report import text as T
-
     s = r.summary()
     gap = f", gap {s['mip_gap']:.2%}" if s.get("mip_gap") is not None else ""
     parts = [
@@ -42,10 +42,12 @@ def repr_html(r: Result) -> str:
     ]
     if s["formats"]:
         f = r.summary_frame()[["name_zh", "walk_minutes", "share_before", "share_after", "sites_opened"]]
-        f = f.assign(share_before=f["share_before"].map(T.share), share_after=f["share_after"].map(T.share))
+        f = f.assign(share_before=f["share_before"].map(_pct), share_after=f["share_after"].map(_pct))
         parts.append(f.to_html())
     if len(r.placements):
-        parts.append("<h5>Placements</h5>" + r.placements.to_html(index=False, float_format=T.number))
+        parts.append(
+            "<h5>Placements</h5>" + r.placements.to_html(index=False, float_format=lambda v: f"{v:,.0f}")
+        )
     if r.diagnosis is not None:
         parts.append("<h5>Why it is infeasible</h5>" + r.diagnosis.to_html(index=False))
     for w in s["warnings"]:

@@ -51,7 +51,7 @@ def to_geodataframe(r: Result, layer: str = "placements") -> gpd.GeoDataFrame:
 
 def plot(r: Result, format: str | None = None, ax: Any = None) -> Any:
     """A static map: residences shaded by coverage after, sites, existing outlets and placements."""
-    from ..report.charts import cjk_style, use_cjk
+    from ..fonts import cjk_style, use_cjk
 
     with cjk_style():
         ax = _plot(r, format, ax)

@@ -190,12 +190,12 @@ def unreachable_warnings(r: Result) -> list[str]:
 
 def summary(r: Result) -> dict[str, Any]:
     """Everything summary.json holds: termination, objective, bound, gap, coverage, budgets, timings."""
-    from ..explain import explain_block
+    from .plugins import SUMMARY_SECTIONS
     from .write import inputs_digest, json_safe
 
     sc = r.scenario
     has_cov = r.values is not None and len(r.coverage)
-    out = {
+    out: dict[str, Any] = {
         "scenario": sc.name,
         "scenario_file": str(sc.path.resolve()) if sc.path else None,
         "inputs_sha256": inputs_digest(sc.inputs),
@@ -231,9 +231,10 @@ def summary(r: Result) -> dict[str, Any]:
         + list(r.notes)
         + unreachable_warnings(r),
     }
-    explained = explain_block(r, marginal=r.analyses.get("marginal"))
-    out["warnings"] += explained["warnings"]
-    out["explain"] = explained
+    for name, section in SUMMARY_SECTIONS.items():
+        block = section(r)
+        out["warnings"] += list(block.get("warnings") or [])
+        out[name] = block
     if r.diagnosis is not None:
         out["diagnosis"] = r.diagnosis.to_dict(orient="records")
     return json_safe(out)

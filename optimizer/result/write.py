@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..io import atomic_dir
+from .plugins import WRITERS, WriteOptions
 
 if TYPE_CHECKING:
     from ..verify import VerifyReport
@@ -52,18 +53,8 @@ def write_json(path: Path, data: Any) -> None:
 
 
 def _write_tables(r: Result, tmp: Path) -> None:
-    from ..explain import excluded_with_amounts, placement_table
-
-    why = placement_table(r)
-    extra = [c for c in why.columns if c not in r.placements.columns]
-    p = r.placements.merge(why, on=["site_id", "format"], how="left") if len(why) else r.placements
-    p.reindex(columns=[*r.placements.columns, *extra]).to_csv(tmp / "placements.csv", index=False)
-    why.to_csv(tmp / "explain.csv", index=False)
-    excluded_with_amounts(r).to_csv(tmp / "excluded.csv", index=False)
-    phasing = r.analyses.get("phasing")
-    if phasing is not None:
-        phasing.years.to_csv(tmp / "phasing.csv", index=False)
-        phasing.placements.to_csv(tmp / "phasing_placements.csv", index=False)
+    r.placements.to_csv(tmp / "placements.csv", index=False)
+    r.model.excluded.to_csv(tmp / "excluded.csv", index=False)
     if r.diagnosis is not None:
         r.diagnosis.to_csv(tmp / "diagnosis.csv", index=False)
     if r.values is not None:
@@ -100,11 +91,9 @@ def write_dir(
         _write_tables(r, tmp)
         if r.values is not None:
             _write_geopackage(r, tmp)
-        from ..report import ReportData
-        from ..report.files import write_reports
-
-        d = ReportData.from_result(r)
-        write_reports(d, tmp, lang=lang, plan=report, maps=maps, excel=excel, tiles=tiles)
+        options = WriteOptions(report=report, lang=lang, maps=maps, excel=excel, tiles=tiles)
+        for writer in WRITERS.values():
+            writer(r, tmp, options)
         if verify:
             from ..verify import verify_dir
 

@@ -131,7 +131,7 @@ class Scenario:
 
     def with_config(self, **changes: Any) -> Scenario:
         """A copy with some config sections changed, validated again (e.g. ``budget={...}``, or a
-        typed section such as ``budget=dataclasses.replace(sc.config.budget, capital_yuan=2e6)``)."""
+        typed section such as ``budget=BudgetConfig(2e6, 3e5)``)."""
         raw = _changed(self.config.to_dict(), changes)
         if raw.get("formats") is None:
             raw = {**raw, "formats": {k: {} for k in self.formats.index}}

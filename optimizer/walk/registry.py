@@ -11,22 +11,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import import_module
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     import pandas as pd
 
-    from ..config import WalkConfig
     from .base import WalkTimeSource
 
 
 class SourceFactory(Protocol):
-    """Builds a source from the scenario's walk settings (the signature of ``make_source``)."""
+    """Builds a source from the scenario's walk settings (``optimizer.config.WalkConfig``; the signature
+    of ``make_source``)."""
 
     def __call__(
-        self, walk: WalkConfig, *, walk_minutes: pd.DataFrame | None, folder: Path, progress: bool = False
+        self, walk: Any, *, walk_minutes: pd.DataFrame | None, folder: Path, progress: bool = False
     ) -> WalkTimeSource: ...
 
 
