@@ -14,6 +14,8 @@ from typing import Any
 
 import click
 
+from optimizer.backends.registry import SOLVER_NAMES
+
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 3, 4
 
 
@@ -99,9 +101,9 @@ def main() -> None:
 )
 @click.option(
     "--solver",
-    type=click.Choice(["highs", "cbc", "highs-pulp"]),
+    type=click.Choice(list(SOLVER_NAMES)),
     default=None,
-    help="Override the scenario's solver.name.",
+    help="Override the scenario's solver.name (heuristic: a quick plan, never proved optimal).",
 )
 @click.option("--time-limit", type=float, default=None, help="Override solver.time_limit_s (seconds).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .backends.registry import SOLVER_NAMES
+from .backends.registry import describe as describe_solvers
 from .catalog import CATALOG_SOURCES, FORMAT_FIELDS
 from .groups import GROUP_KEYS
 from .walk.registry import WALK_SOURCES
@@ -276,8 +277,7 @@ KEYS: tuple[Key, ...] = (
     Key(
         "solver.name",
         "choice",
-        "MIP solver: highs (HiGHS through its array API), cbc (CBC through PuLP), "
-        "highs-pulp (HiGHS through PuLP).",
+        "Solver: " + describe_solvers() + ".",
         default="highs",
         choices=SOLVER_NAMES,
     ),

@@ -232,7 +232,12 @@ def solve(
     if not first.has_solution:
         return Result(scenario, reach, model, first, None, config, timings)
     final, second = first.values, None
-    if scenario.config.objective.tie_break == "least_public_money" and len(model.x):
+    if scenario.config.objective.tie_break == "least_public_money" and len(model.x) and deadline.expired:
+        notes.append(
+            "the time limit was used up by the coverage stage, so the tie-break (least public money among "
+            "plans of this coverage) was not run: a cheaper plan of the same coverage may exist"
+        )
+    elif scenario.config.objective.tie_break == "least_public_money" and len(model.x):
         t2 = time.perf_counter()
         second, note = _stage_two(scenario, reach, model, first, config, deadline, quantum)
         timings["stage2_s"] = time.perf_counter() - t2

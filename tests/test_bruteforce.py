@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import optimizer as qh
+from optimizer.backends.registry import EXACT_SOLVERS
 from optimizer.catalog import BY_KEY
 
 FORMATS = ["convenience_store", "breakfast", "pharmacy"]
@@ -160,6 +161,6 @@ def test_solver_matches_brute_force(seed: int) -> None:
 @pytest.mark.parametrize("seed", range(8))
 def test_highs_and_cbc_agree(seed: int) -> None:
     sc = scenario_of(random_instance(1000 + seed))
-    objs = {name: qh.solve(sc, solver=name).first.objective for name in ("highs", "cbc", "highs-pulp")}
+    objs = {name: qh.solve(sc, solver=name).first.objective for name in EXACT_SOLVERS}
     assert objs["highs"] == pytest.approx(objs["cbc"], rel=1e-6, abs=1e-6)
     assert objs["highs"] == pytest.approx(objs["highs-pulp"], rel=1e-6, abs=1e-6)

@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cli import main
+from optimizer.backends.registry import SOLVER_NAMES
 from optimizer.schema import KEYS
 
 pytestmark = pytest.mark.slow
@@ -249,7 +250,7 @@ valid_keys = {
     "priority.old_neighbourhood": st.sampled_from([0, 1, 10]),
     "priority.elderly": st.sampled_from([0, 2]),
     "objective.tie_break": st.sampled_from(["least_public_money", "none"]),
-    "solver.name": st.sampled_from(["highs", "cbc", "highs-pulp"]),
+    "solver.name": st.sampled_from(list(SOLVER_NAMES)),
     "solver.mip_gap": st.sampled_from([0, 0.5]),
     "walk.source": st.sampled_from(["matrix", "straight_line"]),
     "walk.elderly_speed_m_per_s": st.sampled_from([0.5, 1.0]),

@@ -7,6 +7,7 @@ import pytest
 from builders import make_scenario
 
 import optimizer as qh
+from optimizer.backends.registry import EXACT_SOLVERS
 
 CONV = "convenience_store"
 
@@ -283,7 +284,7 @@ def test_elderly_walk_slower() -> None:
     assert not bool(cov.loc["elderly", "covered_after"])
 
 
-@pytest.mark.parametrize("solver", ["highs", "cbc", "highs-pulp"])
+@pytest.mark.parametrize("solver", EXACT_SOLVERS)
 def test_every_solver_finds_the_tiny_optimum(tiny, solver) -> None:
     res = _one(qh.load_scenario(tiny), solver)
     assert res.first.objective == pytest.approx(10_500)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import optimizer as qh
-from optimizer.backends import SOLVER_NAMES
+from optimizer.backends.registry import EXACT_SOLVERS
 from optimizer.deadline import GRACE_S
 from optimizer.outcome import Solution, Status
 from optimizer.reach import compute_reach
@@ -52,7 +52,7 @@ def test_cbc_stopped_early_reports_a_bound_at_least_its_objective() -> None:
     assert s["mip_gap"] is not None and s["optimality"]["bound_known"]
 
 
-@pytest.mark.parametrize("solver", SOLVER_NAMES)
+@pytest.mark.parametrize("solver", EXACT_SOLVERS)
 @pytest.mark.parametrize("seed", [12, 13])
 def test_the_tie_break_never_fails_on_small_cities(solver, seed) -> None:
     sc = small_city(seed)
@@ -121,3 +121,12 @@ def test_objective_quantum() -> None:
     assert objective_quantum(np.array([0.0, 3.0, 1500.0])) == 1.0
     assert objective_quantum(np.array([1.25, 44869.8 * 1.5])) == pytest.approx(0.05)
     assert objective_quantum(np.array([np.pi])) is None
+
+
+def test_the_heuristic_is_feasible_with_a_bound_and_never_optimal(tiny) -> None:
+    sc = qh.load_scenario(tiny)
+    exact = qh.solve(sc).summary()["objective"]
+    s = qh.solve(sc, solver="heuristic").summary()
+    assert s["status"] == "feasible"
+    assert s["bound"] is not None and s["bound"] >= exact - 1e-6 >= s["objective"] - 1e-6
+    assert s["optimality"]["text"].startswith("feasible")

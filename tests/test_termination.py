@@ -7,6 +7,7 @@ import pytest
 
 import optimizer as qh
 from optimizer.backends import backend_for
+from optimizer.backends.registry import EXACT_SOLVERS
 from optimizer.config import SolverConfig
 from optimizer.heuristic import greedy_start, is_feasible
 from optimizer.model import build_model
@@ -69,7 +70,7 @@ def test_greedy_start_is_feasible_and_not_better_than_the_optimum() -> None:
     assert 0 < model.lp.c @ start <= res.first.objective + 1e-6
 
 
-@pytest.mark.parametrize("solver", ["highs", "cbc", "highs-pulp"])
+@pytest.mark.parametrize("solver", EXACT_SOLVERS)
 def test_infeasible_is_reported_by_every_solver(solver) -> None:
     sc = synthetic_city(
         200,

@@ -16,6 +16,7 @@ WARM_START = "warm_start"  # takes a feasible starting plan as its first incumbe
 DUAL_BOUND = "dual_bound"  # reports a proven bound when stopped early
 TIME_LIMIT = "time_limit"  # honours a time limit by itself
 OPTION_CHECK = "option_check"  # can check option names and values before a run
+EXACT = "exact"  # branch and bound: can prove a plan optimal
 
 
 @dataclass(frozen=True)
@@ -55,28 +56,40 @@ SOLVERS: dict[str, SolverSpec] = {
         SolverSpec(
             "highs",
             "HiGHS through its array API",
-            frozenset({WARM_START, DUAL_BOUND, TIME_LIMIT, OPTION_CHECK}),
+            frozenset({EXACT, WARM_START, DUAL_BOUND, TIME_LIMIT, OPTION_CHECK}),
             "highs:HighsBackend",
             option_check="highs:check_options",
         ),
         SolverSpec(
             "cbc",
             "CBC through PuLP",
-            frozenset({WARM_START, DUAL_BOUND, TIME_LIMIT}),
+            frozenset({EXACT, WARM_START, DUAL_BOUND, TIME_LIMIT}),
             "pulp_backend:PulpBackend",
             ("cbc",),
         ),
         SolverSpec(
             "highs-pulp",
             "HiGHS through PuLP",
-            frozenset({DUAL_BOUND, TIME_LIMIT, OPTION_CHECK}),
+            frozenset({EXACT, DUAL_BOUND, TIME_LIMIT, OPTION_CHECK}),
             "pulp_backend:PulpBackend",
             ("highs-pulp",),
             option_check="highs:check_options",  # PuLP hands the options to the same HiGHS
         ),
+        SolverSpec(
+            "heuristic",
+            "a quick plan: greedy start (no branch and bound), bound from the LP relaxation; never optimal",
+            frozenset({WARM_START, DUAL_BOUND}),
+            "heuristic:HeuristicBackend",
+        ),
     )
 }
 SOLVER_NAMES: tuple[str, ...] = tuple(SOLVERS)
+EXACT_SOLVERS: tuple[str, ...] = tuple(n for n, s in SOLVERS.items() if s.can(EXACT))
+
+
+def describe() -> str:
+    """The solvers in one sentence, for the schema and the CLI's help."""
+    return "; ".join(f"{s.name} ({s.description})" for s in SOLVERS.values())
 
 
 def _load(ref: str) -> Any:

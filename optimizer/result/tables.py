@@ -92,6 +92,18 @@ def objective_recomputed(r: Result) -> float:
     return float(gain.sum())
 
 
+def tie_break_status(r: Result) -> str | None:
+    """The least-public-money stage: its solver status, 'not_run' when the time limit was used up,
+    'failed' when the solver failed it (the stage-one plan is kept), None when not asked for."""
+    if r.second is not None:
+        return str(r.second.status)
+    if any("tie-break" in n and "not run" in n for n in r.notes):
+        return "not_run"
+    if any("tie-break stage" in n for n in r.notes):
+        return "failed"
+    return None
+
+
 def headline_objective(r: Result) -> float | None:
     """The value of the plan as placed: ``c @ values`` of the final plan (coverage recomputed from the
     placements), or the solver's value when there is no plan."""
@@ -208,7 +220,7 @@ def summary(r: Result) -> dict[str, Any]:
         "solver": r.solver_config.to_dict(),
         "solver_message": r.first.message,
         "tie_break": sc.config.objective.tie_break,
-        "tie_break_status": str(r.second.status) if r.second else ("failed" if r.notes else None),
+        "tie_break_status": tie_break_status(r),
         "seconds": r.timings.get("total_s", sum(r.timings.values())),
         "timings": dict(r.timings),
         "walk_source": r.reach.source,
