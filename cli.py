@@ -158,6 +158,7 @@ def run(
 
     import optimizer as qh
     from optimizer.errors import VerificationError
+    from optimizer.outcome import Progress
     from optimizer.reach import compute_reach
     from optimizer.result import write_dir
 
@@ -178,8 +179,16 @@ def run(
         override["time_limit_s"] = time_limit
     with console.status(f"computing walk times ({sc.config.walk.source})"):
         reach = compute_reach(sc, progress=not quiet)
-    with console.status("building the model and solving"):
-        res = qh.solve(sc, solver=override or None, reach=reach)
+    with console.status("building the model and solving") as status:
+
+        def show(p: Progress) -> None:
+            # a live line on a terminal; a log line (kept in the output) when output is redirected
+            if console.is_terminal:
+                status.update(f"solving: {p}")
+            else:
+                console.print(str(p), markup=False, highlight=False)
+
+        res = qh.solve(sc, solver=override or None, reach=reach, on_progress=show)
     res = _explain_analyses(res, explain_money, executor, console)
     with console.status(f"writing {out}"):
         verification = write_dir(

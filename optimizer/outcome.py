@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -60,3 +61,26 @@ def relative_gap(objective: float | None, bound: float | None) -> float | None:
     if objective is None or bound is None or not np.isfinite(bound):
         return None
     return abs(bound - objective) / max(abs(objective), 1e-9)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a long solve stands: ``seconds`` since the solver started, the best plan's value
+    (``incumbent``), the best bound and the relative gap (None while unknown)."""
+
+    stage: str
+    seconds: float
+    incumbent: float | None
+    bound: float | None
+    gap: float | None
+
+    def __str__(self) -> str:
+        def num(v: float | None) -> str:
+            return "-" if v is None else f"{v:,.1f}"
+
+        gap = "-" if self.gap is None else f"{self.gap:.2%}"
+        plan, bound = num(self.incumbent), num(self.bound)
+        return f"{self.stage}: {self.seconds:.0f} s, plan {plan}, bound {bound}, gap {gap}"
+
+
+ProgressCallback = Callable[[Progress], None]

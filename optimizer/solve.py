@@ -16,6 +16,7 @@ Promises kept here:
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import replace
 from typing import Any
@@ -32,11 +33,24 @@ from .diagnose import diagnose_infeasible
 from .heuristic import chosen_from_placements, greedy_start, is_feasible, plan_values
 from .lp import LinearProgram
 from .model import CoverageModel, build_model
+from .outcome import Progress, ProgressCallback
 from .reach import Reach, compute_reach, reach_for
 from .result import Result
 from .scenario import Scenario
 
 QUANTA = (1, 2, 4, 5, 8, 10, 20, 25, 40, 50, 100, 200, 400, 1000)
+log = logging.getLogger(__name__)
+
+
+def _progress(callback: ProgressCallback | None) -> ProgressCallback:
+    """Log every progress report (INFO) and hand it to the caller's callback."""
+
+    def report(p: Progress) -> None:
+        log.info("%s", p)
+        if callback is not None:
+            callback(p)
+
+    return report
 
 
 def solver_config(
@@ -72,11 +86,13 @@ def run_backend(
     start: np.ndarray | None = None,
     deadline: Deadline | None = None,
     abs_gap: float | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Solution:
     """Solve with the configured backend by the deadline; a model with no variables needs no solver."""
     if lp.n_cols == 0:
         return solve_empty(lp, config.name)
-    sol = backend_for(config.name).solve(lp, config, start=start, deadline=deadline, abs_gap=abs_gap)
+    backend = backend_for(config.name)
+    sol = backend.solve(lp, config, start=start, deadline=deadline, abs_gap=abs_gap, progress=progress)
     if sol.status == NO_SOLUTION and start is not None:
         # The solver stopped before it could even take up the starting plan: that plan is the incumbent.
         obj = float(lp.c @ start)
@@ -194,11 +210,14 @@ def solve(
     reach: Reach | None = None,
     progress: bool = False,
     start: pd.DataFrame | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> Result:
     """Solve a scenario: walk times, model, solve, and one Result (infeasible and time-limited included).
 
     ``start``: a placements table (site_id, format), e.g. a neighbouring variant's ``placements``; when
-    it is feasible here and better than the greedy plan, the solver starts from it. The solve (not the
+    it is feasible here and better than the greedy plan, the solver starts from it. ``on_progress`` is
+    called about once a second with the incumbent, the bound and the gap while the coverage stage runs
+    (also logged at INFO by the ``optimizer.solve`` logger). The solve (not the
     walk times, which are cached) ends within ``solver.time_limit_s`` plus
     :data:`~optimizer.deadline.GRACE_S`, or a little more while the model is built.
 
@@ -215,9 +234,9 @@ def solve(
     t_build = time.perf_counter() - t0
     quantum = objective_quantum(model.lp.c)
     abs_gap = 0.999 * quantum if quantum else None
-    first = run_backend(
-        model.lp, config, _starting_plan(scenario, reach, model, start), deadline=deadline, abs_gap=abs_gap
-    )
+    report = _progress(on_progress)
+    start_values = _starting_plan(scenario, reach, model, start)
+    first = run_backend(model.lp, config, start_values, deadline=deadline, abs_gap=abs_gap, progress=report)
     first = as_placed(scenario, reach, model, first)
     # Walk times count even when the caller computed them once for several solves.
     timings = {"walk_times_s": reach.seconds, "build_s": t_build, "stage1_s": first.seconds}

@@ -130,3 +130,13 @@ def test_the_heuristic_is_feasible_with_a_bound_and_never_optimal(tiny) -> None:
     assert s["status"] == "feasible"
     assert s["bound"] is not None and s["bound"] >= exact - 1e-6 >= s["objective"] - 1e-6
     assert s["optimality"]["text"].startswith("feasible")
+
+
+def test_a_long_solve_reports_its_progress() -> None:
+    sc = synthetic_city(2000, 300, seed=3, objective={"tie_break": "none"})
+    seen: list = []
+    qh.solve(sc, solver={"name": "highs", "time_limit_s": 4.0}, on_progress=seen.append)
+    assert seen and all(p.seconds >= 0 for p in seen)
+    last = seen[-1]
+    assert last.incumbent is not None and (last.bound is None or last.bound >= last.incumbent - 1e-6)
+    assert str(last).startswith("solving: ")

@@ -228,3 +228,23 @@ def test_end_of_run_summary_on_the_console(tiny: Path, tmp_path: Path) -> None:
     assert "All residents (5,000 residents):" in text and "Old neighbourhoods (2,000 residents):" in text
     assert f"report: {out / 'report.html'}" in text
     assert not re.search(r"\d\.\d{4,}", text)  # no float noise
+
+
+def test_large_runs_keep_the_workbook_and_the_map_small(
+    huangpu_dir: Path, monkeypatch, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    from optimizer.report import webmap, workbook
+
+    d = ReportData.from_dir(huangpu_dir)
+    monkeypatch.setattr(webmap, "MAX_MAP_RESIDENCES", 10)
+    monkeypatch.setattr(workbook, "MAX_SHEET_ROWS", 100)
+    data = webmap.map_data(d)
+    assert len(data["residences"]["features"]) == 10
+    assert data["residences_shown"] == f"10 / {len(d.residences):,}"
+    shown = {f["properties"]["id"] for f in data["residences"]["features"]}
+    assert shown == set(d.residences["population"].astype(float).nlargest(10).index.astype(str))
+    workbook.write_workbook(d, tmp_path / "r.xlsx")
+    ws = load_workbook(tmp_path / "r.xlsx")["覆盖 coverage"]
+    assert "see coverage.csv" in str(ws.cell(3, 1).value) or "see coverage.csv" in str(ws.cell(2, 1).value)

@@ -10,7 +10,7 @@ import numpy as np
 from ..config import SolverConfig
 from ..deadline import Deadline
 from ..lp import LinearProgram
-from ..outcome import Solution, Status, relative_gap
+from ..outcome import ProgressCallback, Solution, Status, relative_gap
 
 OPTIMAL, FEASIBLE, INFEASIBLE, NO_SOLUTION, ERROR = (
     Status.OPTIMAL,
@@ -30,11 +30,13 @@ class Backend(Protocol):
         start: np.ndarray | None = None,
         deadline: Deadline | None = None,
         abs_gap: float | None = None,
+        progress: ProgressCallback | None = None,
     ) -> Solution:
         """Solve ``lp`` by the ``deadline`` (default: ``config.time_limit_s`` from now); ``start`` is an
         optional feasible point to begin from (an incumbent); ``abs_gap`` lets the solver stop once the
         bound is closer than that to the incumbent (an exact proof when objective values are whole
-        multiples of a larger quantum)."""
+        multiples of a larger quantum); ``progress`` is called with the incumbent, bound and gap as the
+        search goes on (backends that cannot report progress never call it)."""
         ...
 
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..deadline import Deadline
 from ..lp import LinearProgram
+from ..outcome import ProgressCallback
 from .base import FEASIBLE, NO_SOLUTION, Solution, SolverConfig, relative_gap
 
 
@@ -24,6 +25,7 @@ class HeuristicBackend:
         start: np.ndarray | None = None,
         deadline: Deadline | None = None,
         abs_gap: float | None = None,
+        progress: ProgressCallback | None = None,
     ) -> Solution:
         from .highs import HighsBackend
 

@@ -16,6 +16,7 @@ import numpy as np
 from ..deadline import GRACE_S, Deadline
 from ..errors import did_you_mean
 from ..lp import LinearProgram
+from ..outcome import Progress, ProgressCallback
 from .base import ERROR, FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL, Solution, SolverConfig, relative_gap
 from .registry import OptionProblem
 
@@ -103,6 +104,23 @@ def _to_highs_lp(lp: LinearProgram) -> highspy.HighsLp:
     return h
 
 
+def _reporter(progress: ProgressCallback, sense: str, every_s: float = 1.0) -> Any:
+    """A HiGHS MIP callback that reports the incumbent, bound and gap at most every ``every_s``."""
+    last = [-every_s]
+
+    def report(e: Any) -> None:
+        out = e.data_out
+        if out.running_time - last[0] < every_s:
+            return
+        last[0] = out.running_time
+        inc, bnd = float(out.mip_primal_bound), float(out.mip_dual_bound)
+        inc_v = inc if np.isfinite(inc) else None
+        bnd_v = bnd if np.isfinite(bnd) else None
+        progress(Progress("solving", float(out.running_time), inc_v, bnd_v, relative_gap(inc_v, bnd_v)))
+
+    return report
+
+
 class HighsBackend:
     """HiGHS via highspy. Defaults: interior point for the MIP's LPs (much faster on covering models).
 
@@ -136,6 +154,7 @@ class HighsBackend:
         start: np.ndarray | None = None,
         deadline: Deadline | None = None,
         abs_gap: float | None = None,
+        progress: ProgressCallback | None = None,
     ) -> Solution:
         deadline = deadline or Deadline(config.time_limit_s)
         h = new_highs()
@@ -150,6 +169,8 @@ class HighsBackend:
             sol.value_valid = True
             h.setSolution(sol)
         h.HandleUserInterrupt = True
+        if progress is not None:
+            h.cbMipInterrupt.subscribe(_reporter(progress, lp.sense))
         watchdog = threading.Timer(deadline.limit() + GRACE_S, h.cancelSolve)
         watchdog.daemon = True
         watchdog.start()

@@ -19,6 +19,7 @@ import pulp
 from ..deadline import GRACE_S, Deadline
 from ..errors import SolverUnavailableError
 from ..lp import LinearProgram
+from ..outcome import ProgressCallback
 from .base import ERROR, FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL, Solution, SolverConfig, relative_gap
 from .highs import _quiet_stdout
 
@@ -186,6 +187,7 @@ class PulpBackend:
         start: np.ndarray | None = None,
         deadline: Deadline | None = None,
         abs_gap: float | None = None,
+        progress: ProgressCallback | None = None,
     ) -> Solution:
         deadline = deadline or Deadline(config.time_limit_s)
         t0 = time.perf_counter()

@@ -130,11 +130,21 @@ def write_workbook(d: ReportData, path: str | Path) -> None:
     wb.save(path)
 
 
+# Above this many rows a table stays in its CSV file only (coverage.csv): at district scale the coverage
+# table alone took 35 s to write through openpyxl, most of a run's writing time.
+MAX_SHEET_ROWS = 50_000
+
+
 def _tables(d: ReportData) -> dict[str, pd.DataFrame]:
     p = d.placements.copy()
     if len(p) and "street" in d.sites.columns:
         p.insert(1, "street", d.sites["street"].reindex(p["site_id"]).to_numpy())
-    out = {"新增网点 placements": p, "覆盖 coverage": d.coverage, "排除 excluded": d.excluded}
+    coverage = d.coverage
+    if len(coverage) > MAX_SHEET_ROWS:
+        coverage = pd.DataFrame(
+            {"note": [f"{len(d.coverage):,} rows: see coverage.csv (the workbook keeps the summaries)"]}
+        )
+    out = {"新增网点 placements": p, "覆盖 coverage": coverage, "排除 excluded": d.excluded}
     if d.diagnosis is not None:
         out["诊断 diagnosis"] = d.diagnosis
     return out
