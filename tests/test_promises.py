@@ -76,12 +76,12 @@ def test_a_failing_tie_break_keeps_the_stage_one_plan_and_says_so(monkeypatch) -
 
     real = solve_mod.run_backend
 
-    def stage_two_fails(lp, config, start=None, deadline=None, abs_gap=None, **kw) -> Solution:
+    def stage_two_fails(lp, config, start=None, **kwargs) -> Solution:
         if lp.sense == "min":
             return Solution(
                 Status.INFEASIBLE, None, None, None, None, 0.0, config.name, "stub says infeasible"
             )
-        return real(lp, config, start, deadline, abs_gap, **kw)
+        return real(lp, config, start, **kwargs)
 
     monkeypatch.setattr(solve_mod, "run_backend", stage_two_fails)
     res = qh.solve(sc)
