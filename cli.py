@@ -82,6 +82,8 @@ def main() -> None:
     Typical use:
       quarterhour validate scenarios/shanghai_huangpu/scenario.yaml
       quarterhour run scenarios/shanghai_huangpu/scenario.yaml --out out/huangpu
+      quarterhour compare SCENARIO --out out/compare     # the scenario's variants side by side
+      quarterhour sweep SCENARIO --vary budget.capital_yuan=0:10000000:21 --out out/frontier
       quarterhour formats        # the format catalog with walk limits and costs
       quarterhour schema         # every scenario key and table column
     """
@@ -290,9 +292,14 @@ def validate(scenario: Path) -> None:
     _check_phasing(sc)
     for w in sc.warnings:
         click.secho(f"warning: {w}", fg="yellow", err=True)
+    if sc.config.variants:
+        from optimizer.study.variants import build, from_config
+
+        build(sc, from_config(sc))  # every bad variant listed, exit 2
+    n_var = f", {len(sc.config.variants)} variants" if sc.config.variants else ""
     click.echo(
         f"valid: {len(sc.residences)} residences, {len(sc.sites)} sites, {len(sc.outlets)} outlets, "
-        f"{len(sc.formats)} formats ({', '.join(sc.formats.index)})"
+        f"{len(sc.formats)} formats ({', '.join(sc.formats.index)}){n_var}"
     )
 
 
@@ -535,6 +542,17 @@ def schema() -> None:
 
     click.echo(markdown())
 
+
+def _register_study_commands() -> None:
+    """compare and sweep live in cli_study.py; here they get the same error handling as the rest."""
+    from cli_study import compare, sweep
+
+    for cmd in (compare, sweep):
+        cmd.callback = _guard(cmd.callback)
+        main.add_command(cmd)
+
+
+_register_study_commands()
 
 if __name__ == "__main__":
     main()

@@ -11,9 +11,11 @@ from __future__ import annotations
 from . import catalog
 from .config import ScenarioConfig, SolverConfig
 from .errors import Problem, QuarterHourError, ScenarioError
+from .reach import ReachMismatchError
 from .result import Result, ResultSet
 from .scenario import Scenario, load_scenario
 from .solve import solve
+from .study import compare, compare_variants, sweep
 
 # The layers that read a Result plug into it (summary sections, writers, the HTML page) on import.
 from . import explain as _explain  # noqa: E402, F401  (isort: skip)
@@ -24,6 +26,9 @@ __version__ = "0.1.0"
 __all__ = [
     "load_scenario",
     "solve",
+    "compare",
+    "compare_variants",
+    "sweep",
     "Scenario",
     "Result",
     "ResultSet",
@@ -32,5 +37,6 @@ __all__ = [
     "ScenarioError",
     "Problem",
     "QuarterHourError",
+    "ReachMismatchError",
     "catalog",
 ]

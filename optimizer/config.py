@@ -166,6 +166,8 @@ class ScenarioConfig:
     phasing: PhasingConfig = field(default_factory=PhasingConfig)
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
     solver: SolverConfig = field(default_factory=SolverConfig)
+    variants: Mapping[str, Mapping[str, Any]] | None = None
+    """Named overrides for comparisons (:mod:`optimizer.study.variants`); a single run ignores them."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ScenarioConfig:

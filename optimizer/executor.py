@@ -21,13 +21,21 @@ R = TypeVar("R")
 KINDS = ("inprocess", "pool", "dask")
 
 Progress = Callable[[int, int], None]  # (done, total)
+Done = Callable[[int], None]  # the position of a job that has just finished
 
 
 class Executor(Protocol):
     kind: str
 
-    def map(self, fn: Callable[[T], R], items: Iterable[T], progress: Progress | None = None) -> list[R]:
-        """``[fn(item) for item in items]``, in order; ``progress(done, total)`` after each job."""
+    def map(
+        self,
+        fn: Callable[[T], R],
+        items: Iterable[T],
+        progress: Progress | None = None,
+        on_done: Done | None = None,
+    ) -> list[R]:
+        """``[fn(item) for item in items]``, in order; ``progress(done, total)`` after each job, and
+        ``on_done(k)`` with the position of the job that finished (jobs of unequal size)."""
         ...
 
 
@@ -36,11 +44,19 @@ class InProcess:
 
     kind = "inprocess"
 
-    def map(self, fn: Callable[[T], R], items: Iterable[T], progress: Progress | None = None) -> list[R]:
+    def map(
+        self,
+        fn: Callable[[T], R],
+        items: Iterable[T],
+        progress: Progress | None = None,
+        on_done: Done | None = None,
+    ) -> list[R]:
         jobs = list(items)
         out = []
         for k, item in enumerate(jobs, start=1):
             out.append(fn(item))
+            if on_done:
+                on_done(k - 1)
             if progress:
                 progress(k, len(jobs))
         return out
@@ -68,15 +84,23 @@ class Pool:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
 
-    def map(self, fn: Callable[[T], R], items: Iterable[T], progress: Progress | None = None) -> list[R]:
+    def map(
+        self,
+        fn: Callable[[T], R],
+        items: Iterable[T],
+        progress: Progress | None = None,
+        on_done: Done | None = None,
+    ) -> list[R]:
         jobs = list(items)
         if self._pool is None:
             with self:
-                return self.map(fn, jobs, progress)
+                return self.map(fn, jobs, progress, on_done)
         futures = {self._pool.submit(fn, item): k for k, item in enumerate(jobs)}
         out: list[Any] = [None] * len(jobs)
         for done, f in enumerate(as_completed(futures), start=1):
             out[futures[f]] = f.result()
+            if on_done:
+                on_done(futures[f])
             if progress:
                 progress(done, len(jobs))
         return out
@@ -112,11 +136,17 @@ class DaskCluster:
             self._cluster.close()
         self._client = self._cluster = None
 
-    def map(self, fn: Callable[[T], R], items: Iterable[T], progress: Progress | None = None) -> list[R]:
+    def map(
+        self,
+        fn: Callable[[T], R],
+        items: Iterable[T],
+        progress: Progress | None = None,
+        on_done: Done | None = None,
+    ) -> list[R]:
         jobs = list(items)
         if self._client is None:
             with self:
-                return self.map(fn, jobs, progress)
+                return self.map(fn, jobs, progress, on_done)
         from dask.distributed import as_completed as dask_completed
 
         futures = self._client.map(fn, jobs, pure=False)
@@ -124,6 +154,8 @@ class DaskCluster:
         out: list[Any] = [None] * len(jobs)
         for done, f in enumerate(dask_completed(futures), start=1):
             out[index[f.key]] = f.result()
+            if on_done:
+                on_done(index[f.key])
             if progress:
                 progress(done, len(jobs))
         return out

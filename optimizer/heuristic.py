@@ -204,7 +204,7 @@ def greedy_chosen(
             cur[k] = gains.opened(cur[k], k, int(x.at[p, "site_pos"]))
             step += 1
             continue
-        stale = []
+        stale: list[int] = []
         while heap and len(stale) < batch and heap[0][2] != step:
             stale.append(heapq.heappop(heap)[1])
         idx = np.array(stale, dtype=np.int64)
@@ -323,7 +323,7 @@ def local_search(
             rounds += 1
             without = chosen.copy()
             without[a] = False
-            loss, g = st.after_drop(a)
+            loss, g = st.after_drop(int(a))
             ea = effect[:, [a]].toarray().ravel()
             ok = ~without & _fits(effect, ub - (used - ea)) & (g > 1e-9)
             ok[a] = False

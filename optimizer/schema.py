@@ -293,6 +293,13 @@ KEYS: tuple[Key, ...] = (
     Key("solver.mip_gap", "float", "Relative MIP gap at which the solver stops.", default=1e-4, min=0),
     Key("solver.threads", "int", "Solver threads.", default=2, min=1, max=256),
     Key("solver.options", "mapping", "Extra solver options passed through by name.", default=None),
+    Key(
+        "variants",
+        "mapping",
+        "Named variants for `quarterhour compare`: each name maps dotted keys of this file to other "
+        "values (e.g. `no_subsidy: {budget.rent_subsidy_yuan_per_year: 0}`). A run ignores them.",
+        default=None,
+    ),
 )
 
 KEY_BY_PATH: dict[str, Key] = {k.path: k for k in KEYS}

@@ -30,11 +30,11 @@ from .backends.base import FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL, Solution,
 from .config import SolverConfig
 from .deadline import Deadline
 from .diagnose import diagnose_infeasible
-from .heuristic import chosen_from_placements, greedy_start, is_feasible, plan_values
+from .heuristic import chosen_from_placements, greedy_start, is_feasible, local_search, plan_values
 from .lp import LinearProgram
 from .model import CoverageModel, build_model
 from .outcome import Progress, ProgressCallback
-from .reach import Reach, compute_reach
+from .reach import Reach, compute_reach, reach_for
 from .result import Result
 from .scenario import Scenario
 
@@ -129,13 +129,21 @@ def as_placed(
 
 
 def _starting_plan(
-    scenario: Scenario, reach: Reach, model: CoverageModel, given: pd.DataFrame | None
+    scenario: Scenario,
+    reach: Reach,
+    model: CoverageModel,
+    given: pd.DataFrame | None,
+    improve_s: float | None = None,
 ) -> np.ndarray | None:
     """The better of the greedy plan and the caller's plan, among those that meet every row (a plan
-    that misses a mandate is no start: the solver then searches from scratch)."""
+    that misses a mandate is no start: the solver then searches from scratch). With ``improve_s``, the
+    greedy plan is first improved by local search (1-swaps) for at most that many seconds."""
     if not len(model.x):
         return None
-    candidates = [greedy_start(scenario, reach, model)]
+    greedy = greedy_start(scenario, reach, model)
+    if improve_s:
+        greedy = local_search(scenario, reach, model, start=greedy, time_limit_s=improve_s)
+    candidates = [greedy]
     if given is not None:
         chosen = chosen_from_placements(model, given)
         if chosen is not None:
@@ -220,9 +228,14 @@ def solve(
     (also logged at INFO by the ``optimizer.solve`` logger). The solve (not the
     walk times, which are cached) ends within ``solver.time_limit_s`` plus
     :data:`~optimizer.deadline.GRACE_S`, or a little more while the model is built.
+
+    ``reach``: walk times computed once for several scenarios (e.g. a base scenario's ``result.reach``).
+    Its policy part is re-derived for this scenario; when its walk minutes were computed for other
+    inputs (geometry, walk settings, speeds, or a horizon shorter than this scenario needs) it is
+    refused with ReachMismatchError.
     """
     config = solver_config(scenario, solver)
-    reach = reach or compute_reach(scenario, progress=progress)
+    reach = reach_for(scenario, reach) if reach is not None else compute_reach(scenario, progress=progress)
     deadline = Deadline(config.time_limit_s)
     t0 = time.perf_counter()
     model = build_model(scenario, reach)
@@ -230,7 +243,9 @@ def solve(
     quantum = objective_quantum(model.lp.c)
     abs_gap = 0.999 * quantum if quantum else None
     report = _progress(on_progress)
-    start_values = _starting_plan(scenario, reach, model, start)
+    # The heuristic solver's answer is its starting plan: spend up to half the time improving it.
+    improve = 0.5 * deadline.left() if config.name == "heuristic" else None
+    start_values = _starting_plan(scenario, reach, model, start, improve)
     first = run_backend(model.lp, config, start_values, deadline=deadline, abs_gap=abs_gap, progress=report)
     first = as_placed(scenario, reach, model, first)
     # Walk times count even when the caller computed them once for several solves.

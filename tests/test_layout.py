@@ -49,7 +49,10 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "optimizer.backends",
         "optimizer.explain",
         "optimizer.report",
+        "optimizer.study",
     ),
+    # many runs side by side: above solve and result, beside the planners' reports
+    "optimizer.study": ("optimizer.backends", "optimizer.report", "optimizer.explain"),
     # the verification recomputes everything without the model code
     "optimizer.verify": (
         "optimizer.model.build",

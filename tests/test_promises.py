@@ -140,3 +140,9 @@ def test_a_long_solve_reports_its_progress() -> None:
     last = seen[-1]
     assert last.incumbent is not None and (last.bound is None or last.bound >= last.incumbent - 1e-6)
     assert str(last).startswith("solving: ")
+
+
+def test_summary_reports_the_model_size_before_and_after_reductions(tiny) -> None:
+    size = qh.solve(qh.load_scenario(tiny)).summary()["model_size"]
+    assert {"before", "after", "reductions"} <= set(size)
+    assert size["after"]["cols"] <= size["before"]["cols"]

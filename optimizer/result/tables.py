@@ -234,6 +234,7 @@ def summary(r: Result) -> dict[str, Any]:
             "y_variables": len(r.model.y),
             "rows": r.model.lp.n_rows,
         },
+        "model_size": r.model.model_size,
         "formats": format_summary(r) if has_cov else {},
         "groups": group_summary(r) if has_cov else {},
         "budget": budget_summary(r),
