@@ -39,6 +39,25 @@ class Executor(Protocol):
         ...
 
 
+def _in_job_order(
+    completed: Iterable[Any],
+    position: Callable[[Any], int],
+    n: int,
+    progress: Progress | None,
+    on_done: Done | None,
+) -> list[Any]:
+    """Results of futures as they complete, put back in the jobs' order, reporting each one."""
+    out: list[Any] = [None] * n
+    for done, f in enumerate(completed, start=1):
+        k = position(f)
+        out[k] = f.result()
+        if on_done:
+            on_done(k)
+        if progress:
+            progress(done, n)
+    return out
+
+
 class InProcess:
     """Jobs one after the other in this process (no pickling; easiest to debug)."""
 
@@ -95,15 +114,9 @@ class Pool:
         if self._pool is None:
             with self:
                 return self.map(fn, jobs, progress, on_done)
-        futures = {self._pool.submit(fn, item): k for k, item in enumerate(jobs)}
-        out: list[Any] = [None] * len(jobs)
-        for done, f in enumerate(as_completed(futures), start=1):
-            out[futures[f]] = f.result()
-            if on_done:
-                on_done(futures[f])
-            if progress:
-                progress(done, len(jobs))
-        return out
+        futures = [self._pool.submit(fn, item) for item in jobs]
+        position = {f: k for k, f in enumerate(futures)}
+        return _in_job_order(as_completed(futures), lambda f: position[f], len(jobs), progress, on_done)
 
 
 class DaskCluster:
@@ -150,15 +163,8 @@ class DaskCluster:
         from dask.distributed import as_completed as dask_completed
 
         futures = self._client.map(fn, jobs, pure=False)
-        index = {f.key: k for k, f in enumerate(futures)}
-        out: list[Any] = [None] * len(jobs)
-        for done, f in enumerate(dask_completed(futures), start=1):
-            out[index[f.key]] = f.result()
-            if on_done:
-                on_done(index[f.key])
-            if progress:
-                progress(done, len(jobs))
-        return out
+        position = {f.key: k for k, f in enumerate(futures)}
+        return _in_job_order(dask_completed(futures), lambda f: position[f.key], len(jobs), progress, on_done)
 
 
 @contextmanager
