@@ -495,36 +495,42 @@ def markdown() -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# output tables: the columns the writers emit and the verification reads back
+# output tables: the columns the writers emit and the verification reads back (required: the
+# verification cannot check a folder without them)
 # ---------------------------------------------------------------------------------------------------------
 
 OUTPUT_TABLES: dict[str, tuple[Column, ...]] = {
     "placements": (
-        Column("site_id", "str", "Site opened."),
-        Column("format", "str", "Format opened there (catalog key)."),
+        Column("site_id", "str", "Site opened.", required=True),
+        Column("format", "str", "Format opened there (catalog key).", required=True),
         Column("name_zh", "str", "Format's Chinese name."),
-        Column("fitout_yuan", "float", "Fit-out paid from the capital budget.", unit="yuan"),
+        Column("fitout_yuan", "float", "Fit-out paid from the capital budget.", unit="yuan", required=True),
         Column("rent_yuan_per_year", "float", "Rent of the format's floor area.", unit="yuan/year"),
-        Column("subsidy_yuan_per_year", "float", "Rent subsidy paid.", unit="yuan/year"),
+        Column("subsidy_yuan_per_year", "float", "Rent subsidy paid.", unit="yuan/year", required=True),
         Column("opex_yuan_per_year", "float", "Operating cost (staff, utilities).", unit="yuan/year"),
         Column("catchment", "float", "Residents sharing the outlet's custom.", unit="persons"),
         Column("margin_yuan_per_year", "float", "Gross margin from the catchment.", unit="yuan/year"),
         Column("area_m2", "float", "Floor area used.", unit="m2"),
     ),
     "coverage": (
-        Column("residence_id", "str", "Residence."),
+        Column("residence_id", "str", "Residence.", required=True),
         Column("group", "str", "Speed group: all, or under_60 / elderly when the elderly walk slower."),
-        Column("format", "str", "Format."),
-        Column("population", "float", "Residents of this residence and group.", unit="persons"),
+        Column("format", "str", "Format.", required=True),
+        Column(
+            "population", "float", "Residents of this residence and group.", unit="persons", required=True
+        ),
         Column(
             "minutes_before",
             "float",
             "Walk to the nearest existing outlet (empty: none in reach).",
             unit="min",
+            required=True,
         ),
-        Column("minutes_after", "float", "Walk to the nearest outlet after the plan.", unit="min"),
-        Column("covered_before", "bool", "Within the format's walk limit before."),
-        Column("covered_after", "bool", "Within the format's walk limit after."),
+        Column(
+            "minutes_after", "float", "Walk to the nearest outlet after the plan.", unit="min", required=True
+        ),
+        Column("covered_before", "bool", "Within the format's walk limit before.", required=True),
+        Column("covered_after", "bool", "Within the format's walk limit after.", required=True),
         Column("credit_before", "float", "Coverage credit before (1, the partial credit, or 0)."),
         Column("credit_after", "float", "Coverage credit after."),
     ),

@@ -18,6 +18,7 @@ import pandas as pd
 from ..exclusions import Exclusion
 from ..model.budgets import BUDGET_BY_BLOCK
 from ..scenario import Scenario
+from ..schema import OUTPUT_TABLES
 from .compare import MINUTE_TOL, MINUTES_EQ_TOL, REL_TOL, num, to_bool
 from .report import VerifyReport
 from .truth import Truth, pair_economics
@@ -25,15 +26,7 @@ from .truth import Truth, pair_economics
 if TYPE_CHECKING:
     import geopandas as gpd
 
-COVERAGE_REQUIRED = (
-    "residence_id",
-    "format",
-    "population",
-    "minutes_before",
-    "minutes_after",
-    "covered_before",
-    "covered_after",
-)
+COVERAGE_REQUIRED = tuple(c.name for c in OUTPUT_TABLES["coverage"] if c.required)
 
 COVERAGE_KEYS = ["residence_id", "group", "format"]
 

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from ..scenario import Scenario, load_scenario
+from ..schema import OUTPUT_TABLES
 from ..walk import WalkTimeSource
 from .checks import (
     check_capital,
@@ -34,7 +35,7 @@ from .compare import SOLVED, SOLVER_REL_TOL
 from .report import Check, VerifyReport
 from .truth import expected_coverage, recompute
 
-PLACEMENT_REQUIRED = ("site_id", "format", "fitout_yuan", "subsidy_yuan_per_year")
+PLACEMENT_REQUIRED = tuple(c.name for c in OUTPUT_TABLES["placements"] if c.required)
 ID_COLUMNS = {"site_id": str, "residence_id": str, "format": str, "group": str, "reason": str}
 
 
