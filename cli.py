@@ -157,10 +157,9 @@ def run(
     from rich.console import Console
 
     import optimizer as qh
-    from optimizer.errors import VerificationError
     from optimizer.outcome import Progress
     from optimizer.reach import compute_reach
-    from optimizer.result import write_dir
+    from optimizer.result import raise_if_unverified, write_dir
 
     console = Console(stderr=True, quiet=quiet, soft_wrap=True)
     if out.exists() and not overwrite:
@@ -201,10 +200,7 @@ def run(
             lang=lang,
             tiles=tiles,
         )
-    if verification is not None and not verification.ok:
-        raise VerificationError(
-            f"the results written to {out} failed independent verification (see verify.json):\n{verification}"
-        )
+    raise_if_unverified(verification, out)
     _print_outcome(console, res, out, out / "report.html" if report else None, verification, quiet)
     sys.exit(res.exit_code)
 

@@ -317,15 +317,21 @@ def compute_walk_times(
     return WalkTimes(walk_key(scenario), m_sites, m_out, name, seconds, report, warnings)
 
 
+def credit_at(minutes: np.ndarray, limit: float, partial_limit: float | None, partial: float) -> np.ndarray:
+    """Coverage credit of a walk: 1 within the limit, ``partial`` within the partial limit, else 0."""
+    out = np.where(minutes <= limit + 1e-9, 1.0, 0.0)
+    if partial_limit is not None:
+        out = np.where((out == 0) & (minutes <= partial_limit + 1e-9), partial, out)
+    return out
+
+
 def _format_reach(
     key: str, lim: float, pfactor: float | None, credit: float, outlets: WalkMatrix, sites: WalkMatrix
 ) -> FormatReach:
     """One format's reach from the outlet minutes of that format and every site's minutes."""
     plim = lim * pfactor if pfactor else None
     before, _ = outlets.nearest()
-    base = np.where(before <= lim + 1e-9, 1.0, 0.0)
-    if plim is not None:
-        base = np.where((base == 0) & (before <= plim + 1e-9), credit, base)
+    base = credit_at(before, lim, plim, credit)
     return FormatReach(
         key=key,
         limit=lim,

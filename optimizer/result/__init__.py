@@ -15,14 +15,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..errors import VerificationError
 from ..outcome import Status
 from . import html as _html
 from . import maps as _maps
 from . import tables as _tables
 from .collection import ResultSet
 from .plugins import SUMMARY_SECTIONS
-from .write import write_dir
+from .write import raise_if_unverified, write_dir
 
 if TYPE_CHECKING:
     from ..config import SolverConfig
@@ -179,10 +178,7 @@ class Result:
             lang=lang,
             tiles=tiles,
         )
-        if check is not None and not check.ok:
-            raise VerificationError(
-                f"the results written to {out} failed independent verification (see verify.json):\n{check}"
-            )
+        raise_if_unverified(check, out)
         return Path(out)
 
 

@@ -12,6 +12,7 @@ from ..catalog import BY_KEY
 from ..groups import GROUPS, group_mask
 from ..model import BUDGETS
 from ..outcome import relative_gap
+from ..reach import credit_at
 from ..schema import OUTPUT_TABLES
 
 if TYPE_CHECKING:
@@ -58,10 +59,7 @@ def coverage(r: Result) -> pd.DataFrame:
         best = np.full(len(d), np.inf)
         np.minimum.at(best, sm.rows[keep], sm.minutes[keep])
         after = np.minimum(fr.minutes_before, best)
-        credit_after = np.where(after <= fr.limit + 1e-9, 1.0, 0.0)
-        if fr.partial_limit is not None:
-            partial = (credit_after == 0) & (after <= fr.partial_limit + 1e-9)
-            credit_after = np.where(partial, fr.credit_partial, credit_after)
+        credit_after = credit_at(after, fr.limit, fr.partial_limit, fr.credit_partial)
         parts.append(
             pd.DataFrame(
                 {

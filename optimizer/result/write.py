@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..errors import VerificationError
 from ..io import atomic_dir
 from .plugins import WRITERS, WriteOptions
 
@@ -65,6 +66,14 @@ def _write_geopackage(r: Result, tmp: Path) -> None:
     gpkg = tmp / "result.gpkg"
     for layer in ("placements", "sites", "residences"):
         r.to_geodataframe(layer).to_file(gpkg, layer=layer, engine="pyogrio")
+
+
+def raise_if_unverified(check: VerifyReport | None, out: str | Path) -> None:
+    """A VerificationError when the independent verification of the folder ``out`` disagreed."""
+    if check is not None and not check.ok:
+        raise VerificationError(
+            f"the results written to {out} failed independent verification (see verify.json):\n{check}"
+        )
 
 
 def write_dir(

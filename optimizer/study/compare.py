@@ -19,6 +19,7 @@ from ..result.collection import frame, run_row
 from ..scenario import Scenario
 from . import runs as _runs
 from . import variants as _variants
+from .runs import worst_exit_code
 
 if TYPE_CHECKING:
     from ..result import Result
@@ -37,10 +38,7 @@ class Comparison:
     @property
     def exit_code(self) -> int:
         """0 every run has a plan; 3 some run is infeasible; 4 some run had no plan or failed."""
-        status = set(self.table["status"])
-        if status & {"no_solution", "error"}:
-            return 4
-        return 3 if "infeasible" in status else 0
+        return worst_exit_code(self.table["status"])
 
     def plot(self, column: str = "all_share_after", ax: Any = None) -> Any:
         """A bar chart of one column across the runs."""

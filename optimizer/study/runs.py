@@ -17,9 +17,16 @@ from typing import Any
 import pandas as pd
 
 from ..executor import make_executor
+from ..outcome import Status
 from ..reach import WalkKey, WalkTimes, compute_walk_times, derive_reach, walk_key, walk_times_for
 from ..result.collection import empty_row, run_row
 from ..scenario import Scenario
+
+
+def worst_exit_code(statuses: Sequence[str] | pd.Series) -> int:
+    """The exit code of many runs: the worst of each run's own (0 every run has a plan, 3 some run is
+    infeasible, 4 some run had no plan or failed)."""
+    return max((Status(str(s)).exit_code for s in statuses), default=0)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ import pandas as pd
 from ..scenario import Scenario
 from . import runs as _runs
 from . import variants as _variants
+from .runs import worst_exit_code
 
 CHAINS = 4  # points per key are cut into this many warm-started chains, whatever the executor
 
@@ -38,10 +39,7 @@ class Frontier:
     @property
     def exit_code(self) -> int:
         """0 every point has a plan; 3 some point is infeasible; 4 some point had no plan or failed."""
-        status = set(self.table["status"])
-        if status & {"no_solution", "error"}:
-            return 4
-        return 3 if "infeasible" in status else 0
+        return worst_exit_code(self.table["status"])
 
     def plot(self, ax: Any = None) -> Any:
         """Objective against the first key (one line per value of the second), the scenario's own
