@@ -137,6 +137,7 @@ class SolverConfig:
     time_limit_s: float = _default("solver.time_limit_s")
     mip_gap: float = _default("solver.mip_gap")
     threads: int = _default("solver.threads")
+    decompose: str = _default("solver.decompose")
     options: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -292,6 +292,16 @@ KEYS: tuple[Key, ...] = (
     ),
     Key("solver.mip_gap", "float", "Relative MIP gap at which the solver stops.", default=1e-4, min=0),
     Key("solver.threads", "int", "Solver threads.", default=2, min=1, max=256),
+    Key(
+        "solver.decompose",
+        "choice",
+        "Solve walkable regions (parts that share only the budgets and mandates) as separate MIPs "
+        "coordinated by budget prices, in parallel on the run's executor: `regions` whenever there are "
+        "two or more, `auto` only for large models (over 1,000,000 nonzeros), `off` never. The result "
+        "keeps a valid bound and its gap.",
+        default="auto",
+        choices=("auto", "regions", "off"),
+    ),
     Key("solver.options", "mapping", "Extra solver options passed through by name.", default=None),
     Key(
         "variants",

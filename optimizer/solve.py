@@ -27,18 +27,22 @@ import scipy.sparse as sp
 
 from .backends import backend_for
 from .backends.base import FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL, Solution, relative_gap, solve_empty
+from .backends.registry import EXACT_SOLVERS
 from .config import SolverConfig
 from .deadline import Deadline
+from .decompose import AUTO_MIN_NNZ, Regions, find_regions, merged, solve_by_regions
 from .diagnose import diagnose_infeasible
+from .executor import Executor, make_executor
 from .heuristic import chosen_from_placements, greedy_start, is_feasible, local_search, plan_values
 from .lp import LinearProgram
-from .model import CoverageModel, build_model
+from .model import CoverageModel, build_model, shared_blocks
 from .outcome import Progress, ProgressCallback
 from .reach import Reach, compute_reach, reach_for
 from .result import Result
 from .scenario import Scenario
 
 QUANTA = (1, 2, 4, 5, 8, 10, 20, 25, 40, 50, 100, 200, 400, 1000)
+MAX_PARTS = 32  # regions are merged into at most this many MIPs (each a union of whole regions)
 log = logging.getLogger(__name__)
 
 
@@ -204,6 +208,44 @@ def _stage_two(
     )
 
 
+def regions_to_solve(model: CoverageModel, config: SolverConfig) -> Regions | None:
+    """The walkable regions to solve separately under ``solver.decompose``, or None for one MIP (off;
+    auto below :data:`~optimizer.decompose.AUTO_MIN_NNZ`; a heuristic solver; a single region)."""
+    if config.decompose == "off" or config.name not in EXACT_SOLVERS or not model.lp.n_cols:
+        return None
+    if config.decompose == "auto" and model.lp.A.nnz < AUTO_MIN_NNZ:
+        return None
+    regions = find_regions(model.lp, shared_blocks())
+    return merged(regions, MAX_PARTS) if regions.n >= 2 else None
+
+
+def _stage_one(
+    model: CoverageModel,
+    config: SolverConfig,
+    start: np.ndarray | None,
+    deadline: Deadline,
+    quantum: float | None,
+    progress: ProgressCallback,
+    executor: Executor | str | None,
+) -> Solution:
+    """Maximum coverage: one MIP, or region by region on the executor (``solver.decompose``)."""
+    abs_gap = 0.999 * quantum if quantum else None
+    regions = regions_to_solve(model, config)
+    if regions is None:
+        return run_backend(model.lp, config, start, deadline=deadline, abs_gap=abs_gap, progress=progress)
+    log.info("solving %d walkable regions separately", regions.n)
+    if executor is None or isinstance(executor, str):
+        with make_executor(executor or "inprocess") as ex:
+            sol = solve_by_regions(model.lp, regions, config, deadline, ex, start, quantum, progress)
+    else:
+        sol = solve_by_regions(model.lp, regions, config, deadline, executor, start, quantum, progress)
+    if sol.status == NO_SOLUTION and not deadline.expired:
+        # no choice of region plans met the shared rows: one MIP proves infeasibility or finds a plan
+        log.info("%s; solving the whole model as one MIP", sol.message)
+        return run_backend(model.lp, config, start, deadline=deadline, abs_gap=abs_gap, progress=progress)
+    return sol
+
+
 def _exact(sol: Solution, quantum: float | None) -> bool:
     """Whether the proof is exact: the bound lies within one quantum (or a rounding) of the plan."""
     if sol.status != OPTIMAL or sol.bound is None or sol.objective is None:
@@ -219,6 +261,7 @@ def solve(
     progress: bool = False,
     start: pd.DataFrame | None = None,
     on_progress: ProgressCallback | None = None,
+    executor: Executor | str | None = None,
 ) -> Result:
     """Solve a scenario: walk times, model, solve, and one Result (infeasible and time-limited included).
 
@@ -228,6 +271,9 @@ def solve(
     (also logged at INFO by the ``optimizer.solve`` logger). The solve (not the
     walk times, which are cached) ends within ``solver.time_limit_s`` plus
     :data:`~optimizer.deadline.GRACE_S`, or a little more while the model is built.
+
+    ``executor``: where walkable regions are solved when the model is split (``solver.decompose``):
+    an open :mod:`~optimizer.executor` or a kind (inprocess, pool, dask); default in this process.
 
     ``reach``: walk times computed once for several scenarios (e.g. a base scenario's ``result.reach``).
     Its policy part is re-derived for this scenario; when its walk minutes were computed for other
@@ -241,12 +287,11 @@ def solve(
     model = build_model(scenario, reach)
     t_build = time.perf_counter() - t0
     quantum = objective_quantum(model.lp.c)
-    abs_gap = 0.999 * quantum if quantum else None
     report = _progress(on_progress)
     # The heuristic solver's answer is its starting plan: spend up to half the time improving it.
     improve = 0.5 * deadline.left() if config.name == "heuristic" else None
     start_values = _starting_plan(scenario, reach, model, start, improve)
-    first = run_backend(model.lp, config, start_values, deadline=deadline, abs_gap=abs_gap, progress=report)
+    first = _stage_one(model, config, start_values, deadline, quantum, report, executor)
     first = as_placed(scenario, reach, model, first)
     # Walk times count even when the caller computed them once for several solves.
     timings = {"walk_times_s": reach.seconds, "build_s": t_build, "stage1_s": first.seconds}
@@ -261,7 +306,12 @@ def solve(
     if not first.has_solution:
         return Result(scenario, reach, model, first, None, config, timings)
     final, second = first.values, None
-    if scenario.config.objective.tie_break == "least_public_money" and len(model.x) and deadline.expired:
+    if scenario.config.objective.tie_break == "least_public_money" and "regions" in first.solver:
+        notes.append(
+            "the plan was solved region by region, so the tie-break (least public money among plans of "
+            "this coverage, a whole-city MIP) was not run: a cheaper plan of the same coverage may exist"
+        )
+    elif scenario.config.objective.tie_break == "least_public_money" and len(model.x) and deadline.expired:
         notes.append(
             "the time limit was used up by the coverage stage, so the tie-break (least public money among "
             "plans of this coverage) was not run: a cheaper plan of the same coverage may exist"

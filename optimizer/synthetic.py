@@ -26,6 +26,8 @@ def synthetic_city(
     floor_areas_m2: Sequence[float] = (40, 80, 120, 200, 400),
     site_fitout_yuan: float | None = None,
     max_formats: Sequence[float] | None = None,
+    clusters: int = 1,
+    gap_km: float = 3.0,
     **config: Any,
 ) -> Scenario:
     """Residences and candidate sites scattered over a square near People's Square, straight-line walks.
@@ -34,6 +36,8 @@ def synthetic_city(
     11.1}}``). ``site_fitout_yuan`` gives every site that fit-out (1 with a capital budget of p: at most
     p sites); ``max_formats`` draws each site's limit from these values (NaN: no limit). ``config``
     entries (budget, walk, viability, priority, ...) update the scenario configuration.
+    ``clusters`` > 1 spreads residences and sites over that many squares in a row, ``gap_km`` apart:
+    neighbourhoods no walk joins (walkable regions), as in a city of separate districts.
     """
     rng = np.random.default_rng(seed)
     deg_lat = size_km / 111.0
@@ -58,6 +62,10 @@ def synthetic_city(
             "lat": 31.22 + rng.uniform(0, deg_lat, n_sites),
         }
     )
+    if clusters > 1:
+        step = (size_km + gap_km) / (111.0 * np.cos(np.radians(31.23)))
+        for df in (res, sites):
+            df["lon"] += step * rng.integers(0, clusters, len(df))
     if site_fitout_yuan is not None:
         sites["fitout_yuan"] = float(site_fitout_yuan)
     if max_formats is not None:

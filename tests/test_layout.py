@@ -37,6 +37,15 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "optimizer.solve",
         "optimizer.result",
     ),
+    # regions are cut from a linear program, like a backend's view of the model
+    "optimizer.decompose": (
+        "optimizer.scenario",
+        "optimizer.model",
+        "optimizer.reach",
+        "optimizer.walk",
+        "optimizer.solve",
+        "optimizer.result",
+    ),
     # walk times know points and networks, not scenarios or policy
     "optimizer.walk": ("optimizer.scenario", "optimizer.reach", "optimizer.model", "optimizer.solve"),
     "optimizer.scenario": ("optimizer.reach", "optimizer.model", "optimizer.solve", "optimizer.result"),

@@ -59,7 +59,7 @@ from __future__ import annotations
 
 from .budgets import BUDGET_BY_BLOCK, BUDGETS, Budget
 from .build import DEFAULT_REDUCTIONS, REDUCTIONS, CoverageModel, build_model
-from .families import FAMILIES, FAMILY_BY_NAME, RESOURCE, Family, ModelData, families_with_role
+from .families import FAMILIES, FAMILY_BY_NAME, RESOURCE, Family, ModelData, families_with_role, shared_blocks
 from .pairs import EXCLUSION_RULES, demand_pairs, site_format_pairs
 
 __all__ = [
@@ -76,6 +76,7 @@ __all__ = [
     "Family",
     "ModelData",
     "families_with_role",
+    "shared_blocks",
     "EXCLUSION_RULES",
     "demand_pairs",
     "site_format_pairs",

@@ -258,3 +258,9 @@ FAMILY_BY_NAME: dict[str, Family] = {f.name: f for f in FAMILIES}
 
 def families_with_role(role: str) -> tuple[str, ...]:
     return tuple(f.name for f in FAMILIES if f.role == role)
+
+
+def shared_blocks() -> tuple[str, ...]:
+    """The row blocks that span the whole city: every budget and the equity mandates. Every other row
+    joins only columns within walking distance of each other (what regions are cut along)."""
+    return tuple(BUDGET_BY_BLOCK) + families_with_role(TARGET)

@@ -1,0 +1,32 @@
+"""City scale: split a coverage model into walkable regions and solve them as separate MIPs.
+
+Regions (:mod:`.regions`) are the connected parts of the model once the rows every part shares (the
+budgets and the equity mandates) are set aside; coverage never reaches beyond the longest walk limit,
+so regions far apart share nothing else. :mod:`.lagrange` prices the shared rows, solves every region
+at those prices through one executor (this process, a process pool, or a Dask cluster), keeps a valid
+global bound and picks one plan per region within the shared limits. This package sees only a
+:class:`~optimizer.lp.LinearProgram` and the names of its shared row blocks, like a backend.
+"""
+
+from __future__ import annotations
+
+from .lagrange import RegionJob, coordinate, solve_by_regions, solve_region
+from .regions import Regions, Shared, find_regions, merged, region_lp, shared_rows
+
+# ``solver.decompose: auto`` splits only models at least this large (nonzeros); below it one MIP is
+# faster than the rounds of prices, and exact where a price gap could remain.
+AUTO_MIN_NNZ = 1_000_000
+
+__all__ = [
+    "AUTO_MIN_NNZ",
+    "RegionJob",
+    "Regions",
+    "Shared",
+    "coordinate",
+    "find_regions",
+    "merged",
+    "region_lp",
+    "shared_rows",
+    "solve_by_regions",
+    "solve_region",
+]

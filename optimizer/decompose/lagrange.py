@@ -1,0 +1,248 @@
+"""Solve a maximisation LP region by region: prices on the shared rows, region MIPs in parallel through
+one executor, and a small coordination MIP that picks one plan per region within the shared limits.
+
+Written with ``H v <= h`` for the shared rows (scaled, :mod:`.regions`) and ``P_k`` for region k's own
+rows (its local rows, and its copy of each shared row), for prices ``pi >= 0``:
+
+    L(pi) = pi . h + sum_k max { (c_k - H_k^T pi) v_k : v_k in P_k }
+
+is an upper bound on the optimum for every ``pi`` (weak duality: a plan meeting every shared row loses
+nothing when the priced slack ``pi . (h - H v)`` is added). Each region's MIP returns its own bound, so
+``pi . h + sum_k bound_k(pi)`` is a valid global bound even when a region stops at its time limit.
+Prices follow the projected subgradient ``pi <- max(0, pi + t (H v(pi) - h))`` with Polyak's step
+``t = theta (L(pi) - best plan) / |H v(pi) - h|^2``, halving ``theta`` when the bound stalls.
+
+Every region plan met on the way (and the caller's starting plan, cut by region) is kept. The plan is
+the best choice of one kept plan per region within the shared rows (a multiple-choice MIP with one
+binary per kept plan), so it is never worse than the starting plan. With prices 0 and a union of region
+optima that meets every shared row, the bound equals the plan and it is optimal at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..backends import backend_for
+from ..config import SolverConfig
+from ..deadline import Deadline
+from ..executor import Executor, InProcess
+from ..lp import INF, LinearProgram
+from ..outcome import Progress, ProgressCallback, Solution, Status, relative_gap
+from .regions import Regions, region_lp
+
+MAX_ROUNDS = 30
+STALL_ROUNDS = 3  # rounds without a better bound before the step is halved
+MIN_REGION_S = 1.0
+
+
+@dataclass(frozen=True)
+class RegionJob:
+    """One region's MIP at the current prices (pickled to a worker)."""
+
+    lp: LinearProgram
+    config: SolverConfig
+    seconds: float
+    start: np.ndarray | None
+
+
+def solve_region(job: RegionJob) -> Solution:
+    """The region's MIP within its time (run in a worker: only the job crosses)."""
+    if job.lp.n_cols == 0:
+        return Solution(Status.OPTIMAL, np.zeros(0), 0.0, 0.0, 0.0, 0.0, job.config.name)
+    start = job.start if job.start is not None and job.lp.is_feasible(job.start) else None
+    backend = backend_for(job.config.name)
+    return backend.solve(job.lp, job.config, start=start, deadline=Deadline(job.seconds))
+
+
+@dataclass
+class _State:
+    """What the rounds have found so far."""
+
+    plans: list[list[np.ndarray]]  # per region, every distinct plan met
+    best: np.ndarray | None = None  # the best global plan (full column vector)
+    value: float = -INF
+    bound: float = INF
+    rounds: int = 0
+
+
+def _add_plan(state: _State, k: int, v: np.ndarray) -> None:
+    v = np.where(np.abs(v - np.round(v)) < 1e-6, np.round(v), v)
+    if not any(np.allclose(v, w, atol=1e-6) for w in state.plans[k]):
+        state.plans[k].append(v)
+
+
+def coordinate(
+    lp: LinearProgram, regions: Regions, plans: list[list[np.ndarray]], config: SolverConfig, seconds: float
+) -> np.ndarray | None:
+    """The best choice of one plan per region within the shared rows (None when no choice meets them)."""
+    sh = regions.shared
+    value_cols, use_cols, owner = [], [], []
+    for k, cols in enumerate(regions.cols):
+        for v in plans[k]:
+            value_cols.append(float(lp.c[cols] @ v))
+            use_cols.append(sh.H[:, cols] @ v)
+            owner.append(k)
+    n = len(value_cols)
+    if not n or any(not p for p in plans):
+        return None
+    one = sp.csr_array((np.ones(n), (np.array(owner), np.arange(n))), shape=(regions.n, n))
+    use = sp.csr_array(np.column_stack(use_cols)) if sh.n else sp.csr_array((0, n))
+    mc = LinearProgram(
+        "max",
+        np.array(value_cols),
+        np.zeros(n),
+        np.ones(n),
+        np.ones(n, dtype=bool),
+        sp.csr_array(sp.vstack([one, use])),
+        np.r_[np.ones(regions.n), np.full(sh.n, -INF)],
+        np.r_[np.ones(regions.n), sh.h + 1e-9 * np.maximum(1.0, np.abs(sh.h))],
+    )
+    sol = backend_for(config.name).solve(mc, replace(config, options={}), deadline=Deadline(seconds))
+    if not sol.has_solution or sol.values is None:
+        return None
+    chosen = np.flatnonzero(sol.values > 0.5)
+    full = np.zeros(lp.n_cols)
+    for j in chosen:
+        k = owner[j]
+        full[regions.cols[k]] = plans[k][j - owner.index(k)]
+    return full
+
+
+def _round(
+    lp: LinearProgram,
+    regions: Regions,
+    subs: list[LinearProgram],
+    pi: np.ndarray,
+    config: SolverConfig,
+    seconds: float,
+    starts: list[np.ndarray | None],
+    executor: Executor,
+) -> tuple[float, list[Solution]]:
+    """Every region at prices ``pi``: the Lagrangian bound L(pi) and each region's answer."""
+    H = regions.shared.H
+    jobs = [
+        RegionJob(
+            sub.with_objective(sub.c - H[:, cols].T @ pi, "max"),
+            config,
+            seconds,
+            starts[k],
+        )
+        for k, (sub, cols) in enumerate(zip(subs, regions.cols, strict=True))
+    ]
+    answers = executor.map(solve_region, jobs)
+    bounds = [a.bound for a in answers]
+    if any(b is None or not np.isfinite(b) for b in bounds):
+        return INF, answers
+    return float(pi @ regions.shared.h + sum(float(b) for b in bounds if b is not None)), answers
+
+
+def _subgradient(regions: Regions, answers: list[Solution], n_cols: int) -> np.ndarray | None:
+    v = np.zeros(n_cols)
+    for k, a in enumerate(answers):
+        if a.values is None:
+            return None
+        v[regions.cols[k]] = a.values
+    return np.asarray(regions.shared.H @ v - regions.shared.h)
+
+
+def solve_by_regions(
+    lp: LinearProgram,
+    regions: Regions,
+    config: SolverConfig,
+    deadline: Deadline,
+    executor: Executor | None = None,
+    start: np.ndarray | None = None,
+    quantum: float | None = None,
+    progress: ProgressCallback | None = None,
+) -> Solution:
+    """The plan, bound and gap of ``lp`` (a maximisation) solved region by region (module docstring)."""
+    assert lp.sense == "max", "regions solve the coverage stage (a maximisation)"
+    t0 = time.perf_counter()
+    executor = executor or InProcess()
+    subs = [region_lp(lp, regions, k) for k in range(regions.n)]
+    state = _State([[] for _ in range(regions.n)])
+    starts: list[np.ndarray | None] = [None] * regions.n
+    for k, (sub, cols) in enumerate(zip(subs, regions.cols, strict=True)):
+        if sub.is_feasible(np.zeros(len(cols))):
+            _add_plan(state, k, np.zeros(len(cols)))
+        if start is not None:
+            starts[k] = start[cols]
+            _add_plan(state, k, start[cols])
+    rel_gap = float(config.mip_gap)
+    pi, theta, stall = np.zeros(regions.shared.n), 1.0, 0
+    while state.rounds < MAX_ROUNDS and not deadline.expired:
+        rounds_left = MAX_ROUNDS - state.rounds
+        seconds = max(MIN_REGION_S, deadline.left() / min(rounds_left, 4))
+        bound, answers = _round(lp, regions, subs, pi, config, seconds, starts, executor)
+        state.rounds += 1
+        if any(a.status == Status.INFEASIBLE for a in answers):
+            # a region cannot meet its own rows (its share of a mandate included): neither can the whole
+            what = f"{regions.n} regions: a region's own rows cannot be met"
+            took = time.perf_counter() - t0
+            return Solution(Status.INFEASIBLE, None, None, None, None, took, config.name, what)
+        for k, a in enumerate(answers):
+            if a.has_solution and a.values is not None:
+                _add_plan(state, k, a.values)
+                starts[k] = a.values
+        _improve_plan(lp, regions, state, config, deadline)
+        stall = 0 if bound < state.bound - 1e-9 * abs(state.bound) else stall + 1
+        state.bound = min(state.bound, bound)
+        _report(progress, t0, state)
+        if _closed(state, quantum, rel_gap):
+            break
+        g = _subgradient(regions, answers, lp.n_cols)
+        if g is not None:
+            g = np.where((pi > 0) | (g > 0), g, 0.0)  # a price at 0 on a slack row stays there
+        if g is None or not np.any(np.abs(g) > 1e-12):
+            break  # no price can move: every shared row is met with complementary slack
+        if stall >= STALL_ROUNDS:
+            theta, stall = theta / 2, 0
+        target = state.value if np.isfinite(state.value) else 0.0
+        step = theta * max(bound - target, 1e-9 * max(1.0, abs(bound))) / max(float(g @ g), 1e-12)
+        pi = np.maximum(0.0, pi + step * g)
+    return _solution(state, config, quantum, rel_gap, time.perf_counter() - t0, regions.n)
+
+
+def _improve_plan(
+    lp: LinearProgram, regions: Regions, state: _State, config: SolverConfig, deadline: Deadline
+) -> None:
+    plan = coordinate(lp, regions, state.plans, config, max(MIN_REGION_S, 0.1 * deadline.left()))
+    if plan is not None and lp.is_feasible(plan):
+        value = float(lp.c @ plan)
+        if value > state.value:
+            state.best, state.value = plan, value
+
+
+def _closed(state: _State, quantum: float | None, rel_gap: float) -> bool:
+    if state.best is None or not np.isfinite(state.bound):
+        return False
+    slack = state.bound - state.value
+    return slack < quantum if quantum else slack <= rel_gap * max(abs(state.value), 1e-9)
+
+
+def _report(progress: Callable[[Progress], None] | None, t0: float, state: _State) -> None:
+    if progress is None:
+        return
+    value = state.value if state.best is not None else None
+    bound = state.bound if np.isfinite(state.bound) else None
+    progress(Progress("regions", time.perf_counter() - t0, value, bound, relative_gap(value, bound)))
+
+
+def _solution(
+    state: _State, config: SolverConfig, quantum: float | None, rel_gap: float, seconds: float, n: int
+) -> Solution:
+    name = f"{config.name}, {n} regions"
+    what = f"{n} regions, {state.rounds} price rounds, {sum(len(p) for p in state.plans)} region plans kept"
+    bound = state.bound if np.isfinite(state.bound) else None
+    if state.best is None:
+        what = f"{what}; no plan met every row"
+        return Solution(Status.NO_SOLUTION, None, None, bound, None, seconds, name, what)
+    closed = _closed(state, quantum, rel_gap)
+    status = Status.OPTIMAL if closed else Status.FEASIBLE
+    gap = relative_gap(state.value, bound)
+    return Solution(status, state.best, state.value, bound, gap, seconds, name, what)

@@ -1,0 +1,154 @@
+"""Walkable regions of a linear program: the connected parts left once the shared rows are set aside.
+
+Coverage never reaches beyond the longest walk limit, so a demand unit's cover row joins it only to the
+sites within reach, and a site's floor-area and formats-per-site rows join only that site's pairs. The
+rows that span the whole city (the budgets and the equity mandates) are the *shared* rows; every other
+row is *local*. Two columns are in the same region when a chain of local rows links them, so regions are
+the connected components of the bipartite graph of columns and local rows: an array operation on the
+sparse matrix, no geometry needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from ..lp import INF, LinearProgram
+
+
+@dataclass(frozen=True)
+class Shared:
+    """The shared rows written as ``H v <= h`` (a row with both bounds finite gives two), each scaled
+    by the larger of its limit and its largest coefficient so that prices on rows in yuan and in
+    residents are comparable."""
+
+    H: sp.csr_array
+    h: np.ndarray
+    rows: np.ndarray  # the LP row of each shared row
+    sign: np.ndarray  # +1: row <= hi; -1: -row <= -lo
+
+    @property
+    def n(self) -> int:
+        return len(self.h)
+
+
+@dataclass(frozen=True)
+class Regions:
+    """Column and local-row positions of each region (regions ordered by size, largest first)."""
+
+    cols: tuple[np.ndarray, ...]
+    rows: tuple[np.ndarray, ...]
+    shared: Shared
+
+    @property
+    def n(self) -> int:
+        return len(self.cols)
+
+
+def shared_rows(lp: LinearProgram, blocks: Iterable[str]) -> Shared:
+    """The rows of the named blocks as ``H v <= h``, one row per finite bound, each scaled by the
+    larger of its limit and its largest coefficient."""
+    idx = np.concatenate([np.arange(lp.n_rows)[lp.rows(b)] for b in blocks] or [np.zeros(0, dtype=np.int64)])
+    idx = np.asarray(idx, dtype=np.int64)
+    hi, lo = lp.row_ub[idx], lp.row_lb[idx]
+    up, down = idx[np.isfinite(hi)], idx[np.isfinite(lo)]
+    rows = np.r_[up, down].astype(np.int64)
+    sign = np.r_[np.ones(len(up)), -np.ones(len(down))]
+    H = sp.csr_array(sp.diags_array(sign) @ lp.A[rows]) if len(rows) else sp.csr_array((0, lp.n_cols))
+    h = np.r_[lp.row_ub[up], -lp.row_lb[down]]
+    scale = np.ones(len(rows))
+    if len(rows):
+        scale = np.maximum(np.asarray(abs(H).max(axis=1).todense()).ravel(), np.abs(h))
+        scale = np.maximum(scale, 1e-12)
+    H = sp.csr_array(sp.diags_array(1.0 / scale) @ H)
+    return Shared(H, h / scale, rows, sign)
+
+
+def find_regions(lp: LinearProgram, shared_blocks: Iterable[str]) -> Regions:
+    """The regions of ``lp`` once the rows of ``shared_blocks`` are set aside."""
+    blocks = tuple(shared_blocks)
+    shared = shared_rows(lp, blocks)
+    is_shared = np.zeros(lp.n_rows, dtype=bool)
+    for b in blocks:
+        is_shared[lp.rows(b)] = True
+    local = np.flatnonzero(~is_shared)
+    A = sp.csr_array(lp.A[local])
+    m, n = A.shape
+    if m and n:
+        graph = sp.block_array([[None, A], [A.T, None]], format="csr")
+    else:
+        graph = sp.csr_array((m + n, m + n))
+    _, label = connected_components(graph, directed=False)
+    row_label, col_label = label[:m], label[m:]
+    order = np.argsort(-np.bincount(col_label, minlength=label.max() + 1 if len(label) else 0), kind="stable")
+    cols, rows = [], []
+    for r in order:
+        c = np.flatnonzero(col_label == r)
+        if len(c):
+            cols.append(c)
+            rows.append(local[row_label == r])
+    return Regions(tuple(cols), tuple(rows), shared)
+
+
+def region_lp(lp: LinearProgram, regions: Regions, k: int) -> LinearProgram:
+    """Region k alone: its columns, its local rows, and each shared row cut to what region k may use
+    whatever the other regions do (``H_k v_k <= h - sum over the others of min H v`` within the bounds),
+    a valid row that keeps the region from planning beyond any shared limit on its own."""
+    cols, rows = regions.cols[k], regions.rows[k]
+    sh = regions.shared
+    low = _row_minimum(sh.H, lp.lb, lp.ub)
+    own = _row_minimum(sh.H[:, cols], lp.lb[cols], lp.ub[cols])
+    rest = low - own
+    cap = sh.h - rest
+    A = sp.csr_array(sp.vstack([lp.A[rows][:, cols], sh.H[:, cols]]))
+    keep = np.isfinite(cap)
+    A = sp.csr_array(A[np.r_[np.ones(len(rows), dtype=bool), keep]])
+    return LinearProgram(
+        lp.sense,
+        lp.c[cols],
+        lp.lb[cols],
+        lp.ub[cols],
+        lp.integer[cols],
+        A,
+        np.r_[lp.row_lb[rows], np.full(int(keep.sum()), -INF)],
+        np.r_[lp.row_ub[rows], cap[keep]],
+    )
+
+
+def _row_minimum(H: sp.csr_array, lb: np.ndarray, ub: np.ndarray) -> np.ndarray:
+    """Per row, the least value of ``H v`` over the box ``lb <= v <= ub`` (-inf when unbounded)."""
+    if H.shape[0] == 0:
+        return np.zeros(0)
+    coo = sp.coo_array(H)
+    at_lb = coo.data * lb[coo.col]
+    at_ub = coo.data * ub[coo.col]
+    with np.errstate(invalid="ignore"):
+        least = np.where(coo.data >= 0, at_lb, at_ub)
+    least = np.where(np.isnan(least), -INF, least)
+    out = np.bincount(coo.row, weights=np.where(np.isfinite(least), least, 0.0), minlength=H.shape[0])
+    out[np.unique(coo.row[~np.isfinite(least)])] = -INF
+    return out
+
+
+def merged(regions: Regions, n_parts: int) -> Regions:
+    """At most ``n_parts`` parts, each a union of whole regions, balanced by column count (largest
+    region first into the smallest part). A part is solved as one MIP: merging never weakens the bound,
+    since a part keeps its own copy of the shared rows."""
+    if regions.n <= n_parts:
+        return regions
+    load = np.zeros(n_parts)
+    members: list[list[int]] = [[] for _ in range(n_parts)]
+    for k in np.argsort([-len(c) for c in regions.cols], kind="stable"):
+        p = int(np.argmin(load))
+        members[p].append(int(k))
+        load[p] += len(regions.cols[k])
+    parts = [m for m in members if m]
+    return Regions(
+        tuple(np.sort(np.concatenate([regions.cols[k] for k in m])) for m in parts),
+        tuple(np.sort(np.concatenate([regions.rows[k] for k in m])) for m in parts),
+        regions.shared,
+    )

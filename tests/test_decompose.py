@@ -1,0 +1,169 @@
+"""Walkable regions: cut along the shared rows only, solved apart with a valid bound, and never a worse
+plan than the best one known; exact where the budgets do not bind."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import optimizer as qh
+from optimizer.config import SolverConfig
+from optimizer.deadline import Deadline
+from optimizer.decompose import find_regions, region_lp, solve_by_regions
+from optimizer.heuristic import is_feasible, plan_values
+from optimizer.model import build_model, shared_blocks
+from optimizer.reach import compute_reach
+from optimizer.errors import ScenarioError
+from optimizer.solve import objective_quantum, regions_to_solve, run_backend
+from optimizer.synthetic import synthetic_city
+
+FORMATS = ("convenience_store", "pharmacy")
+
+
+def city(clusters: int, n_res: int = 240, n_sites: int = 36, seed: int = 1, **cfg):
+    cfg.setdefault("budget", {"capital_yuan": 400_000 * clusters, "rent_subsidy_yuan_per_year": 60_000})
+    return synthetic_city(n_res, n_sites, formats=FORMATS, size_km=1.0, seed=seed, clusters=clusters, **cfg)
+
+
+def model_of(sc):
+    reach = compute_reach(sc)
+    return reach, build_model(sc, reach)
+
+
+def test_regions_follow_the_clusters_and_cut_no_local_row() -> None:
+    sc = city(3)
+    reach, m = model_of(sc)
+    regions = find_regions(m.lp, shared_blocks())
+    assert regions.n >= 3  # the clusters, and any neighbourhoods inside one that no walk joins
+    x_lon = sc.sites.geometry.x.to_numpy()[m.x["site_pos"].to_numpy()]  # the x block comes first
+    for c in regions.cols:  # no region reaches across the 3 km between clusters
+        lon = x_lon[c[c < len(x_lon)]]
+        assert not len(lon) or lon.max() - lon.min() < 0.02
+    cols = np.sort(np.concatenate(regions.cols))
+    assert np.array_equal(cols, np.arange(m.lp.n_cols))  # every column in exactly one region
+    label = np.empty(m.lp.n_cols, dtype=int)
+    for k, c in enumerate(regions.cols):
+        label[c] = k
+    A = m.lp.A.tocsr()
+    for k, rows in enumerate(regions.rows):
+        for r in rows[:500]:
+            assert set(label[A.indices[A.indptr[r] : A.indptr[r + 1]]]) <= {k}
+    shared = {r for b in shared_blocks() for r in range(m.lp.n_rows)[m.lp.rows(b)]}
+    local = set(np.concatenate(regions.rows).tolist())
+    assert local.isdisjoint(shared) and len(local) + len(shared) == m.lp.n_rows
+
+
+def test_a_city_without_gaps_is_one_region() -> None:
+    _, m = model_of(city(1))
+    assert find_regions(m.lp, shared_blocks()).n == 1
+
+
+def test_each_region_lp_admits_the_regions_part_of_every_whole_plan() -> None:
+    sc = city(2)
+    reach, m = model_of(sc)
+    sol = run_backend(m.lp, SolverConfig(time_limit_s=30), deadline=Deadline(30))
+    assert sol.values is not None
+    regions = find_regions(m.lp, shared_blocks())
+    for k in range(regions.n):
+        assert region_lp(m.lp, regions, k).is_feasible(sol.values[regions.cols[k]])
+
+
+def test_budgets_that_do_not_bind_give_the_exact_optimum_in_one_round() -> None:
+    sc = city(3, budget={"capital_yuan": 1e9, "rent_subsidy_yuan_per_year": 1e8})
+    reach, m = model_of(sc)
+    q = objective_quantum(m.lp.c)
+    mono = run_backend(m.lp, SolverConfig(time_limit_s=60), deadline=Deadline(60), abs_gap=0.999 * (q or 0))
+    regions = find_regions(m.lp, shared_blocks())
+    sol = solve_by_regions(m.lp, regions, SolverConfig(time_limit_s=60), Deadline(60), quantum=q)
+    assert str(sol.status) == "optimal" and "1 price rounds" in sol.message
+    assert sol.objective == pytest.approx(mono.objective, abs=1e-6)
+    assert sol.bound is not None and sol.bound - sol.objective < (q or 1e-6)
+
+
+def brute_force(sc, reach, m) -> float:
+    """The best plan by enumerating every set of (site, format) pairs."""
+    best = -np.inf
+    for bits in itertools.product((False, True), repeat=len(m.x)):
+        v = plan_values(sc, reach, m, np.array(bits, dtype=bool))
+        if is_feasible(m, v):
+            best = max(best, float(m.lp.c @ v))
+    return best
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_bound_and_plan_bracket_the_brute_force_optimum(seed) -> None:
+    rng = np.random.default_rng(seed)
+    sc = synthetic_city(
+        40,
+        7,
+        formats=("convenience_store",),
+        size_km=0.6,
+        seed=seed,
+        clusters=2,
+        site_fitout_yuan=1.0,
+        budget={"capital_yuan": float(rng.integers(1, 4)), "rent_subsidy_yuan_per_year": 0},
+        viability={"enabled": False},
+    )
+    reach, m = model_of(sc)
+    assert len(m.x) <= 14
+    optimum = brute_force(sc, reach, m)
+    regions = find_regions(m.lp, shared_blocks())
+    q = objective_quantum(m.lp.c)
+    sol = solve_by_regions(m.lp, regions, SolverConfig(time_limit_s=30), Deadline(30), quantum=q)
+    assert sol.values is not None and m.lp.is_feasible(sol.values)
+    assert sol.objective is not None and sol.objective <= optimum + 1e-6
+    assert sol.bound is not None and sol.bound >= optimum - 1e-6
+    if str(sol.status) == "optimal":
+        assert sol.objective == pytest.approx(optimum)
+
+
+def test_the_plan_is_never_worse_than_the_start() -> None:
+    sc = city(3)
+    reach, m = model_of(sc)
+    start = run_backend(m.lp, SolverConfig(time_limit_s=60), deadline=Deadline(60)).values
+    assert start is not None
+    regions = find_regions(m.lp, shared_blocks())
+    sol = solve_by_regions(m.lp, regions, SolverConfig(time_limit_s=5), Deadline(5), start=start)
+    assert sol.objective is not None and sol.objective >= float(m.lp.c @ start) - 1e-6
+
+
+def test_solve_splits_only_when_asked_or_large() -> None:
+    sc = city(2)
+    reach, m = model_of(sc)
+    assert regions_to_solve(m, SolverConfig(decompose="auto")) is None  # small: one MIP
+    assert regions_to_solve(m, SolverConfig(decompose="off")) is None
+    assert regions_to_solve(m, SolverConfig(decompose="regions", name="heuristic")) is None
+    assert regions_to_solve(m, SolverConfig(decompose="regions")).n == 2
+
+
+def test_a_decomposed_run_is_a_whole_result(tmp_path) -> None:
+    sc = city(2)
+    res = qh.solve(sc, solver={"decompose": "regions", "time_limit_s": 60})
+    assert "2 regions" in res.first.solver
+    s = res.summary()
+    assert s["status"] in ("optimal", "feasible")
+    assert s["tie_break_status"] == "not_run"
+    assert any("region by region" in n for n in res.notes)
+    mono = qh.solve(sc, solver={"decompose": "off", "time_limit_s": 60})
+    assert res.first.objective <= mono.first.objective + 1e-6
+    assert res.first.bound >= mono.first.objective - 1e-6
+    res.to_dir(tmp_path / "out", excel=False, maps=False, report=False)
+    assert (tmp_path / "out" / "placements.csv").exists()
+
+
+def test_a_mandate_no_plan_can_meet_is_infeasible_with_a_diagnosis() -> None:
+    sc = city(
+        2,
+        mandates=[{"group": "all", "formats": ["pharmacy"], "min_share": 0.95}],
+    )
+    res = qh.solve(sc, solver={"decompose": "regions", "time_limit_s": 60})
+    assert len(res.model.x)  # the budget opens some pairs: the regions are solved
+    assert res.summary()["status"] == "infeasible"
+    assert res.diagnosis is not None
+
+
+def test_an_unknown_decompose_value_is_refused() -> None:
+    with pytest.raises(ScenarioError, match="solver.decompose"):
+        city(2, solver={"decompose": "tiles"})
