@@ -128,7 +128,21 @@ def main() -> None:
     type=click.Choice(["inprocess", "pool", "dask"]),
     default="inprocess",
     show_default=True,
-    help="Where the re-solves of --explain-money run.",
+    help="Where walkable regions are solved when the model is split (solver.decompose) and where the "
+    "re-solves of --explain-money run: this process, a local process pool, or Dask.",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="A running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask).",
+)
+@click.option(
+    "--decompose",
+    type=click.Choice(["auto", "regions", "off"]),
+    default=None,
+    help="Override solver.decompose: solve walkable regions as separate MIPs (regions), only for large "
+    "models (auto), or never (off).",
 )
 @_guard
 def run(
@@ -144,6 +158,8 @@ def run(
     quiet: bool,
     explain_money: bool,
     executor: str,
+    scheduler: str | None,
+    decompose: str | None,
 ) -> None:
     """Solve SCENARIO (a scenario.yaml) and write results to --out.
 
@@ -157,6 +173,7 @@ def run(
     from rich.console import Console
 
     import optimizer as qh
+    from optimizer.executor import make_executor
     from optimizer.outcome import Progress
     from optimizer.reach import compute_reach
     from optimizer.result import raise_if_unverified, write_dir
@@ -176,6 +193,8 @@ def run(
         override["name"] = solver
     if time_limit:
         override["time_limit_s"] = time_limit
+    if decompose:
+        override["decompose"] = decompose
     with console.status(f"computing walk times ({sc.config.walk.source})"):
         reach = compute_reach(sc, progress=not quiet)
     with console.status("building the model and solving") as status:
@@ -187,7 +206,8 @@ def run(
             else:
                 console.print(str(p), markup=False, highlight=False)
 
-        res = qh.solve(sc, solver=override or None, reach=reach, on_progress=show)
+        with make_executor(executor, scheduler) as ex:
+            res = qh.solve(sc, solver=override or None, reach=reach, on_progress=show, executor=ex)
     res = _explain_analyses(res, explain_money, executor, console)
     with console.status(f"writing {out}"):
         verification = write_dir(

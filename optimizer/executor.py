@@ -140,6 +140,8 @@ class DaskCluster:
                 n_workers=self.workers or os.cpu_count() or 1, threads_per_worker=1, processes=True
             )
             self._client = Client(self._cluster)
+        # how many jobs run at once (a running scheduler says how many workers it has)
+        self.workers = self.workers or len(self._client.scheduler_info().get("workers", {})) or 1
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -164,6 +164,7 @@ def solve_by_regions(
     assert lp.sense == "max", "regions solve the coverage stage (a maximisation)"
     t0 = time.perf_counter()
     executor = executor or InProcess()
+    width = max(1, int(getattr(executor, "workers", None) or 1))  # regions solved at once
     subs = [region_lp(lp, regions, k) for k in range(regions.n)]
     state = _State([[] for _ in range(regions.n)])
     starts: list[np.ndarray | None] = [None] * regions.n
@@ -174,10 +175,17 @@ def solve_by_regions(
             starts[k] = start[cols]
             _add_plan(state, k, start[cols])
     rel_gap = float(config.mip_gap)
-    pi, theta, stall = np.zeros(regions.shared.n), 1.0, 0
+    if start is not None:
+        seconds = _region_seconds(deadline, 0, regions.n, width)
+        for k, a in enumerate(_shares_round(lp, regions, start, config, seconds, executor)):
+            if a.has_solution and a.values is not None:
+                _add_plan(state, k, a.values)
+                starts[k] = a.values
+        _improve_plan(lp, regions, state, config, deadline)
+        _report(progress, t0, state)
+    pi, theta, stall = _first_prices(regions, start, state.value), 1.0, 0
     while state.rounds < MAX_ROUNDS and not deadline.expired:
-        rounds_left = MAX_ROUNDS - state.rounds
-        seconds = max(MIN_REGION_S, deadline.left() / min(rounds_left, 4))
+        seconds = _region_seconds(deadline, state.rounds, regions.n, width)
         bound, answers = _round(lp, regions, subs, pi, config, seconds, starts, executor)
         state.rounds += 1
         if any(a.status == Status.INFEASIBLE for a in answers):
@@ -206,6 +214,52 @@ def solve_by_regions(
         step = theta * max(bound - target, 1e-9 * max(1.0, abs(bound))) / max(float(g @ g), 1e-12)
         pi = np.maximum(0.0, pi + step * g)
     return _solution(state, config, quantum, rel_gap, time.perf_counter() - t0, regions.n)
+
+
+def _shares_round(
+    lp: LinearProgram,
+    regions: Regions,
+    start: np.ndarray,
+    config: SolverConfig,
+    seconds: float,
+    executor: Executor,
+) -> list[Solution]:
+    """Every region at its true objective within a share of each shared limit: what the starting plan
+    uses there, plus the plan's slack split by region size. The shares add up to the limits, so the
+    union of the answers meets every shared row and is at least as good as the starting plan."""
+    sh = regions.shared
+    use = [sh.H[:, cols] @ start[cols] for cols in regions.cols]
+    slack = np.maximum(sh.h - np.sum(use, axis=0), 0.0) if use else np.zeros(sh.n)
+    size = np.array([len(c) for c in regions.cols], dtype=float)
+    jobs = [
+        RegionJob(
+            region_lp(lp, regions, k, caps=use[k] + slack * size[k] / size.sum()),
+            config,
+            seconds,
+            start[cols],
+        )
+        for k, cols in enumerate(regions.cols)
+    ]
+    return executor.map(solve_region, jobs)
+
+
+def _first_prices(regions: Regions, start: np.ndarray | None, value: float) -> np.ndarray:
+    """Prices to begin with: on each shared row the starting plan nearly exhausts (scaled limit 1), half
+    the plan's value per unit of the limit; 0 elsewhere (and everywhere without a plan)."""
+    sh = regions.shared
+    pi = np.zeros(sh.n)
+    if start is None or not np.isfinite(value) or value <= 0:
+        return pi
+    tight = (sh.H @ start >= sh.h - 0.05 * np.abs(sh.h)) & (sh.h > 0)
+    pi[tight] = 0.5 * value / sh.h[tight]
+    return pi
+
+
+def _region_seconds(deadline: Deadline, rounds: int, n_regions: int, width: int) -> float:
+    """Each region's time limit this round: the first round (the region optima at price 0, often the
+    answer) may take a third of what is left, later rounds a sixth; ``width`` regions run at once."""
+    share = deadline.left() / (3 if rounds == 0 else 6)
+    return max(MIN_REGION_S, share * width / max(n_regions, 1))
 
 
 def _improve_plan(

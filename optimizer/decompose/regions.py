@@ -94,16 +94,17 @@ def find_regions(lp: LinearProgram, shared_blocks: Iterable[str]) -> Regions:
     return Regions(tuple(cols), tuple(rows), shared)
 
 
-def region_lp(lp: LinearProgram, regions: Regions, k: int) -> LinearProgram:
+def region_lp(lp: LinearProgram, regions: Regions, k: int, caps: np.ndarray | None = None) -> LinearProgram:
     """Region k alone: its columns, its local rows, and each shared row cut to what region k may use
     whatever the other regions do (``H_k v_k <= h - sum over the others of min H v`` within the bounds),
-    a valid row that keeps the region from planning beyond any shared limit on its own."""
+    a valid row that keeps the region from planning beyond any shared limit on its own. ``caps`` (one
+    per shared row, scaled) tightens those rows further: a share of the shared limits for this region."""
     cols, rows = regions.cols[k], regions.rows[k]
     sh = regions.shared
     low = _row_minimum(sh.H, lp.lb, lp.ub)
     own = _row_minimum(sh.H[:, cols], lp.lb[cols], lp.ub[cols])
     rest = low - own
-    cap = sh.h - rest
+    cap = sh.h - rest if caps is None else np.minimum(sh.h - rest, caps)
     A = sp.csr_array(sp.vstack([lp.A[rows][:, cols], sh.H[:, cols]]))
     keep = np.isfinite(cap)
     A = sp.csr_array(A[np.r_[np.ones(len(rows), dtype=bool), keep]])
