@@ -105,7 +105,8 @@ def _solve(size: str, seed: int, solver: dict[str, Any]) -> dict[str, Any]:
     opt = optimality(res)  # what res.summary()["optimality"] holds, without the coverage tables
     gap = opt["within"]
     out = {"walk_s": res.timings["walk_times_s"], "build_s": res.timings["build_s"], "total_s": total}
-    out |= {"status": opt["text"], "objective": res.objective, "bound": res.first.bound, "gap": gap}
+    status = opt["text"] + (f" ({res.first.message})" if res.status == "error" else "")
+    out |= {"status": status, "objective": res.objective, "bound": res.first.bound, "gap": gap}
     plans = [r["elapsed_s"] for r in trace if r.get("incumbent") is not None]
     out["first_plan_s"] = plans[0] if plans else None
     for g in GAPS:
