@@ -51,6 +51,7 @@ CHANGES: dict[str, object] = {
     "solver.time_limit_s": 20.0,
     "solver.mip_gap": 0.01,
     "solver.threads": 1,
+    "solver.decompose": "regions",
 }
 # Keys whose change alters the walk minutes themselves (the reach must be refused), and keys that need a
 # street network file (their effect on the key is the network settings digest, checked separately).
