@@ -9,8 +9,11 @@ rows (its local rows, and its copy of each shared row), for prices ``pi >= 0``:
 is an upper bound on the optimum for every ``pi`` (weak duality: a plan meeting every shared row loses
 nothing when the priced slack ``pi . (h - H v)`` is added). Each region's MIP returns its own bound, so
 ``pi . h + sum_k bound_k(pi)`` is a valid global bound even when a region stops at its time limit.
-Prices follow the projected subgradient ``pi <- max(0, pi + t (H v(pi) - h))`` with Polyak's step
-``t = theta (L(pi) - best plan) / |H v(pi) - h|^2``, halving ``theta`` when the bound stalls.
+The next prices are those at which the plans kept so far prove the least bound (Dantzig-Wolfe's
+restricted master in dual form, a small LP: column generation with region MIPs as pricing problems);
+when that LP gives the same prices again, they follow the projected subgradient
+``pi <- max(0, pi + t (H v(pi) - h))`` with Polyak's step ``t = theta (L(pi) - best plan) /
+|H v(pi) - h|^2``, halving ``theta`` when the bound stalls.
 
 Every region plan met on the way (and the caller's starting plan, cut by region) is kept. The plan is
 the best choice of one kept plan per region within the shared rows (a multiple-choice MIP with one
@@ -201,19 +204,64 @@ def solve_by_regions(
         stall = 0 if bound < state.bound - 1e-9 * abs(state.bound) else stall + 1
         state.bound = min(state.bound, bound)
         _report(progress, t0, state)
-        if _closed(state, quantum, rel_gap):
-            break
+        if _closed(state, quantum, rel_gap) or stall >= 2 * STALL_ROUNDS:
+            break  # proved, or the prices no longer lower the bound: the rest is the price gap
         g = _subgradient(regions, answers, lp.n_cols)
         if g is not None:
             g = np.where((pi > 0) | (g > 0), g, 0.0)  # a price at 0 on a slack row stays there
         if g is None or not np.any(np.abs(g) > 1e-12):
             break  # no price can move: every shared row is met with complementary slack
+        master = _master_prices(lp, regions, state.plans, config, deadline)
+        if master is not None and not np.allclose(master, pi, rtol=1e-6, atol=1e-12):
+            pi = master
+            continue
         if stall >= STALL_ROUNDS:
             theta, stall = theta / 2, 0
         target = state.value if np.isfinite(state.value) else 0.0
         step = theta * max(bound - target, 1e-9 * max(1.0, abs(bound))) / max(float(g @ g), 1e-12)
         pi = np.maximum(0.0, pi + step * g)
     return _solution(state, config, quantum, rel_gap, time.perf_counter() - t0, regions.n)
+
+
+def _master_prices(
+    lp: LinearProgram,
+    regions: Regions,
+    plans: list[list[np.ndarray]],
+    config: SolverConfig,
+    deadline: Deadline,
+) -> np.ndarray | None:
+    """The prices at which the plans kept so far prove the least bound (Dantzig-Wolfe's restricted
+    master, in its dual form): ``min pi . h + sum_k t_k`` subject to ``t_k >= c_k v - pi . H_k v`` for
+    every kept plan ``v`` of region k, ``pi >= 0``, each price at most the whole plan's value per unit
+    of its row (which keeps the LP bounded). None when the LP is not solved."""
+    sh = regions.shared
+    rows, vals = [], []
+    for k, cols in enumerate(regions.cols):
+        for v in plans[k]:
+            one = np.zeros(regions.n)
+            one[k] = 1.0
+            rows.append(np.r_[np.asarray(sh.H[:, cols] @ v), one])
+            vals.append(float(lp.c[cols] @ v))
+    if not rows:
+        return None
+    top = sum(max((float(lp.c[c] @ v) for v in plans[k]), default=0.0) for k, c in enumerate(regions.cols))
+    cap = np.full(sh.n, max(top, 1.0) / np.maximum(np.abs(sh.h), 1e-9))
+    dual = LinearProgram(
+        "min",
+        np.r_[sh.h, np.ones(regions.n)],
+        np.r_[np.zeros(sh.n), np.full(regions.n, -INF)],
+        np.r_[cap, np.full(regions.n, INF)],
+        np.zeros(sh.n + regions.n, dtype=bool),
+        sp.csr_array(np.vstack(rows)),
+        np.array(vals),
+        np.full(len(vals), INF),
+    )
+    sol = backend_for(config.name).solve(
+        dual, replace(config, options={}), deadline=Deadline(deadline.limit())
+    )
+    if sol.status != Status.OPTIMAL or sol.values is None:
+        return None
+    return np.maximum(sol.values[: sh.n], 0.0)
 
 
 def _shares_round(
