@@ -275,6 +275,15 @@ KEYS: tuple[Key, ...] = (
         choices=("least_public_money", "none"),
     ),
     Key(
+        "objective.tie_break_method",
+        "choice",
+        "How the least-public-money tie-break is found: `weighted` (one solve of coverage minus a safe "
+        "multiple of money; needs whole-number-like weights, else two-stage), `two_stage` (coverage, then "
+        "money at that coverage), or `auto` (the measured faster one: bench/RESULTS.md).",
+        default="auto",
+        choices=("auto", "weighted", "two_stage"),
+    ),
+    Key(
         "solver.name",
         "choice",
         "Solver: " + describe_solvers() + ".",

@@ -1,5 +1,5 @@
-"""Solve a scenario within one deadline: the coverage stage, then the tie-break stage (least public
-money among plans of maximum coverage), reading each solver's true termination and reporting the value
+"""Solve a scenario within one deadline: the coverage stage and the tie-break (least public money among
+plans of maximum coverage), reading each solver's true termination and reporting the value
 of the plan as placed.
 
 Promises kept here:
@@ -9,9 +9,10 @@ Promises kept here:
   recomputed from the placements), never a solver variable that may lag behind;
 - "optimal" is exact when objective values are whole multiples of a quantum and the bound is closer
   than one quantum; otherwise the result says "optimal within" the gap the proof used;
-- the tie-break stage is a refinement, never a risk: it starts from the stage-one plan, is retried once
-  with safer settings when a solver calls it infeasible, and otherwise the stage-one plan is kept with
-  a warning.
+- the tie-break is a refinement, never a risk (:mod:`optimizer.tiebreak`): either one weighted solve
+  whose weight is provably safe, or a second stage that starts from the stage-one plan, is retried once
+  with safer settings when a solver calls it infeasible, and otherwise keeps the stage-one plan with a
+  warning.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
+from . import tiebreak
 from .backends import backend_for
 from .backends.base import FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL, Solution, relative_gap, solve_empty
 from .config import SolverConfig
@@ -152,58 +153,6 @@ def _starting_plan(
     return max(feasible, key=lambda v: float(model.lp.c @ v)) if feasible else None
 
 
-def _stage_two_lp(model: CoverageModel, coverage: float, tol: float) -> LinearProgram:
-    row = sp.csr_array(model.lp.c.reshape(1, -1))
-    return model.lp.with_rows(
-        "keep_coverage", row, np.array([coverage - tol]), np.array([np.inf])
-    ).with_objective(model.money, "min")
-
-
-def _stage_two(
-    sc: Scenario,
-    reach: Reach,
-    model: CoverageModel,
-    first: Solution,
-    config: SolverConfig,
-    deadline: Deadline,
-    quantum: float | None,
-) -> tuple[Solution | None, str | None]:
-    """Among plans with the first stage's coverage, the one with the least public money; and a warning
-    when the stage failed and the stage-one plan is kept."""
-    z = float(first.objective or 0.0)
-    assert first.values is not None
-    # On a lattice of values (quantum q) keeping coverage > z - q/2 is exact; otherwise allow the
-    # relative tolerance the proof itself used, never less than the solver's feasibility tolerance.
-    tol = 0.5 * quantum if quantum else max(1e-6, 1e-6 * abs(z))
-    money1 = float(model.money @ first.values)
-    attempts: list[str] = []
-    for safer in (False, True):
-        cfg = (
-            replace(config, options={**config.options, "presolve": "off"})
-            if safer and config.name != "cbc"
-            else config
-        )
-        lp2 = _stage_two_lp(model, z, tol * (10 if safer and not quantum else 1))
-        sol = run_backend(lp2, cfg, start=first.values, deadline=deadline)
-        if sol.has_solution and sol.values is not None:
-            placed = as_placed(sc, reach, model, sol, money=True)
-            assert placed.values is not None and placed.objective is not None
-            if float(model.lp.c @ placed.values) >= z - tol * 10 and placed.objective <= money1 + 1e-6:
-                return placed, None
-            attempts.append(f"{sol.status} with a plan that does not keep the coverage")
-        else:
-            attempts.append(f"{sol.status} ({sol.message})" if sol.message else str(sol.status))
-        if deadline.expired:
-            break
-    return (
-        None,
-        "the tie-break stage (least public money) failed: the solver answered "
-        + "; then ".join(attempts)
-        + ". The stage-one plan is kept: its coverage is as reported, but a cheaper plan of the same "
-        "coverage may exist",
-    )
-
-
 def _exact(sol: Solution, quantum: float | None) -> bool:
     """Whether the proof is exact: the bound lies within one quantum (or a rounding) of the plan."""
     if sol.status != OPTIMAL or sol.bound is None or sol.objective is None:
@@ -246,8 +195,19 @@ def solve(
     # The heuristic solver's answer is its starting plan: spend up to half the time improving it.
     improve = 0.5 * deadline.left() if config.name == "heuristic" else None
     start_values = _starting_plan(scenario, reach, model, start, improve)
-    first = run_backend(model.lp, config, start_values, deadline=deadline, abs_gap=abs_gap, progress=report)
-    first = as_placed(scenario, reach, model, first)
+    stage = tiebreak.stage_one(scenario.config.objective, model, config, quantum, abs_gap)
+    first = run_backend(
+        stage.lp, stage.config, start_values, deadline=deadline, abs_gap=stage.abs_gap, progress=report
+    )
+
+    def place(sol: Solution, money: bool = False) -> Solution:
+        return as_placed(scenario, reach, model, sol, money)
+
+    second, tie = None, None
+    if stage.weighting is not None:  # one solve of coverage minus a safe multiple of money
+        first, second, tie = tiebreak.weighted_outcome(stage.weighting, model, first, place)
+    else:
+        first = place(first)
     # Walk times count even when the caller computed them once for several solves.
     timings = {"walk_times_s": reach.seconds, "build_s": t_build, "stage1_s": first.seconds}
     notes: list[str] = []
@@ -260,20 +220,15 @@ def solve(
         return Result(scenario, reach, model, first, None, config, timings, diagnosis=diagnosis)
     if not first.has_solution:
         return Result(scenario, reach, model, first, None, config, timings)
-    final, second = first.values, None
-    if scenario.config.objective.tie_break == "least_public_money" and len(model.x) and deadline.expired:
-        notes.append(
-            "the time limit was used up by the coverage stage, so the tie-break (least public money among "
-            "plans of this coverage) was not run: a cheaper plan of the same coverage may exist"
-        )
-    elif scenario.config.objective.tie_break == "least_public_money" and len(model.x):
+    if stage.method == "two_stage":
         t2 = time.perf_counter()
-        second, note = _stage_two(scenario, reach, model, first, config, deadline, quantum)
-        timings["stage2_s"] = time.perf_counter() - t2
-        if second is not None:
-            final = second.values
-        if note:
-            notes.append(note)
+        second, tie_notes, tie = tiebreak.tie_break(
+            stage, model, first, deadline, quantum, _exact(first, quantum), run_backend, place
+        )
+        if tie is not None and tie.status != "not_run":
+            timings["stage2_s"] = time.perf_counter() - t2
+        notes += tie_notes
+    final = second.values if second is not None else first.values
     timings["total_s"] = reach.seconds + time.perf_counter() - t0
     return Result(
         scenario,
@@ -287,6 +242,7 @@ def solve(
         notes=tuple(notes),
         exact=_exact(first, quantum),
         quantum=quantum,
+        tie_break=tie,
     )
 
 

@@ -84,7 +84,7 @@ def test_a_failing_tie_break_keeps_the_stage_one_plan_and_says_so(monkeypatch) -
         return real(lp, config, start, **kwargs)
 
     monkeypatch.setattr(solve_mod, "run_backend", stage_two_fails)
-    res = qh.solve(sc)
+    res = qh.solve(sc.with_config(objective={"tie_break_method": "two_stage"}))
     s = res.summary()
     assert s["status"] == "optimal"
     assert s["tie_break_status"] == "failed"

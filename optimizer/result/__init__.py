@@ -26,7 +26,7 @@ from .write import raise_if_unverified, write_dir
 if TYPE_CHECKING:
     from ..config import SolverConfig
     from ..model import CoverageModel
-    from ..outcome import Solution
+    from ..outcome import Solution, TieBreak
     from ..reach import Reach
     from ..scenario import Scenario
 
@@ -53,6 +53,7 @@ class Result:
     notes: tuple[str, ...] = ()  # what the solve itself warns about (e.g. a failed tie-break stage)
     exact: bool = False  # "optimal" with the bound within one quantum of the plan: nobody can do better
     quantum: float | None = None  # objective values are whole multiples of this (None: no such quantum)
+    tie_break: TieBreak | None = None  # the tie-break's method and what it proved (None: not asked for)
     analyses: Mapping[str, Any] = field(default_factory=dict)
     """Analyses that cost re-solves, when asked for (:mod:`optimizer.explain`): ``marginal`` (what the next
     step of each budget buys) and ``removal`` (coverage lost per placement when removed and re-optimised)."""
