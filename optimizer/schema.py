@@ -270,7 +270,7 @@ KEYS: tuple[Key, ...] = (
         "objective.tie_break",
         "choice",
         "Among plans of maximum coverage, pick the one with the least "
-        "public money (two-stage), or take the first found.",
+        "public money (how: `objective.tie_break_method`), or take the first found.",
         default="least_public_money",
         choices=("least_public_money", "none"),
     ),
