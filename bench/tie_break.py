@@ -4,8 +4,8 @@ stages (coverage, then money at that coverage), (c) one weighted solve (coverage
 multiple of money, :mod:`optimizer.tiebreak`), and print the time of each, its ratio to (a), coverage,
 public money and whether the three agree on coverage.
 
-    python bench/tie_break.py [--sizes 300x60 1000x150] [--seeds 1 2 3] [--time-limit 120] [--mip-gap 0]
-        [--no-shipped]
+    python bench/tie_break.py [--sizes 300x60 1000x150] [--seeds 1 2 3] [--time-limit 120]
+        [--solver cbc] [--mip-gap 0] [--no-shipped]
 
 The shipped scenarios (``scenarios/*/scenario.yaml``) run too unless ``--no-shipped``; their walk times
 are cached in a temporary folder, never in the source tree.
@@ -67,10 +67,11 @@ def main() -> None:
     ap.add_argument("--sizes", nargs="+", default=["300x60", "1000x150"])
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--time-limit", type=float, default=120.0)
+    ap.add_argument("--solver", default="highs", help="solver.name (highs, cbc, ...)")
     ap.add_argument("--mip-gap", type=float, default=None, help="solver.mip_gap (default: the scenario's)")
     ap.add_argument("--no-shipped", action="store_true")
     args = ap.parse_args()
-    solver = {"time_limit_s": args.time_limit}
+    solver = {"name": args.solver, "time_limit_s": args.time_limit}
     if args.mip_gap is not None:
         solver["mip_gap"] = args.mip_gap
     print(

@@ -38,7 +38,9 @@ class Result:
     ``status``: optimal, feasible (a limit stopped the proof; see ``mip_gap``), infeasible (see
     ``diagnosis``), no_solution or error. ``placements`` and ``coverage`` are DataFrames keyed by the
     scenario's ids; ``summary()`` is the dict written to summary.json. ``first`` and ``second`` are the
-    solver's own answers for the coverage stage and the tie-break stage.
+    solver's own answers for the coverage stage and the tie-break stage (for a weighted tie-break, the
+    one solve read as coverage and its bound, and as money and its bound); ``tie_break`` says which
+    method ran and what it proved.
     """
 
     scenario: Scenario
