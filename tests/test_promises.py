@@ -52,15 +52,17 @@ def test_cbc_stopped_early_reports_a_bound_at_least_its_objective() -> None:
     assert s["mip_gap"] is not None and s["optimality"]["bound_known"]
 
 
+@pytest.mark.parametrize("method", ["weighted", "two_stage"])
 @pytest.mark.parametrize("solver", EXACT_SOLVERS)
 @pytest.mark.parametrize("seed", [12, 13])
-def test_the_tie_break_never_fails_on_small_cities(solver, seed) -> None:
-    sc = small_city(seed)
+def test_the_tie_break_never_fails_on_small_cities(solver, seed, method) -> None:
+    sc = small_city(seed).with_config(objective={"tie_break_method": method})
     reach = compute_reach(sc)
     results = [qh.solve(sc, solver=solver, reach=reach) for _ in range(2)]
     for res in results:
         s = res.summary()
         assert s["tie_break_status"] == "optimal", s["warnings"]
+        assert s["tie_break_method"] == method
         assert not res.notes
     money = {
         round(float(r.placements["fitout_yuan"].sum() + r.placements["subsidy_yuan_per_year"].sum()), 2)
