@@ -11,10 +11,13 @@ Two methods (``objective.tie_break_method``):
 ``weighted``
     One solve of :math:`\max F(v) = c^\top v - \varepsilon\, m^\top v` with a weight that is provably safe.
 
-    Let every plan's coverage :math:`C` be a whole multiple of :math:`q` (the objective's quantum), every
-    feasible plan's money :math:`0 \le P \le M` (:func:`money_bound`), and :math:`\varepsilon = q / (4M)`,
-    so :math:`\varepsilon M = q/4`. Write :math:`C^*` for the maximum coverage and :math:`P^*` for the
-    least money among plans of coverage :math:`C^*`.
+    A plan is its placements with coverage and subsidies as placed (each unit's credit at what the
+    placements earn, each subsidy at what its placement needs); any solution of the model is worth no more
+    than its plan as placed (more credit, no more money), so :math:`F^*` is attained by a plan. Let every
+    plan's coverage :math:`C` be a whole multiple of :math:`q` (the objective's quantum), every feasible
+    plan's money :math:`0 \le P \le M` (:func:`money_bound`), and :math:`\varepsilon = q / (4M)`, so
+    :math:`\varepsilon M = q/4`. Write :math:`C^*` for the maximum coverage and :math:`P^*` for the least
+    money among plans of coverage :math:`C^*`.
 
     *The optimum is lexicographic.* A plan with :math:`C \le C^* - q` has
     :math:`F \le C^* - q < C^* - \varepsilon M \le C^* - \varepsilon P^* \le F^*`, so it never wins; among
@@ -35,7 +38,9 @@ Two methods (``objective.tie_break_method``):
     (b) Money. When coverage is exact, :math:`g \ge F^* - \hat F = \varepsilon (\hat P - P^*)`, so
     :math:`\hat P - P^* \le g / \varepsilon = 4 M g / q` yuan. The solve is asked for
     :math:`g \le \gamma\, q/4` (``mip_gap`` :math:`\gamma`, no relative gap): money within :math:`\gamma M`
-    yuan of the least.
+    yuan of the least. A solver may call its solve optimal at a larger :math:`g` (its own tolerances on
+    the combined objective): what is reported is always what the returned :math:`B` and :math:`\hat v`
+    prove, never what was asked for.
 
     Without a quantum no weight is provably safe (two coverages may differ by less than any
     :math:`\varepsilon M`), so ``weighted`` falls back to ``two_stage``; so does a model whose money has
