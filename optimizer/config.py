@@ -127,6 +127,7 @@ class PhasingConfig:
 @dataclass(frozen=True)
 class ObjectiveConfig:
     tie_break: str = _default("objective.tie_break")
+    tie_break_method: str = _default("objective.tie_break_method")
 
 
 @dataclass(frozen=True)

@@ -84,3 +84,17 @@ class Progress:
 
 
 ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass(frozen=True)
+class TieBreak:
+    """What the least-public-money tie-break did: ``method`` (``weighted``: one solve of coverage minus a
+    safe multiple of money; ``two_stage``: coverage, then money at that coverage), whether coverage is
+    proven to be the maximum (``coverage_exact``), how far the plan's money may be above the least of
+    its coverage (``money_within`` yuan; None when unknown) and ``text``, the same in words."""
+
+    method: str
+    status: str
+    coverage_exact: bool
+    money_within: float | None
+    text: str

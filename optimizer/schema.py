@@ -270,9 +270,18 @@ KEYS: tuple[Key, ...] = (
         "objective.tie_break",
         "choice",
         "Among plans of maximum coverage, pick the one with the least "
-        "public money (two-stage), or take the first found.",
+        "public money (how: `objective.tie_break_method`), or take the first found.",
         default="least_public_money",
         choices=("least_public_money", "none"),
+    ),
+    Key(
+        "objective.tie_break_method",
+        "choice",
+        "How the least-public-money tie-break is found: `weighted` (one solve of coverage minus a safe "
+        "multiple of money; needs whole-number-like weights, else two-stage), `two_stage` (coverage, then "
+        "money at that coverage), or `auto` (the measured faster one: bench/RESULTS.md).",
+        default="auto",
+        choices=("auto", "weighted", "two_stage"),
     ),
     Key(
         "solver.name",

@@ -1,5 +1,5 @@
-"""Solve a scenario within one deadline: the coverage stage, then the tie-break stage (least public
-money among plans of maximum coverage), reading each solver's true termination and reporting the value
+"""Solve a scenario within one deadline: the coverage stage and the tie-break (least public money among
+plans of maximum coverage), reading each solver's true termination and reporting the value
 of the plan as placed.
 
 Promises kept here:
@@ -9,9 +9,10 @@ Promises kept here:
   recomputed from the placements), never a solver variable that may lag behind;
 - "optimal" is exact when objective values are whole multiples of a quantum and the bound is closer
   than one quantum; otherwise the result says "optimal within" the gap the proof used;
-- the tie-break stage is a refinement, never a risk: it starts from the stage-one plan, is retried once
-  with safer settings when a solver calls it infeasible, and otherwise the stage-one plan is kept with
-  a warning.
+- the tie-break is a refinement, never a risk (:mod:`optimizer.tiebreak`): either one weighted solve
+  whose weight is provably safe, or a second stage that starts from the stage-one plan, is retried once
+  with safer settings when a solver calls it infeasible, and otherwise keeps the stage-one plan with a
+  warning.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
+from . import tiebreak
 from .backends import backend_for
 from .backends.base import FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL, Solution, relative_gap, solve_empty
 from .backends.registry import EXACT_SOLVERS
@@ -156,58 +157,6 @@ def _starting_plan(
     return max(feasible, key=lambda v: float(model.lp.c @ v)) if feasible else None
 
 
-def _stage_two_lp(model: CoverageModel, coverage: float, tol: float) -> LinearProgram:
-    row = sp.csr_array(model.lp.c.reshape(1, -1))
-    return model.lp.with_rows(
-        "keep_coverage", row, np.array([coverage - tol]), np.array([np.inf])
-    ).with_objective(model.money, "min")
-
-
-def _stage_two(
-    sc: Scenario,
-    reach: Reach,
-    model: CoverageModel,
-    first: Solution,
-    config: SolverConfig,
-    deadline: Deadline,
-    quantum: float | None,
-) -> tuple[Solution | None, str | None]:
-    """Among plans with the first stage's coverage, the one with the least public money; and a warning
-    when the stage failed and the stage-one plan is kept."""
-    z = float(first.objective or 0.0)
-    assert first.values is not None
-    # On a lattice of values (quantum q) keeping coverage > z - q/2 is exact; otherwise allow the
-    # relative tolerance the proof itself used, never less than the solver's feasibility tolerance.
-    tol = 0.5 * quantum if quantum else max(1e-6, 1e-6 * abs(z))
-    money1 = float(model.money @ first.values)
-    attempts: list[str] = []
-    for safer in (False, True):
-        cfg = (
-            replace(config, options={**config.options, "presolve": "off"})
-            if safer and config.name != "cbc"
-            else config
-        )
-        lp2 = _stage_two_lp(model, z, tol * (10 if safer and not quantum else 1))
-        sol = run_backend(lp2, cfg, start=first.values, deadline=deadline)
-        if sol.has_solution and sol.values is not None:
-            placed = as_placed(sc, reach, model, sol, money=True)
-            assert placed.values is not None and placed.objective is not None
-            if float(model.lp.c @ placed.values) >= z - tol * 10 and placed.objective <= money1 + 1e-6:
-                return placed, None
-            attempts.append(f"{sol.status} with a plan that does not keep the coverage")
-        else:
-            attempts.append(f"{sol.status} ({sol.message})" if sol.message else str(sol.status))
-        if deadline.expired:
-            break
-    return (
-        None,
-        "the tie-break stage (least public money) failed: the solver answered "
-        + "; then ".join(attempts)
-        + ". The stage-one plan is kept: its coverage is as reported, but a cheaper plan of the same "
-        "coverage may exist",
-    )
-
-
 def regions_to_solve(model: CoverageModel, config: SolverConfig) -> Regions | None:
     """The walkable regions to solve separately under ``solver.decompose``, or None for one MIP (off;
     auto below :data:`~optimizer.decompose.AUTO_MIN_NNZ`; a heuristic solver; a single region)."""
@@ -220,29 +169,31 @@ def regions_to_solve(model: CoverageModel, config: SolverConfig) -> Regions | No
 
 
 def _stage_one(
+    lp: LinearProgram,
     model: CoverageModel,
     config: SolverConfig,
     start: np.ndarray | None,
     deadline: Deadline,
-    quantum: float | None,
+    abs_gap: float | None,
     progress: ProgressCallback,
     executor: Executor | str | None,
 ) -> Solution:
-    """Maximum coverage: one MIP, or region by region on the executor (``solver.decompose``)."""
-    abs_gap = 0.999 * quantum if quantum else None
+    """The first solve of ``lp`` (coverage, or coverage minus a safe multiple of money): one MIP, or
+    region by region on the executor (``solver.decompose``), stopping once the bound is closer to the
+    plan than ``abs_gap``."""
     regions = regions_to_solve(model, config)
     if regions is None:
-        return run_backend(model.lp, config, start, deadline=deadline, abs_gap=abs_gap, progress=progress)
+        return run_backend(lp, config, start, deadline=deadline, abs_gap=abs_gap, progress=progress)
     log.info("solving %d walkable regions separately", regions.n)
     if executor is None or isinstance(executor, str):
         with make_executor(executor or "inprocess") as ex:
-            sol = solve_by_regions(model.lp, regions, config, deadline, ex, start, quantum, progress)
+            sol = solve_by_regions(lp, regions, config, deadline, ex, start, abs_gap, progress)
     else:
-        sol = solve_by_regions(model.lp, regions, config, deadline, executor, start, quantum, progress)
+        sol = solve_by_regions(lp, regions, config, deadline, executor, start, abs_gap, progress)
     if sol.status == NO_SOLUTION and not deadline.expired:
         # no choice of region plans met the shared rows: one MIP proves infeasibility or finds a plan
         log.info("%s; solving the whole model as one MIP", sol.message)
-        return run_backend(model.lp, config, start, deadline=deadline, abs_gap=abs_gap, progress=progress)
+        return run_backend(lp, config, start, deadline=deadline, abs_gap=abs_gap, progress=progress)
     return sol
 
 
@@ -287,12 +238,22 @@ def solve(
     model = build_model(scenario, reach)
     t_build = time.perf_counter() - t0
     quantum = objective_quantum(model.lp.c)
+    abs_gap = 0.999 * quantum if quantum else None
     report = _progress(on_progress)
     # The heuristic solver's answer is its starting plan: spend up to half the time improving it.
     improve = 0.5 * deadline.left() if config.name == "heuristic" else None
     start_values = _starting_plan(scenario, reach, model, start, improve)
-    first = _stage_one(model, config, start_values, deadline, quantum, report, executor)
-    first = as_placed(scenario, reach, model, first)
+    stage = tiebreak.stage_one(scenario.config.objective, model, config, quantum, abs_gap)
+    first = _stage_one(stage.lp, model, stage.config, start_values, deadline, stage.abs_gap, report, executor)
+
+    def place(sol: Solution, money: bool = False) -> Solution:
+        return as_placed(scenario, reach, model, sol, money)
+
+    second, tie = None, None
+    if stage.weighting is not None:  # one solve of coverage minus a safe multiple of money
+        first, second, tie = tiebreak.weighted_outcome(stage.weighting, model, first, place)
+    else:
+        first = place(first)
     # Walk times count even when the caller computed them once for several solves.
     timings = {"walk_times_s": reach.seconds, "build_s": t_build, "stage1_s": first.seconds}
     notes: list[str] = []
@@ -305,25 +266,19 @@ def solve(
         return Result(scenario, reach, model, first, None, config, timings, diagnosis=diagnosis)
     if not first.has_solution:
         return Result(scenario, reach, model, first, None, config, timings)
-    final, second = first.values, None
-    if scenario.config.objective.tie_break == "least_public_money" and "regions" in first.solver:
-        notes.append(
-            "the plan was solved region by region, so the tie-break (least public money among plans of "
-            "this coverage, a whole-city MIP) was not run: a cheaper plan of the same coverage may exist"
-        )
-    elif scenario.config.objective.tie_break == "least_public_money" and len(model.x) and deadline.expired:
-        notes.append(
-            "the time limit was used up by the coverage stage, so the tie-break (least public money among "
-            "plans of this coverage) was not run: a cheaper plan of the same coverage may exist"
-        )
-    elif scenario.config.objective.tie_break == "least_public_money" and len(model.x):
+    if stage.method == "two_stage" and "regions" in first.solver:
+        notes.append(tiebreak.REGIONS_NOT_RUN)
+        exact = _exact(first, quantum)
+        tie = tiebreak.two_stage_outcome(None, tiebreak.REGIONS_NOT_RUN, exact, stage.fallback)
+    elif stage.method == "two_stage":
         t2 = time.perf_counter()
-        second, note = _stage_two(scenario, reach, model, first, config, deadline, quantum)
-        timings["stage2_s"] = time.perf_counter() - t2
-        if second is not None:
-            final = second.values
-        if note:
-            notes.append(note)
+        second, tie_notes, tie = tiebreak.tie_break(
+            stage, model, first, deadline, quantum, _exact(first, quantum), run_backend, place
+        )
+        if tie is not None and tie.status != "not_run":
+            timings["stage2_s"] = time.perf_counter() - t2
+        notes += tie_notes
+    final = second.values if second is not None else first.values
     timings["total_s"] = reach.seconds + time.perf_counter() - t0
     return Result(
         scenario,
@@ -337,6 +292,7 @@ def solve(
         notes=tuple(notes),
         exact=_exact(first, quantum),
         quantum=quantum,
+        tie_break=tie,
     )
 
 

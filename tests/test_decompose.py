@@ -12,10 +12,10 @@ import optimizer as qh
 from optimizer.config import SolverConfig
 from optimizer.deadline import Deadline
 from optimizer.decompose import find_regions, region_lp, solve_by_regions
+from optimizer.errors import ScenarioError
 from optimizer.heuristic import is_feasible, plan_values
 from optimizer.model import build_model, shared_blocks
 from optimizer.reach import compute_reach
-from optimizer.errors import ScenarioError
 from optimizer.solve import objective_quantum, regions_to_solve, run_backend
 from optimizer.synthetic import synthetic_city
 
@@ -76,7 +76,9 @@ def test_budgets_that_do_not_bind_give_the_exact_optimum_in_one_round() -> None:
     q = objective_quantum(m.lp.c)
     mono = run_backend(m.lp, SolverConfig(time_limit_s=60), deadline=Deadline(60), abs_gap=0.999 * (q or 0))
     regions = find_regions(m.lp, shared_blocks())
-    sol = solve_by_regions(m.lp, regions, SolverConfig(time_limit_s=60), Deadline(60), quantum=q)
+    sol = solve_by_regions(
+        m.lp, regions, SolverConfig(time_limit_s=60), Deadline(60), abs_gap=0.999 * q if q else None
+    )
     assert str(sol.status) == "optimal" and "1 price rounds" in sol.message
     assert sol.objective == pytest.approx(mono.objective, abs=1e-6)
     assert sol.bound is not None and sol.bound - sol.objective < (q or 1e-6)
@@ -111,7 +113,9 @@ def test_bound_and_plan_bracket_the_brute_force_optimum(seed) -> None:
     optimum = brute_force(sc, reach, m)
     regions = find_regions(m.lp, shared_blocks())
     q = objective_quantum(m.lp.c)
-    sol = solve_by_regions(m.lp, regions, SolverConfig(time_limit_s=30), Deadline(30), quantum=q)
+    sol = solve_by_regions(
+        m.lp, regions, SolverConfig(time_limit_s=30), Deadline(30), abs_gap=0.999 * q if q else None
+    )
     assert sol.values is not None and m.lp.is_feasible(sol.values)
     assert sol.objective is not None and sol.objective <= optimum + 1e-6
     assert sol.bound is not None and sol.bound >= optimum - 1e-6
@@ -144,13 +148,22 @@ def test_a_decomposed_run_is_a_whole_result(tmp_path) -> None:
     assert "2 regions" in res.first.solver
     s = res.summary()
     assert s["status"] in ("optimal", "feasible")
-    assert s["tie_break_status"] == "not_run"
-    assert any("region by region" in n for n in res.notes)
+    # whole-person populations: the weighted tie-break rides in the regions' own solves
+    assert s["tie_break_method"] == "weighted" and s["tie_break_status"] in ("optimal", "feasible")
     mono = qh.solve(sc, solver={"decompose": "off", "time_limit_s": 60})
     assert res.first.objective <= mono.first.objective + 1e-6
     assert res.first.bound >= mono.first.objective - 1e-6
     res.to_dir(tmp_path / "out", excel=False, maps=False, report=False)
     assert (tmp_path / "out" / "placements.csv").exists()
+
+
+def test_two_stages_are_not_run_after_regions_and_the_result_says_so() -> None:
+    sc = city(2, objective={"tie_break_method": "two_stage"})
+    res = qh.solve(sc, solver={"decompose": "regions", "time_limit_s": 60})
+    s = res.summary()
+    assert s["tie_break_status"] == "not_run"
+    assert "solved region by region" in s["tie_break_proof"]
+    assert any("region by region" in n for n in res.notes)
 
 
 def test_a_mandate_no_plan_can_meet_is_infeasible_with_a_diagnosis() -> None:

@@ -251,7 +251,8 @@ def test_alternatives_are_distinct_and_within_tolerance() -> None:
     # Leaving out both stores of s1 + s2 leaves s3 alone (800), far outside 20%: no alternative.
     assert len(alternative_plans(res, k=3, within=0.20, differ=2)) == 1
     # Adding a placement that gains nothing is no alternative. A fourth site s4 also reaches A, and there
-    # is money for four stores: s1 + s2 + s3 is optimal; the one alternative swaps s1 for s4 (not: adds s4).
+    # is money for four stores: s2 + s3 with s1 or s4 (the same money: either is the cheapest plan) is
+    # optimal; the one alternative swaps that store for the other (not: adds it).
     residences, sites, minutes = _THREE
     sites4 = [*sites, {"id": "s4", "floor_area_m2": 200, "rent_yuan_per_m2_month": 100}]
     rich = _solve(
@@ -262,7 +263,8 @@ def test_alternatives_are_distinct_and_within_tolerance() -> None:
     plans = alternative_plans(rich, k=3, within=0.10, differ=1)
     summary, _ = side_by_side(rich, plans)
     assert summary["placements"].tolist() == [3, 3]
-    assert (summary.loc[1, "adds"], summary.loc[1, "drops"]) == (f"s4:{CONV}", f"s1:{CONV}")
+    swap = {(f"s4:{CONV}", f"s1:{CONV}"), (f"s1:{CONV}", f"s4:{CONV}")}
+    assert (summary.loc[1, "adds"], summary.loc[1, "drops"]) in swap
 
 
 def test_phasing_never_opens_what_the_years_budget_cannot_pay() -> None:

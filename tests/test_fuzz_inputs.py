@@ -250,6 +250,7 @@ valid_keys = {
     "priority.old_neighbourhood": st.sampled_from([0, 1, 10]),
     "priority.elderly": st.sampled_from([0, 2]),
     "objective.tie_break": st.sampled_from(["least_public_money", "none"]),
+    "objective.tie_break_method": st.sampled_from(["auto", "weighted", "two_stage"]),
     "solver.name": st.sampled_from(list(SOLVER_NAMES)),
     "solver.mip_gap": st.sampled_from([0, 0.5]),
     "walk.source": st.sampled_from(["matrix", "straight_line"]),

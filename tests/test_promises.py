@@ -52,15 +52,17 @@ def test_cbc_stopped_early_reports_a_bound_at_least_its_objective() -> None:
     assert s["mip_gap"] is not None and s["optimality"]["bound_known"]
 
 
+@pytest.mark.parametrize("method", ["weighted", "two_stage"])
 @pytest.mark.parametrize("solver", EXACT_SOLVERS)
 @pytest.mark.parametrize("seed", [12, 13])
-def test_the_tie_break_never_fails_on_small_cities(solver, seed) -> None:
-    sc = small_city(seed)
+def test_the_tie_break_never_fails_on_small_cities(solver, seed, method) -> None:
+    sc = small_city(seed).with_config(objective={"tie_break_method": method})
     reach = compute_reach(sc)
     results = [qh.solve(sc, solver=solver, reach=reach) for _ in range(2)]
     for res in results:
         s = res.summary()
         assert s["tie_break_status"] == "optimal", s["warnings"]
+        assert s["tie_break_method"] == method
         assert not res.notes
     money = {
         round(float(r.placements["fitout_yuan"].sum() + r.placements["subsidy_yuan_per_year"].sum()), 2)
@@ -84,7 +86,7 @@ def test_a_failing_tie_break_keeps_the_stage_one_plan_and_says_so(monkeypatch) -
         return real(lp, config, start, **kwargs)
 
     monkeypatch.setattr(solve_mod, "run_backend", stage_two_fails)
-    res = qh.solve(sc)
+    res = qh.solve(sc.with_config(objective={"tie_break_method": "two_stage"}))
     s = res.summary()
     assert s["status"] == "optimal"
     assert s["tie_break_status"] == "failed"

@@ -47,6 +47,7 @@ CHANGES: dict[str, object] = {
     "phasing.capital_yuan_per_year": ["200000", "200000"],
     "phasing.rent_subsidy_yuan_per_year": ["50000", "50000"],
     "objective.tie_break": "none",
+    "objective.tie_break_method": "two_stage",
     "solver.name": "cbc",
     "solver.time_limit_s": 20.0,
     "solver.mip_gap": 0.01,

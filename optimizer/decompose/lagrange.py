@@ -160,10 +160,11 @@ def solve_by_regions(
     deadline: Deadline,
     executor: Executor | None = None,
     start: np.ndarray | None = None,
-    quantum: float | None = None,
+    abs_gap: float | None = None,
     progress: ProgressCallback | None = None,
 ) -> Solution:
-    """The plan, bound and gap of ``lp`` (a maximisation) solved region by region (module docstring)."""
+    """The plan, bound and gap of ``lp`` (a maximisation) solved region by region (module docstring):
+    optimal once the bound is within ``abs_gap`` of the plan (or ``config.mip_gap`` relatively)."""
     assert lp.sense == "max", "regions solve the coverage stage (a maximisation)"
     t0 = time.perf_counter()
     executor = executor or InProcess()
@@ -204,7 +205,7 @@ def solve_by_regions(
         stall = 0 if bound < state.bound - 1e-9 * abs(state.bound) else stall + 1
         state.bound = min(state.bound, bound)
         _report(progress, t0, state)
-        if _closed(state, quantum, rel_gap) or stall >= 2 * STALL_ROUNDS:
+        if _closed(state, abs_gap, rel_gap) or stall >= 2 * STALL_ROUNDS:
             break  # proved, or the prices no longer lower the bound: the rest is the price gap
         g = _subgradient(regions, answers, lp.n_cols)
         if g is not None:
@@ -220,7 +221,7 @@ def solve_by_regions(
         target = state.value if np.isfinite(state.value) else 0.0
         step = theta * max(bound - target, 1e-9 * max(1.0, abs(bound))) / max(float(g @ g), 1e-12)
         pi = np.maximum(0.0, pi + step * g)
-    return _solution(state, config, quantum, rel_gap, time.perf_counter() - t0, regions.n)
+    return _solution(state, config, abs_gap, rel_gap, time.perf_counter() - t0, regions.n)
 
 
 def _master_prices(
@@ -320,11 +321,11 @@ def _improve_plan(
             state.best, state.value = plan, value
 
 
-def _closed(state: _State, quantum: float | None, rel_gap: float) -> bool:
+def _closed(state: _State, abs_gap: float | None, rel_gap: float) -> bool:
     if state.best is None or not np.isfinite(state.bound):
         return False
     slack = state.bound - state.value
-    return slack < quantum if quantum else slack <= rel_gap * max(abs(state.value), 1e-9)
+    return slack <= (abs_gap or 0.0) or slack <= rel_gap * max(abs(state.value), 1e-9)
 
 
 def _report(progress: Callable[[Progress], None] | None, t0: float, state: _State) -> None:
@@ -336,7 +337,7 @@ def _report(progress: Callable[[Progress], None] | None, t0: float, state: _Stat
 
 
 def _solution(
-    state: _State, config: SolverConfig, quantum: float | None, rel_gap: float, seconds: float, n: int
+    state: _State, config: SolverConfig, abs_gap: float | None, rel_gap: float, seconds: float, n: int
 ) -> Solution:
     name = f"{config.name}, {n} regions"
     what = f"{n} regions, {state.rounds} price rounds, {sum(len(p) for p in state.plans)} region plans kept"
@@ -344,7 +345,7 @@ def _solution(
     if state.best is None:
         what = f"{what}; no plan met every row"
         return Solution(Status.NO_SOLUTION, None, None, bound, None, seconds, name, what)
-    closed = _closed(state, quantum, rel_gap)
+    closed = _closed(state, abs_gap, rel_gap)
     status = Status.OPTIMAL if closed else Status.FEASIBLE
     gap = relative_gap(state.value, bound)
     return Solution(status, state.best, state.value, bound, gap, seconds, name, what)

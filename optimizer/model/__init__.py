@@ -51,8 +51,9 @@ credit to gain, the same membership in every group with a mandate on :math:`f`) 
 unchanged. On request, pairs that another pair of the same format dominates (more reach, no more money,
 a site without per-site rows) get no variable.
 
-Tie-break (``objective.tie_break: least_public_money``): a second stage fixes the coverage at the first
-stage's value and minimises :math:`\sum K_{jf} x_{jf} + \sum s_{jf}` (capital plus one year of subsidy).
+Tie-break (``objective.tie_break: least_public_money``): among plans of maximum coverage, the least
+:math:`\sum K_{jf} x_{jf} + \sum s_{jf}` (capital plus one year of subsidy), by one weighted solve or a
+second stage that keeps the coverage (:mod:`optimizer.tiebreak`).
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from .write import raise_if_unverified, write_dir
 if TYPE_CHECKING:
     from ..config import SolverConfig
     from ..model import CoverageModel
-    from ..outcome import Solution
+    from ..outcome import Solution, TieBreak
     from ..reach import Reach
     from ..scenario import Scenario
 
@@ -38,7 +38,9 @@ class Result:
     ``status``: optimal, feasible (a limit stopped the proof; see ``mip_gap``), infeasible (see
     ``diagnosis``), no_solution or error. ``placements`` and ``coverage`` are DataFrames keyed by the
     scenario's ids; ``summary()`` is the dict written to summary.json. ``first`` and ``second`` are the
-    solver's own answers for the coverage stage and the tie-break stage.
+    solver's own answers for the coverage stage and the tie-break stage (for a weighted tie-break, the
+    one solve read as coverage and its bound, and as money and its bound); ``tie_break`` says which
+    method ran and what it proved.
     """
 
     scenario: Scenario
@@ -53,6 +55,7 @@ class Result:
     notes: tuple[str, ...] = ()  # what the solve itself warns about (e.g. a failed tie-break stage)
     exact: bool = False  # "optimal" with the bound within one quantum of the plan: nobody can do better
     quantum: float | None = None  # objective values are whole multiples of this (None: no such quantum)
+    tie_break: TieBreak | None = None  # the tie-break's method and what it proved (None: not asked for)
     analyses: Mapping[str, Any] = field(default_factory=dict)
     """Analyses that cost re-solves, when asked for (:mod:`optimizer.explain`): ``marginal`` (what the next
     step of each budget buys) and ``removal`` (coverage lost per placement when removed and re-optimised)."""

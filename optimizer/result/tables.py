@@ -91,8 +91,11 @@ def objective_recomputed(r: Result) -> float:
 
 
 def tie_break_status(r: Result) -> str | None:
-    """The least-public-money stage: its solver status, 'not_run' when the time limit was used up,
-    'failed' when the solver failed it (the stage-one plan is kept), None when not asked for."""
+    """The least-public-money tie-break: 'optimal' when proved (a weighted solve: coverage exact and
+    the solver optimal; never for a time-limited run), 'feasible', 'not_run' when the time limit was
+    used up, 'failed' when the solver failed it (the stage-one plan is kept), None when not asked for."""
+    if r.tie_break is not None:
+        return r.tie_break.status
     if r.second is not None:
         return str(r.second.status)
     if any("tie-break" in n and "not run" in n for n in r.notes):
@@ -219,6 +222,9 @@ def summary(r: Result) -> dict[str, Any]:
         "solver_message": r.first.message,
         "tie_break": sc.config.objective.tie_break,
         "tie_break_status": tie_break_status(r),
+        "tie_break_method": r.tie_break.method if r.tie_break is not None else None,
+        "tie_break_proof": r.tie_break.text if r.tie_break is not None else None,
+        "tie_break_money_within_yuan": r.tie_break.money_within if r.tie_break is not None else None,
         "seconds": r.timings.get("total_s", sum(r.timings.values())),
         "timings": dict(r.timings),
         "walk_source": r.reach.source,
