@@ -7,7 +7,7 @@ the frozen result the backends solve: ``row_lb <= A v <= row_ub``, ``lb <= v <= 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
@@ -126,7 +126,8 @@ class _Vars:
 
 
 class LPBuilder:
-    """Collects named variable and constraint blocks; :meth:`build` lays them out (offsets computed)."""
+    """Collects named variable and constraint blocks; :meth:`build` lays them out (offsets computed)
+    once: it lets go of the constraint blocks as it makes the matrix, to keep the peak memory low."""
 
     def __init__(self) -> None:
         self._vars: dict[str, _Vars] = {}
@@ -169,26 +170,33 @@ class LPBuilder:
     def build(self, sense: str = "max") -> LinearProgram:
         cols = self.col_blocks()
         n = sum(len(v.lb) for v in self._vars.values())
-        r_all, c_all, v_all, lo_all, hi_all = [], [], [], [], []
-        row_blocks: dict[str, slice] = {}
-        start = 0
+        # Entries are gathered one array at a time, each freed once joined, in 32-bit indices when they
+        # fit: a district's model has over 100 million nonzeros, and every extra copy costs gigabytes.
+        n_rows = sum(con.n for con in self._cons.values())
+        index = np.int32 if max(n_rows, n) < 2**31 - 1 else np.int64
+        starts, row_blocks, start = [], {}, 0
         for con in self._cons.values():
             row_blocks[con.name] = slice(start, start + con.n)
-            for t in con.terms:
-                r_all.append(start + np.asarray(t.rows, dtype=np.int64))
-                c_all.append(cols[t.var].start + np.asarray(t.cols, dtype=np.int64))
-                v_all.append(np.asarray(t.vals, dtype=float))
-            lo_all.append(np.asarray(con.lo, dtype=float))
-            hi_all.append(np.asarray(con.hi, dtype=float))
+            starts.append(start)
             start += con.n
 
-        def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
-            return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+        def gather(part: Callable[[int, Term], np.ndarray], dtype: type) -> np.ndarray:
+            blocks = zip(starts, self._cons.values(), strict=True)
+            parts = [part(s0, t) for s0, con in blocks for t in con.terms]
+            return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)
 
-        A = sp.csr_array(
-            (cat(v_all, float), (cat(r_all, np.int64), cat(c_all, np.int64))),
-            shape=(start, n),
-        )
+        rows = gather(lambda s0, t: (s0 + np.asarray(t.rows, dtype=np.int64)).astype(index), index)
+        at = gather(lambda _, t: (cols[t.var].start + np.asarray(t.cols, np.int64)).astype(index), index)
+        vals = gather(lambda _, t: np.asarray(t.vals, dtype=float), float)
+        lo = np.concatenate([np.asarray(c.lo, dtype=float) for c in self._cons.values()] or [np.zeros(0)])
+        hi = np.concatenate([np.asarray(c.hi, dtype=float) for c in self._cons.values()] or [np.zeros(0)])
+        self._cons = {}  # a builder builds once: its blocks are freed before the matrix is made
+
+        def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+            return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)
+
+        A = sp.csr_array((vals, (rows, at)), shape=(start, n))
+        del rows, at, vals
         A.sum_duplicates()
         vs = list(self._vars.values())
         return LinearProgram(
@@ -198,8 +206,8 @@ class LPBuilder:
             cat([v.ub for v in vs], float),
             cat([np.full(len(v.lb), v.integer) for v in vs], bool),
             A,
-            cat(lo_all, float),
-            cat(hi_all, float),
+            lo,
+            hi,
             MappingProxyType(cols),
             MappingProxyType(row_blocks),
         )

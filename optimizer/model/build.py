@@ -140,6 +140,7 @@ def build_model(
     size: dict[str, Any] = {}
     if steps_wanted:
         size["before"] = now = _size(data, blocks)
+        blocks = []  # only their size was needed: rebuilt after the reductions
         steps = []
         if "dominated_pairs" in steps_wanted:
             t0 = time.perf_counter()
@@ -157,7 +158,7 @@ def build_model(
                 y, z = demand_pairs(scenario, reach, x)
                 data = _data(scenario, reach, x, y, z)
                 blocks = _blocks(data, relaxed)
-            after = _size(data, blocks)
+            after = _size(data, blocks) if drop.any() else now
             steps.append(_step("dominated_pairs", now, after, time.perf_counter() - t0, "; ".join(notes)))
             now = after
         if "merge_demand" in steps_wanted:
@@ -170,6 +171,7 @@ def build_model(
             now = after
         size["after"] = now
         size["reductions"] = [r.as_dict() for r in steps]
+        blocks = blocks or _blocks(data, relaxed)
     b = LPBuilder()
     b.add_variables("x", len(x), integer=True)
     b.add_variables("y", len(y), cost=y["coef"].to_numpy(float))
@@ -177,6 +179,7 @@ def build_model(
     b.add_variables("s", len(data.s), ub=x["max_subsidy_yuan_per_year"].to_numpy()[data.s["x"].to_numpy()])
     for block in blocks:
         b.add_constraints(block)
+    del blocks  # the builder holds them until it has gathered their entries
     lp = b.build("max")
     if not steps_wanted:
         size["before"] = size["after"] = lp_size(lp.n_rows, lp.n_cols, lp.A.nnz)

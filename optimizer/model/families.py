@@ -59,10 +59,11 @@ def _cover(d: ModelData, partial: bool) -> Constraints:
         sub = m[grp["unit"].to_numpy()].tocoo()
         c = col_of_site[sub.col]
         keep = c >= 0
-        rows.append(grp.index.to_numpy()[sub.row[keep]])
-        cols.append(c[keep])
-    r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-    c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+        # 32-bit positions: at district size this block has over 100 million entries
+        rows.append(grp.index.to_numpy()[sub.row[keep]].astype(np.int32))
+        cols.append(c[keep].astype(np.int32))
+    r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int32)
+    c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int32)
     return Constraints(
         "cover_partial" if partial else "cover",
         (Term(var, np.arange(n), np.arange(n), np.ones(n)), Term("x", r, c, -np.ones(len(r)))),
