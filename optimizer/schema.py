@@ -557,5 +557,39 @@ OUTPUT_TABLES: dict[str, tuple[Column, ...]] = {
         Column("site_id", "str", "Site."),
         Column("format", "str", "Format that could not open there."),
         Column("reason", "str", "Why (the first rule that holds)."),
+        Column("amount", "float", "By how much the reason fails (e.g. the floor area or capital missing)."),
+        Column("amount_unit", "str", "Unit of `amount` (m2, yuan, min, ...)."),
+    ),
+    # explain.csv; placements.csv repeats these columns after its own
+    "explain": (
+        Column("site_id", "str", "Site opened.", required=True),
+        Column("format", "str", "Format opened there.", required=True),
+        Column(
+            "residents_newly_covered",
+            "float",
+            "Residents within the walk limit who had no outlet of the format in reach before.",
+            unit="persons",
+        ),
+        Column(
+            "residents_only_here",
+            "float",
+            "Of those, the residents no other placement of the format reaches.",
+            unit="persons",
+        ),
+        Column(
+            "priority_residents_covered",
+            "float",
+            "Newly covered residents of old neighbourhoods or affordable housing.",
+            unit="persons",
+        ),
+        Column("public_money_yuan", "float", "Fit-out plus one year of rent subsidy.", unit="yuan"),
+        Column("residents_per_10k_yuan", "float", "Residents newly covered per 10,000 yuan of public money."),
+        Column(
+            "weighted_loss_if_removed",
+            "float",
+            "Weighted coverage lost when the placement is forbidden and the plan re-optimised "
+            "(empty unless asked for: `run --explain-money`, `explain`).",
+        ),
+        Column("removal_note", "str", "When the plan without it cannot meet a mandate, why."),
     ),
 }

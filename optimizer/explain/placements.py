@@ -23,21 +23,13 @@ import numpy as np
 import pandas as pd
 
 from ..groups import group_mask
+from ..schema import OUTPUT_TABLES
 
 if TYPE_CHECKING:
     from ..result import Result
 
-EXPLAIN_COLUMNS = [
-    "site_id",
-    "format",
-    "residents_newly_covered",
-    "residents_only_here",
-    "priority_residents_covered",
-    "public_money_yuan",
-    "residents_per_10k_yuan",
-    "weighted_loss_if_removed",
-    "removal_note",
-]
+# declared with the other output tables (schema.OUTPUT_TABLES["explain"])
+EXPLAIN_COLUMNS = [c.name for c in OUTPUT_TABLES["explain"]]
 
 
 def placement_table(r: Result, removal: pd.DataFrame | None = None) -> pd.DataFrame:
