@@ -72,6 +72,27 @@ class LinearProgram:
             lo[s], hi[s] = -INF, INF
         return replace(self, row_lb=lo, row_ub=hi)
 
+    def dual_bound(self, prices: np.ndarray) -> float:
+        """A bound on the LP relaxation's optimum, valid for *any* row prices (weak duality): for a
+        maximisation, with each price first moved to the sign its row allows (>= 0 on a row with only
+        an upper limit, <= 0 with only a lower one),
+
+            max_v c v  <=  sum_r (p_r hi_r if p_r > 0 else p_r lo_r)
+                           + sum_j max_{lb_j <= v_j <= ub_j} (c - A^T p)_j v_j
+
+        (for a minimisation the same with signs reversed: a lower bound). Prices from an inexact or
+        interrupted LP solve give a weaker bound, never a wrong one; +-inf when a price meets an
+        infinite limit or a reduced cost an infinite variable bound."""
+        sign = 1.0 if self.sense == "max" else -1.0
+        p = np.asarray(prices, dtype=float) * sign
+        p = np.where(np.isfinite(self.row_ub), p, np.minimum(p, 0.0))
+        p = np.where(np.isfinite(self.row_lb), p, np.maximum(p, 0.0))
+        red = sign * self.c - self.A.T @ p
+        with np.errstate(invalid="ignore"):
+            rows = np.where(p > 0, p * self.row_ub, np.where(p < 0, p * self.row_lb, 0.0))
+            cols = np.where(red > 0, red * self.ub, np.where(red < 0, red * self.lb, 0.0))
+        return sign * float(rows.sum() + cols.sum())
+
     def activity(self, values: np.ndarray) -> np.ndarray:
         """Row activities ``A v``."""
         return np.asarray(self.A @ values, dtype=float)

@@ -1,0 +1,68 @@
+"""The LinearProgram's own arithmetic: the layout of named blocks and the bound from any row prices."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from optimizer.backends.highs import _to_highs_lp, new_highs
+from optimizer.lp import INF, Constraints, LPBuilder, Term
+from optimizer.model import build_model
+from optimizer.reach import compute_reach
+from optimizer.synthetic import synthetic_city
+
+
+def small_lp():
+    """max 3a + 2b  s.t.  a + b <= 4,  a + 3b >= 2 (a lower limit),  a <= 3;  0 <= a, b <= 10.
+    Optimum a = 3, b = 1: 11."""
+    b = LPBuilder()
+    b.add_variables("v", 2, cost=np.array([3.0, 2.0]), ub=np.array([10.0, 10.0]))
+    b.add_constraints(
+        Constraints(
+            "sum", (Term("v", np.array([0, 0]), np.array([0, 1]), np.array([1.0, 1.0])),), [-INF], [4.0]
+        )
+    )
+    b.add_constraints(
+        Constraints(
+            "low", (Term("v", np.array([0, 0]), np.array([0, 1]), np.array([1.0, 3.0])),), [2.0], [INF]
+        )
+    )
+    b.add_constraints(
+        Constraints("cap", (Term("v", np.array([0]), np.array([0]), np.array([1.0])),), [-INF], [3.0])
+    )
+    return b.build("max")
+
+
+def test_blocks_are_laid_out_in_order() -> None:
+    lp = small_lp()
+    assert lp.rows("sum") == slice(0, 1) and lp.rows("low") == slice(1, 2) and lp.rows("cap") == slice(2, 3)
+    assert lp.A.toarray().tolist() == [[1.0, 1.0], [1.0, 3.0], [1.0, 0.0]]
+    assert lp.A.indices.dtype == np.int32  # 32-bit positions while they fit
+
+
+def test_the_optimal_prices_give_the_optimum_and_any_prices_a_valid_bound() -> None:
+    lp = small_lp()
+    # optimal duals by hand: sum row 2, cap row 1 (3 = 2 + 1, 2 = 2): bound 2*4 + 1*3 = 11
+    assert lp.dual_bound(np.array([2.0, 0.0, 1.0])) == pytest.approx(11.0)
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        p = rng.normal(0, 3, 3)
+        assert lp.dual_bound(p) >= 11.0 - 1e-9  # wrong-signed prices are moved, never trusted
+    mini = replace(lp, sense="min", c=-lp.c)  # min -3a - 2b: optimum -11, bounds from below
+    assert mini.dual_bound(np.array([-2.0, 0.0, -1.0])) == pytest.approx(-11.0)
+    assert all(mini.dual_bound(rng.normal(0, 3, 3)) <= -11.0 + 1e-9 for _ in range(200))
+
+
+def test_highs_duals_of_a_coverage_lp_give_its_optimum() -> None:
+    sc = synthetic_city(300, 60, seed=1)
+    m = build_model(sc, compute_reach(sc))
+    lp = replace(m.lp, integer=np.zeros(m.lp.n_cols, dtype=bool))
+    h = new_highs()
+    h.passModel(_to_highs_lp(lp))
+    h.run()
+    opt = h.getInfo().objective_function_value
+    y = np.asarray(h.getSolution().row_dual)
+    assert lp.dual_bound(y) == pytest.approx(opt, rel=1e-7)
+    assert lp.dual_bound(0.8 * y) >= opt - 1e-6
