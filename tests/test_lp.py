@@ -66,3 +66,18 @@ def test_highs_duals_of_a_coverage_lp_give_its_optimum() -> None:
     y = np.asarray(h.getSolution().row_dual)
     assert lp.dual_bound(y) == pytest.approx(opt, rel=1e-7)
     assert lp.dual_bound(0.8 * y) >= opt - 1e-6
+
+
+def test_a_stopped_lp_reports_only_a_bound_it_can_prove() -> None:
+    from optimizer.backends.highs import HighsBackend
+    from optimizer.config import SolverConfig
+
+    sc = synthetic_city(600, 120, seed=2)
+    m = build_model(sc, compute_reach(sc))
+    lp = replace(m.lp, integer=np.zeros(m.lp.n_cols, dtype=bool))
+    opt = HighsBackend().solve(lp, SolverConfig()).objective
+    # primal simplex stopped early: a feasible point far below the optimum, which is no bound
+    options = {"solver": "simplex", "simplex_strategy": 4, "simplex_iteration_limit": 50, "presolve": "off"}
+    stopped = HighsBackend().solve(lp, SolverConfig(options=options))
+    assert str(stopped.status) == "feasible" and stopped.objective < 0.5 * opt
+    assert stopped.bound is not None and stopped.bound >= opt - 1e-6

@@ -1,6 +1,8 @@
 """The quick answer: no branch and bound. The plan is the starting plan ``solve`` hands every backend
 (the greedy plan, improved by local search where available); its bound is the LP relaxation's value,
-solved by HiGHS. Always reported as ``feasible`` with that bound, never as optimal."""
+solved by HiGHS (or, when the time runs out first, the bound its row prices prove,
+:meth:`~optimizer.lp.LinearProgram.dual_bound`). Always reported as ``feasible`` with that bound, never
+as optimal."""
 
 from __future__ import annotations
 
@@ -34,13 +36,16 @@ class HeuristicBackend:
         lp_sol = HighsBackend().solve(
             relaxation, replace(config, name="highs", options={}), deadline=deadline
         )
-        bound = lp_sol.objective if lp_sol.has_solution else None
+        # the relaxation's bound: its value when solved, or what its prices prove when it was stopped
+        bound = lp_sol.bound
         seconds = time.perf_counter() - t0
         if start is None:
             why = "no starting plan meets every row (a mandate?): the heuristic has nothing to return"
             return Solution(NO_SOLUTION, None, None, bound, None, seconds, self.name, why)
         obj = float(lp.c @ start)
-        message = "heuristic plan; the bound is the LP relaxation's value"
+        message = "heuristic plan; the bound is the LP relaxation's" + (
+            " value" if str(lp_sol.status) == "optimal" else " prices' (the LP was stopped)"
+        )
         return Solution(
             FEASIBLE,
             np.asarray(start, float),

@@ -121,6 +121,17 @@ def _reporter(progress: ProgressCallback, sense: str, every_s: float = 1.0) -> A
     return report
 
 
+def _lp_bound(h: highspy.Highs, lp: LinearProgram, obj: float | None, optimal: bool) -> float | None:
+    """An LP's bound: its value when solved, else what its row prices prove (a stopped dual simplex
+    keeps dual-feasible prices), else none; never the value of a merely feasible point."""
+    if optimal:
+        return obj
+    sol = h.getSolution()
+    if not sol.dual_valid or len(sol.row_dual) != lp.n_rows:
+        return None
+    return lp.dual_bound(np.asarray(sol.row_dual, dtype=float))
+
+
 class HighsBackend:
     """HiGHS via highspy. Defaults: interior point for the MIP's LPs (much faster on covering models).
 
@@ -188,7 +199,7 @@ class HighsBackend:
         values = np.asarray(h.getSolution().col_value, dtype=float) if has else None
         obj = float(info.objective_function_value) if has else None
         is_mip = bool(lp.integer.any())
-        bound = float(info.mip_dual_bound) if is_mip else obj
+        bound = float(info.mip_dual_bound) if is_mip else _lp_bound(h, lp, obj, ms == S.kOptimal)
         if bound is not None and not np.isfinite(bound):
             bound = None
         if ms == S.kOptimal:
