@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import optimizer as qh
@@ -180,3 +181,41 @@ def test_a_mandate_no_plan_can_meet_is_infeasible_with_a_diagnosis() -> None:
 def test_an_unknown_decompose_value_is_refused() -> None:
     with pytest.raises(ScenarioError, match="solver.decompose"):
         city(2, solver={"decompose": "tiles"})
+
+
+@pytest.mark.slow
+def test_the_run_command_solves_regions_on_a_dask_scheduler_as_in_process(tmp_path) -> None:
+    """From scenario files: `run --decompose regions`, in this process and on a Dask scheduler, writes
+    the same plan (the regions run where the jobs go; the answers do not depend on it)."""
+    import json
+
+    from click.testing import CliRunner
+    from dask.distributed import LocalCluster
+
+    from cli import main
+    from optimizer.scenario_builder.write import write_scenario
+
+    sc = city(2)
+    cfg = sc.config.to_dict()
+    cfg["solver"] = {"time_limit_s": 60}
+    cfg["inputs"] = {"residences": "residences.gpkg", "sites": "sites.gpkg"}
+    res = sc.residences[
+        ["population", "old_neighbourhood", "affordable_housing", "elderly_share", "geometry"]
+    ]
+    sites = sc.sites[["floor_area_m2", "rent_yuan_per_m2_month", "geometry"]]
+    tables = {"residences": res.reset_index(), "sites": sites.reset_index()}
+    path = write_scenario(tmp_path / "city", cfg, tables)
+    args = ["run", str(path), "--decompose", "regions", "--no-maps", "--no-report", "-q"]
+    runner = CliRunner()
+    r = runner.invoke(main, [*args, "--out", str(tmp_path / "a")])
+    assert r.exit_code == 0, r.output
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True) as cluster:
+        r = runner.invoke(
+            main, [*args, "--out", str(tmp_path / "b"), "--scheduler", cluster.scheduler_address]
+        )
+    assert r.exit_code == 0, r.output
+    a, b = (json.loads((tmp_path / x / "summary.json").read_text()) for x in "ab")
+    assert a["solver"]["decompose"] == "regions"
+    assert "regions" in a["solver_message"] and a["objective"] == b["objective"]
+    pa, pb = (pd.read_csv(tmp_path / x / "placements.csv") for x in "ab")
+    pd.testing.assert_frame_equal(pa, pb)
