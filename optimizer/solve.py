@@ -36,7 +36,7 @@ from .diagnose import diagnose_infeasible
 from .executor import Executor, make_executor
 from .heuristic import chosen_from_placements, greedy_start, is_feasible, local_search, plan_values
 from .lp import LinearProgram
-from .model import CoverageModel, build_model, shared_blocks
+from .model import BUDGET_BY_BLOCK, RESOURCE, CoverageModel, build_model, families_with_role, shared_blocks
 from .outcome import Progress, ProgressCallback
 from .reach import Reach, compute_reach, reach_for
 from .result import Result
@@ -157,6 +157,19 @@ def _starting_plan(
     return max(feasible, key=lambda v: float(model.lp.c @ v)) if feasible else None
 
 
+def shape_options(model: CoverageModel, config: SolverConfig) -> SolverConfig:
+    """HiGHS's MIP presolve off for a pure covering model (no row per site, no viability or subsidy
+    rows, no mandate: only cover rows and budgets), unless the options say otherwise. Measured in
+    bench/RESULTS.md ("HiGHS presolve on or off, by model shape"): on such models presolve only costs
+    (off 1.9-3.8x faster), while on cities with rows per site it pays (off up to 2x slower)."""
+    if config.name != "highs" or "presolve" in config.options:
+        return config
+    per_site = [b for b in families_with_role(RESOURCE) if b not in BUDGET_BY_BLOCK] + ["mandate"]
+    if any(model.lp.rows(b).stop > model.lp.rows(b).start for b in per_site):
+        return config
+    return replace(config, options={**config.options, "presolve": "off"})
+
+
 def regions_to_solve(model: CoverageModel, config: SolverConfig) -> Regions | None:
     """The walkable regions to solve separately under ``solver.decompose``, or None for one MIP (off;
     auto below :data:`~optimizer.decompose.AUTO_MIN_NNZ`; a heuristic solver; a single region)."""
@@ -237,6 +250,7 @@ def solve(
     t0 = time.perf_counter()
     model = build_model(scenario, reach)
     t_build = time.perf_counter() - t0
+    config = shape_options(model, config)
     quantum = objective_quantum(model.lp.c)
     abs_gap = 0.999 * quantum if quantum else None
     report = _progress(on_progress)

@@ -148,3 +148,30 @@ def test_summary_reports_the_model_size_before_and_after_reductions(tiny) -> Non
     size = qh.solve(qh.load_scenario(tiny)).summary()["model_size"]
     assert {"before", "after", "reductions"} <= set(size)
     assert size["after"]["cols"] <= size["before"]["cols"]
+
+
+def test_presolve_follows_the_model_shape() -> None:
+    """Off for a pure covering model (cover rows and a budget), HiGHS's default where rows per site
+    exist, and the scenario's own option always wins (bench/RESULTS.md measures why)."""
+    from optimizer.config import SolverConfig
+    from optimizer.model import build_model
+    from optimizer.solve import shape_options
+
+    mclp = synthetic_city(
+        300,
+        60,
+        formats=("pharmacy",),
+        seed=1,
+        site_fitout_yuan=1.0,
+        budget={"capital_yuan": 5, "rent_subsidy_yuan_per_year": 0},
+        viability={"enabled": False},
+    )
+    m = build_model(mclp, compute_reach(mclp))
+    assert shape_options(m, SolverConfig()).options == {"presolve": "off"}
+    assert shape_options(m, SolverConfig(options={"presolve": "on"})).options == {"presolve": "on"}
+    assert shape_options(m, SolverConfig(name="cbc")).options == {}
+    city = synthetic_city(300, 60, seed=1, max_formats=(1, 2))
+    mc = build_model(city, compute_reach(city))
+    assert shape_options(mc, SolverConfig()).options == {}
+    res = qh.solve(mclp)
+    assert res.summary()["solver"]["options"] == {"presolve": "off"}  # what ran is what is reported
