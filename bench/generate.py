@@ -103,11 +103,13 @@ def main() -> None:
     from optimizer.reach import compute_reach
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("sizes", nargs="*", default=["S", "M"], choices=list(SIZES))
+    ap.add_argument("sizes", nargs="*", metavar="SIZE", help="any of " + ", ".join(SIZES) + " (default: S M)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--model", action="store_true", help="compute reach, build the model, run the greedy")
     args = ap.parse_args()
-    for size in args.sizes:
+    if bad := [x for x in args.sizes if x not in list(SIZES)]:
+        ap.error(f"unknown sizes {bad}: choose from {', '.join(SIZES)}")
+    for size in args.sizes or ["S", "M"]:
         t0 = time.perf_counter()
         sc = instance(size, args.seed)
         t_gen = time.perf_counter() - t0

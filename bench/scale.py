@@ -209,7 +209,7 @@ def _value(text: str) -> Any:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("sizes", nargs="*", default=["L"], choices=list(SIZES))
+    ap.add_argument("sizes", nargs="*", metavar="SIZE", help="any of " + ", ".join(SIZES) + " (default: L)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--time-limit", type=float, help="seconds (default: 300 for L, 1800 for XL)")
     ap.add_argument("--solver", default="highs", choices=SOLVER_NAMES)
@@ -217,12 +217,14 @@ def main() -> None:
     ap.add_argument("--reach-only", action="store_true", help="walk times and the model only, no solve")
     ap.add_argument("--trace", type=Path, help="CSV file for the progress trace of every run")
     args = ap.parse_args()
+    if bad := [x for x in args.sizes if x not in list(SIZES)]:
+        ap.error(f"unknown sizes {bad}: choose from {', '.join(SIZES)}")
     options = {k: _value(v) for k, v in (o.split("=", 1) for o in args.option)}
     print(header(), flush=True)
     cols = REACH_COLS if args.reach_only else SOLVE_COLS
     print(f"\n| {cols} |\n|" + "---|" * (cols.count("|") + 1), flush=True)
     traces: list[dict[str, Any]] = []
-    for size in args.sizes:
+    for size in args.sizes or ["L"]:
         limit = args.time_limit or DEFAULT_LIMIT_S.get(size, 300.0)
         solver = {"name": args.solver, "time_limit_s": limit, "options": options}
         out = run_in_child(size, args.seed, solver, args.reach_only)

@@ -73,16 +73,18 @@ def run_engine(sc: qh.Scenario, time_limit: float) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("sizes", nargs="*", default=["S", "M"], choices=["S", "M"])
+    ap.add_argument("sizes", nargs="*", metavar="SIZE", help="S and/or M (default: both)")
     ap.add_argument("--time-limit", type=float, default=600.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--size-km", type=float, default=None, help="another side for the city's square")
     args = ap.parse_args()
+    if bad := [x for x in args.sizes if x not in ["S", "M"]]:
+        ap.error(f"unknown sizes {bad}: choose from S, M")
     print(
         f"{'size':<5} {'who':<8} {'status':<10} {'objective':>12} "
         f"{'build s':>9} {'solve s':>9} {'total s':>9}"
     )
-    for size in args.sizes:
+    for size in args.sizes or ["S", "M"]:
         sc = instance(size, args.seed, args.size_km)
         # Warm the shared caches (catalog, CRS) so neither side pays them.
         build_model(sc, compute_reach(sc))
