@@ -175,3 +175,22 @@ def test_presolve_follows_the_model_shape() -> None:
     assert shape_options(mc, SolverConfig()).options == {}
     res = qh.solve(mclp)
     assert res.summary()["solver"]["options"] == {"presolve": "off"}  # what ran is what is reported
+
+
+def test_a_large_model_starts_from_the_greedy_plan_improved_by_local_search(monkeypatch) -> None:
+    solve_module = importlib.import_module("optimizer.solve")  # the module, not the function of that name
+    calls: list[float] = []
+    real = solve_module.local_search
+
+    def recording(*args, **kwargs):
+        calls.append(kwargs["time_limit_s"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(solve_module, "local_search", recording)
+    sc = synthetic_city(300, 60, seed=1, solver={"time_limit_s": 40})
+    qh.solve(sc)
+    assert calls == []  # a small model: the MIP itself will do better
+    monkeypatch.setattr(solve_module, "LOCAL_SEARCH_MIN_NNZ", 1)  # as if it were a district
+    res = qh.solve(sc)
+    assert len(calls) == 1 and 0 < calls[0] <= 0.1 * 40
+    assert res.summary()["status"] == "optimal"
