@@ -95,8 +95,9 @@ def brute_force(sc, reach, m) -> float:
     return best
 
 
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
-def test_bound_and_plan_bracket_the_brute_force_optimum(seed) -> None:
+def test_bound_and_plan_bracket_the_brute_force_optimum(seed, solver) -> None:
     rng = np.random.default_rng(seed)
     sc = synthetic_city(
         40,
@@ -115,7 +116,11 @@ def test_bound_and_plan_bracket_the_brute_force_optimum(seed) -> None:
     regions = find_regions(m.lp, shared_blocks())
     q = objective_quantum(m.lp.c)
     sol = solve_by_regions(
-        m.lp, regions, SolverConfig(time_limit_s=30), Deadline(30), abs_gap=0.999 * q if q else None
+        m.lp,
+        regions,
+        SolverConfig(name=solver, time_limit_s=30),
+        Deadline(30),
+        abs_gap=0.999 * q if q else None,
     )
     assert sol.values is not None and m.lp.is_feasible(sol.values)
     assert sol.objective is not None and sol.objective <= optimum + 1e-6
@@ -219,3 +224,15 @@ def test_the_run_command_solves_regions_on_a_dask_scheduler_as_in_process(tmp_pa
     assert "regions" in a["solver_message"] and a["objective"] == b["objective"]
     pa, pb = (pd.read_csv(tmp_path / x / "placements.csv") for x in "ab")
     pd.testing.assert_frame_equal(pa, pb)
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_every_solvers_region_bounds_stay_above_the_optimum(solver) -> None:
+    """The price bound is valid whichever solver prices the regions (CBC's bound is read from its log,
+    test_lp checks that reading)."""
+    sc = city(2)
+    mono = qh.solve(sc, solver={"decompose": "off", "time_limit_s": 60})
+    assert mono.summary()["status"] == "optimal"
+    res = qh.solve(sc, solver={"name": solver, "decompose": "regions", "time_limit_s": 60})
+    assert res.first.bound >= mono.first.objective - 1e-6
+    assert res.first.objective <= mono.first.objective + 1e-6

@@ -81,3 +81,15 @@ def test_a_stopped_lp_reports_only_a_bound_it_can_prove() -> None:
     stopped = HighsBackend().solve(lp, SolverConfig(options=options))
     assert str(stopped.status) == "feasible" and stopped.objective < 0.5 * opt
     assert stopped.bound is not None and stopped.bound >= opt - 1e-6
+
+
+def test_cbc_bound_lines_are_read_with_the_sign_and_rounding_of_its_log() -> None:
+    from optimizer.backends.pulp_backend import _signed
+
+    # builds print a maximisation's bound with either sign; about seven digits of it
+    assert _signed(150.0, "max", 100.0) == 150.0 and _signed(-150.0, "max", 100.0) == 150.0
+    assert _signed(159529.0, "max", 159529.49) == 159529.49  # the incumbent, rounded in the log
+    assert _signed(-159529.0, "max", 159529.49) == 159529.49
+    assert _signed(50.0, "min", 100.0) == 50.0 and _signed(-50.0, "min", -40.0) == -50.0
+    assert _signed(100.0, "min", 99.9995) == 99.9995
+    assert _signed(7.0, "max", None) == 7.0

@@ -81,10 +81,14 @@ def _signed(b: float, sense: str, objective: float | None) -> float:
     (>= the incumbent when maximising, <= when minimising; as printed when there is no incumbent)."""
     if objective is None:
         return b
-    tol = 1e-6 * max(1.0, abs(objective))
+    # CBC prints about seven significant digits: a bound that close to the incumbent on the wrong side
+    # is the incumbent rounded (159529 printed for 159529.49), so it is read as the incumbent.
+    tol = 1e-5 * max(1.0, abs(objective))
     if sense == "max":
-        return b if b >= objective - tol else -b
-    return b if b <= objective + tol else -b
+        v = b if b >= objective - tol else -b
+        return max(v, objective) if v >= objective - tol else v
+    v = b if b <= objective + tol else -b
+    return min(v, objective) if v <= objective + tol else v
 
 
 def _cbc_log_bound(log: str, sense: str, objective: float | None, proved: bool = False) -> float | None:

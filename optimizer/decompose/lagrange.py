@@ -10,8 +10,9 @@ is an upper bound on the optimum for every ``pi`` (weak duality: a plan meeting 
 nothing when the priced slack ``pi . (h - H v)`` is added). Each region's MIP returns its own bound, so
 ``pi . h + sum_k bound_k(pi)`` is a valid global bound even when a region stops at its time limit.
 The next prices are those at which the plans kept so far prove the least bound (Dantzig-Wolfe's
-restricted master in dual form, a small LP: column generation with region MIPs as pricing problems);
-when that LP gives the same prices again, they follow the projected subgradient
+restricted master in dual form, a small LP: column generation with region MIPs as pricing problems;
+when it gives the prices just used, no region had a better plan to add and the rounds stop); when that
+LP cannot be solved, they follow the projected subgradient
 ``pi <- max(0, pi + t (H v(pi) - h))`` with Polyak's step ``t = theta (L(pi) - best plan) /
 |H v(pi) - h|^2``, halving ``theta`` when the bound stalls.
 
@@ -187,7 +188,7 @@ def solve_by_regions(
                 starts[k] = a.values
         _improve_plan(lp, regions, state, config, deadline)
         _report(progress, t0, state)
-    pi, theta, stall = _first_prices(regions, start, state.value), 1.0, 0
+    pi, theta, stall, idle = _first_prices(regions, start, state.value), 1.0, 0, 0
     while state.rounds < MAX_ROUNDS and not deadline.expired:
         seconds = _region_seconds(deadline, state.rounds, regions.n, width)
         bound, answers = _round(lp, regions, subs, pi, config, seconds, starts, executor)
@@ -202,10 +203,11 @@ def solve_by_regions(
                 _add_plan(state, k, a.values)
                 starts[k] = a.values
         _improve_plan(lp, regions, state, config, deadline)
-        stall = 0 if bound < state.bound - 1e-9 * abs(state.bound) else stall + 1
+        better = bound < state.bound - 1e-9 * abs(state.bound)
+        stall, idle = (0, 0) if better else (stall + 1, idle + 1)
         state.bound = min(state.bound, bound)
         _report(progress, t0, state)
-        if _closed(state, abs_gap, rel_gap) or stall >= 2 * STALL_ROUNDS:
+        if _closed(state, abs_gap, rel_gap) or idle >= 2 * STALL_ROUNDS:
             break  # proved, or the prices no longer lower the bound: the rest is the price gap
         g = _subgradient(regions, answers, lp.n_cols)
         if g is not None:
@@ -213,7 +215,9 @@ def solve_by_regions(
         if g is None or not np.any(np.abs(g) > 1e-12):
             break  # no price can move: every shared row is met with complementary slack
         master = _master_prices(lp, regions, state.plans, config, deadline)
-        if master is not None and not np.allclose(master, pi, rtol=1e-6, atol=1e-12):
+        if master is not None and np.allclose(master, pi, rtol=1e-6, atol=1e-12):
+            break  # the regions priced no better plan: column generation has converged (price gap left)
+        if master is not None:
             pi = master
             continue
         if stall >= STALL_ROUNDS:
