@@ -10,11 +10,12 @@ is an upper bound on the optimum for every ``pi`` (weak duality: a plan meeting 
 nothing when the priced slack ``pi . (h - H v)`` is added). Each region's MIP returns its own bound, so
 ``pi . h + sum_k bound_k(pi)`` is a valid global bound even when a region stops at its time limit.
 The next prices are those at which the plans kept so far prove the least bound (Dantzig-Wolfe's
-restricted master in dual form, a small LP: column generation with region MIPs as pricing problems;
-when it gives the prices just used, no region had a better plan to add and the rounds stop); when that
-LP cannot be solved, they follow the projected subgradient
+restricted master in dual form, a small LP: column generation with region MIPs as pricing problems);
+when it gives the prices just used (no region had a better plan to add: the bound has converged) or
+cannot be solved, they follow the projected subgradient
 ``pi <- max(0, pi + t (H v(pi) - h))`` with Polyak's step ``t = theta (L(pi) - best plan) /
-|H v(pi) - h|^2``, halving ``theta`` when the bound stalls.
+|H v(pi) - h|^2``, halving ``theta`` when the bound stalls: other prices, other region plans for the
+coordination. The rounds stop after six that improve neither the bound nor the plan.
 
 Every region plan met on the way (and the caller's starting plan, cut by region) is kept. The plan is
 the best choice of one kept plan per region within the shared rows (a multiple-choice MIP with one
@@ -191,6 +192,7 @@ def solve_by_regions(
     pi, theta, stall, idle = _first_prices(regions, start, state.value), 1.0, 0, 0
     while state.rounds < MAX_ROUNDS and not deadline.expired:
         seconds = _region_seconds(deadline, state.rounds, regions.n, width)
+        value_before = state.value
         bound, answers = _round(lp, regions, subs, pi, config, seconds, starts, executor)
         state.rounds += 1
         if any(a.status == Status.INFEASIBLE for a in answers):
@@ -204,7 +206,9 @@ def solve_by_regions(
                 starts[k] = a.values
         _improve_plan(lp, regions, state, config, deadline)
         better = bound < state.bound - 1e-9 * abs(state.bound)
-        stall, idle = (0, 0) if better else (stall + 1, idle + 1)
+        stall = 0 if better else stall + 1
+        # rounds that improve neither the bound nor the plan: after six the rounds stop
+        idle = 0 if better or state.value > value_before + 1e-9 * abs(value_before) else idle + 1
         state.bound = min(state.bound, bound)
         _report(progress, t0, state)
         if _closed(state, abs_gap, rel_gap) or idle >= 2 * STALL_ROUNDS:
@@ -215,11 +219,11 @@ def solve_by_regions(
         if g is None or not np.any(np.abs(g) > 1e-12):
             break  # no price can move: every shared row is met with complementary slack
         master = _master_prices(lp, regions, state.plans, config, deadline)
-        if master is not None and np.allclose(master, pi, rtol=1e-6, atol=1e-12):
-            break  # the regions priced no better plan: column generation has converged (price gap left)
-        if master is not None:
+        if master is not None and not np.allclose(master, pi, rtol=1e-6, atol=1e-12):
             pi = master
             continue
+        # The master gave back these prices (column generation has converged: the bound left is the
+        # price gap) or could not be solved: a subgradient step prices other plans for the coordination.
         if stall >= STALL_ROUNDS:
             theta, stall = theta / 2, 0
         target = state.value if np.isfinite(state.value) else 0.0
