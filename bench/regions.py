@@ -14,6 +14,7 @@ seconds, plan, bound, gap, and the ratio of its time to the one-MIP time.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import os
 import platform
 import sys
@@ -22,8 +23,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-import highspy  # noqa: E402
 
 import optimizer as qh  # noqa: E402
 from optimizer.executor import make_executor  # noqa: E402
@@ -58,7 +57,7 @@ def main() -> None:
     sc = city(args.clusters, args.residences, args.sites, args.seed)
     reach = compute_reach(sc)
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    version = getattr(highspy, "__version__", "?")
+    version = importlib.metadata.version("highspy")
     print(
         f"{platform.node()} · {os.cpu_count()} cores · {when} · "
         f"Python {platform.python_version()}, highspy {version}"
