@@ -81,40 +81,47 @@ def _add_plan(state: _State, k: int, v: np.ndarray) -> None:
         state.plans[k].append(v)
 
 
+def _kept(
+    lp: LinearProgram, regions: Regions, plans: list[list[np.ndarray]]
+) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    """Every kept plan's value, its use of each shared row (a row per shared row, a column per plan) and
+    its (region, position among the region's plans)."""
+    sh = regions.shared
+    where = [(k, p) for k in range(regions.n) for p in range(len(plans[k]))]
+    values = np.array([float(lp.c[regions.cols[k]] @ plans[k][p]) for k, p in where])
+    uses = [np.asarray(sh.H[:, regions.cols[k]] @ plans[k][p]) for k, p in where]
+    use = np.column_stack(uses) if uses else np.zeros((sh.n, 0))
+    return values, use.reshape(sh.n, len(where)), where
+
+
 def coordinate(
     lp: LinearProgram, regions: Regions, plans: list[list[np.ndarray]], config: SolverConfig, seconds: float
 ) -> np.ndarray | None:
     """The best choice of one plan per region within the shared rows (None when no choice meets them)."""
-    sh = regions.shared
-    value_cols, use_cols, owner = [], [], []
-    for k, cols in enumerate(regions.cols):
-        for v in plans[k]:
-            value_cols.append(float(lp.c[cols] @ v))
-            use_cols.append(sh.H[:, cols] @ v)
-            owner.append(k)
-    n = len(value_cols)
-    if not n or any(not p for p in plans):
+    if any(not p for p in plans):
         return None
-    one = sp.csr_array((np.ones(n), (np.array(owner), np.arange(n))), shape=(regions.n, n))
-    use = sp.csr_array(np.column_stack(use_cols)) if sh.n else sp.csr_array((0, n))
+    sh = regions.shared
+    values, use, where = _kept(lp, regions, plans)
+    n = len(where)
+    owner = np.array([k for k, _ in where])
+    one = sp.csr_array((np.ones(n), (owner, np.arange(n))), shape=(regions.n, n))
     mc = LinearProgram(
         "max",
-        np.array(value_cols),
+        values,
         np.zeros(n),
         np.ones(n),
         np.ones(n, dtype=bool),
-        sp.csr_array(sp.vstack([one, use])),
+        sp.csr_array(sp.vstack([one, sp.csr_array(use)])),
         np.r_[np.ones(regions.n), np.full(sh.n, -INF)],
         np.r_[np.ones(regions.n), sh.h + 1e-9 * np.maximum(1.0, np.abs(sh.h))],
     )
     sol = backend_for(config.name).solve(mc, replace(config, options={}), deadline=Deadline(seconds))
     if not sol.has_solution or sol.values is None:
         return None
-    chosen = np.flatnonzero(sol.values > 0.5)
     full = np.zeros(lp.n_cols)
-    for j in chosen:
-        k = owner[j]
-        full[regions.cols[k]] = plans[k][j - owner.index(k)]
+    for j in np.flatnonzero(sol.values > 0.5):
+        k, p = where[j]
+        full[regions.cols[k]] = plans[k][p]
     return full
 
 
@@ -244,26 +251,24 @@ def _master_prices(
     every kept plan ``v`` of region k, ``pi >= 0``, each price at most the whole plan's value per unit
     of its row (which keeps the LP bounded). None when the LP is not solved."""
     sh = regions.shared
-    rows, vals = [], []
-    for k, cols in enumerate(regions.cols):
-        for v in plans[k]:
-            one = np.zeros(regions.n)
-            one[k] = 1.0
-            rows.append(np.r_[np.asarray(sh.H[:, cols] @ v), one])
-            vals.append(float(lp.c[cols] @ v))
-    if not rows:
+    if not any(plans):
         return None
-    top = sum(max((float(lp.c[c] @ v) for v in plans[k]), default=0.0) for k, c in enumerate(regions.cols))
-    cap = np.full(sh.n, max(top, 1.0) / np.maximum(np.abs(sh.h), 1e-9))
+    values, use, where = _kept(lp, regions, plans)
+    owner = np.array([k for k, _ in where])
+    one = np.zeros((len(where), regions.n))
+    one[np.arange(len(where)), owner] = 1.0
+    best = np.zeros(regions.n)
+    np.maximum.at(best, owner, values)  # each region's best kept plan (0: the empty plan or better)
+    cap = np.full(sh.n, max(float(best.sum()), 1.0) / np.maximum(np.abs(sh.h), 1e-9))
     dual = LinearProgram(
         "min",
         np.r_[sh.h, np.ones(regions.n)],
         np.r_[np.zeros(sh.n), np.full(regions.n, -INF)],
         np.r_[cap, np.full(regions.n, INF)],
         np.zeros(sh.n + regions.n, dtype=bool),
-        sp.csr_array(np.vstack(rows)),
-        np.array(vals),
-        np.full(len(vals), INF),
+        sp.csr_array(np.hstack([use.T, one])),
+        values,
+        np.full(len(values), INF),
     )
     sol = backend_for(config.name).solve(
         dual, replace(config, options={}), deadline=Deadline(deadline.limit())
