@@ -207,13 +207,13 @@ def _stage_one(
     abs_gap: float | None,
     progress: ProgressCallback,
     executor: Executor | str | None,
-) -> Solution:
+) -> tuple[Solution, bool]:
     """The first solve of ``lp`` (coverage, or coverage minus a safe multiple of money): one MIP, or
     region by region on the executor (``solver.decompose``), stopping once the bound is closer to the
-    plan than ``abs_gap``."""
+    plan than ``abs_gap``; and whether the answer came from the regions."""
     regions = regions_to_solve(model, config)
     if regions is None:
-        return run_backend(lp, config, start, deadline=deadline, abs_gap=abs_gap, progress=progress)
+        return run_backend(lp, config, start, deadline=deadline, abs_gap=abs_gap, progress=progress), False
     log.info("solving %d walkable regions separately", regions.n)
     if executor is None or isinstance(executor, str):
         with make_executor(executor or "inprocess") as ex:
@@ -223,8 +223,8 @@ def _stage_one(
     if sol.status == NO_SOLUTION and not deadline.expired:
         # no choice of region plans met the shared rows: one MIP proves infeasibility or finds a plan
         log.info("%s; solving the whole model as one MIP", sol.message)
-        return run_backend(lp, config, start, deadline=deadline, abs_gap=abs_gap, progress=progress)
-    return sol
+        return run_backend(lp, config, start, deadline=deadline, abs_gap=abs_gap, progress=progress), False
+    return sol, True
 
 
 def _exact(sol: Solution, quantum: float | None) -> bool:
@@ -274,7 +274,9 @@ def solve(
     improve = _improve_seconds(model, config, deadline)
     start_values = _starting_plan(scenario, reach, model, start, improve)
     stage = tiebreak.stage_one(scenario.config.objective, model, config, quantum, abs_gap)
-    first = _stage_one(stage.lp, model, stage.config, start_values, deadline, stage.abs_gap, report, executor)
+    first, by_regions = _stage_one(
+        stage.lp, model, stage.config, start_values, deadline, stage.abs_gap, report, executor
+    )
 
     def place(sol: Solution, money: bool = False) -> Solution:
         return as_placed(scenario, reach, model, sol, money)
@@ -296,7 +298,7 @@ def solve(
         return Result(scenario, reach, model, first, None, config, timings, diagnosis=diagnosis)
     if not first.has_solution:
         return Result(scenario, reach, model, first, None, config, timings)
-    if stage.method == "two_stage" and "regions" in first.solver:
+    if stage.method == "two_stage" and by_regions:
         notes.append(tiebreak.REGIONS_NOT_RUN)
         exact = _exact(first, quantum)
         tie = tiebreak.two_stage_outcome(None, tiebreak.REGIONS_NOT_RUN, exact, stage.fallback)
