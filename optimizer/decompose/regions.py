@@ -30,6 +30,7 @@ class Shared:
     h: np.ndarray
     rows: np.ndarray  # the LP row of each shared row
     sign: np.ndarray  # +1: row <= hi; -1: -row <= -lo
+    least: np.ndarray  # per shared row, the least ``H v`` over the variables' bounds
 
     @property
     def n(self) -> int:
@@ -65,7 +66,7 @@ def shared_rows(lp: LinearProgram, blocks: Iterable[str]) -> Shared:
         scale = np.maximum(np.asarray(abs(H).max(axis=1).todense()).ravel(), np.abs(h))
         scale = np.maximum(scale, 1e-12)
     H = sp.csr_array(sp.diags_array(1.0 / scale) @ H)
-    return Shared(H, h / scale, rows, sign)
+    return Shared(H, h / scale, rows, sign, _row_minimum(H, lp.lb, lp.ub))
 
 
 def find_regions(lp: LinearProgram, shared_blocks: Iterable[str]) -> Regions:
@@ -84,14 +85,19 @@ def find_regions(lp: LinearProgram, shared_blocks: Iterable[str]) -> Regions:
         graph = sp.csr_array((m + n, m + n))
     _, label = connected_components(graph, directed=False)
     row_label, col_label = label[:m], label[m:]
-    order = np.argsort(-np.bincount(col_label, minlength=label.max() + 1 if len(label) else 0), kind="stable")
-    cols, rows = [], []
-    for r in order:
-        c = np.flatnonzero(col_label == r)
-        if len(c):
-            cols.append(c)
-            rows.append(local[row_label == r])
-    return Regions(tuple(cols), tuple(rows), shared)
+    n_labels = int(label.max()) + 1 if len(label) else 0
+    col_groups = _groups(col_label, n_labels)
+    row_groups = _groups(row_label, n_labels)
+    sizes = np.array([len(g) for g in col_groups], dtype=np.int64)
+    order = [int(r) for r in np.argsort(-sizes, kind="stable") if sizes[r]]
+    return Regions(tuple(col_groups[r] for r in order), tuple(local[row_groups[r]] for r in order), shared)
+
+
+def _groups(label: np.ndarray, n: int) -> list[np.ndarray]:
+    """The positions holding each label 0..n-1, ascending (one sort, not a scan per label: a city can
+    have thousands of regions)."""
+    order = np.argsort(label, kind="stable")
+    return np.split(order, np.cumsum(np.bincount(label, minlength=n))[:-1])
 
 
 def region_lp(lp: LinearProgram, regions: Regions, k: int, caps: np.ndarray | None = None) -> LinearProgram:
@@ -101,9 +107,8 @@ def region_lp(lp: LinearProgram, regions: Regions, k: int, caps: np.ndarray | No
     per shared row, scaled) tightens those rows further: a share of the shared limits for this region."""
     cols, rows = regions.cols[k], regions.rows[k]
     sh = regions.shared
-    low = _row_minimum(sh.H, lp.lb, lp.ub)
     own = _row_minimum(sh.H[:, cols], lp.lb[cols], lp.ub[cols])
-    rest = low - own
+    rest = sh.least - own
     cap = sh.h - rest if caps is None else np.minimum(sh.h - rest, caps)
     A = sp.csr_array(sp.vstack([lp.A[rows][:, cols], sh.H[:, cols]]))
     keep = np.isfinite(cap)
