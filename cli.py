@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from cli_study import SCHEDULER_OPTION
 from optimizer.backends.registry import SOLVER_NAMES
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 3, 4
@@ -131,12 +132,7 @@ def main() -> None:
     help="Where walkable regions are solved when the model is split (solver.decompose) and where the "
     "re-solves of --explain-money run: this process, a local process pool, or Dask.",
 )
-@click.option(
-    "--scheduler",
-    default=None,
-    metavar="ADDRESS",
-    help="A running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask).",
-)
+@SCHEDULER_OPTION
 @click.option(
     "--decompose",
     type=click.Choice(["auto", "regions", "off"]),

@@ -11,6 +11,14 @@ import click
 
 EXIT_INPUT = 2  # as cli.py: bad input
 
+# also on `quarterhour run` (cli.py), where the walkable regions of a split model go
+SCHEDULER_OPTION = click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="A running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask).",
+)
+
 
 def _study_options(fn: Any) -> Any:
     """Options shared by compare and sweep: where the runs go and where the tables are written."""
@@ -38,12 +46,7 @@ def _study_options(fn: Any) -> Any:
             default=None,
             help="Override solver.time_limit_s of every run (seconds).",
         ),
-        click.option(
-            "--scheduler",
-            default=None,
-            metavar="ADDRESS",
-            help="A running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask).",
-        ),
+        SCHEDULER_OPTION,
         click.option("--overwrite", is_flag=True, help="Replace an existing output folder."),
         click.option("--quiet", "-q", is_flag=True, help="No progress bar; print only the final line."),
     ]
