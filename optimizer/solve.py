@@ -29,8 +29,9 @@ from . import tiebreak
 from .backends import backend_for
 from .backends.base import FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL, Solution, relative_gap, solve_empty
 from .backends.registry import EXACT_SOLVERS
+from .backends.relaxation import FIRST_ORDER_MIN_NNZ, SideBound, tighter
 from .config import SolverConfig
-from .deadline import Deadline
+from .deadline import GRACE_S, Deadline
 from .decompose import AUTO_MIN_NNZ, Regions, find_regions, merged, solve_by_regions
 from .diagnose import diagnose_infeasible
 from .executor import Executor, make_executor
@@ -198,6 +199,41 @@ def regions_to_solve(model: CoverageModel, config: SolverConfig) -> Regions | No
     return merged(regions, MAX_PARTS) if regions.n >= 2 else None
 
 
+def _one_mip(
+    lp: LinearProgram,
+    config: SolverConfig,
+    start: np.ndarray | None,
+    deadline: Deadline,
+    abs_gap: float | None,
+    progress: ProgressCallback,
+) -> Solution:
+    """One MIP by the configured backend; on a model of at least
+    :data:`~optimizer.backends.relaxation.FIRST_ORDER_MIN_NNZ` nonzeros, with the LP relaxation's bound
+    computed beside it on a spare core (the MIP's own root LP may not finish within the limit), the
+    tighter bound kept (and each progress report's bound tightened once it is known)."""
+    if config.name not in EXACT_SOLVERS or lp.A.nnz < FIRST_ORDER_MIN_NNZ or not lp.integer.any():
+        return run_backend(lp, config, start, deadline=deadline, abs_gap=abs_gap, progress=progress)
+    side = SideBound(lp, deadline).start()
+
+    def report(p: Progress) -> None:
+        known = side.peek()
+        if known is not None and known.bound is not None and p.bound is not None and p.incumbent is not None:
+            bound = min(p.bound, known.bound) if lp.sense == "max" else max(p.bound, known.bound)
+            p = replace(p, bound=bound, gap=relative_gap(p.incumbent, bound))
+        progress(p)
+
+    try:
+        sol = run_backend(lp, config, start, deadline=deadline, abs_gap=abs_gap, progress=report)
+        if sol.status == OPTIMAL or not sol.has_solution:
+            return sol
+        bound = side.result(timeout=deadline.left() + GRACE_S)
+    finally:
+        side.cancel()
+    if bound is not None:
+        log.info("LP relaxation bound %s by %s in %.0f s", bound.bound, bound.method, bound.seconds)
+    return tighter(sol, bound, lp, config.mip_gap, abs_gap)
+
+
 def _stage_one(
     lp: LinearProgram,
     model: CoverageModel,
@@ -213,7 +249,7 @@ def _stage_one(
     plan than ``abs_gap``; and whether the answer came from the regions."""
     regions = regions_to_solve(model, config)
     if regions is None:
-        return run_backend(lp, config, start, deadline=deadline, abs_gap=abs_gap, progress=progress), False
+        return _one_mip(lp, config, start, deadline, abs_gap, progress), False
     log.info("solving %d walkable regions separately", regions.n)
     if executor is None or isinstance(executor, str):
         with make_executor(executor or "inprocess") as ex:
@@ -223,7 +259,7 @@ def _stage_one(
     if sol.status == NO_SOLUTION and not deadline.expired:
         # no choice of region plans met the shared rows: one MIP proves infeasibility or finds a plan
         log.info("%s; solving the whole model as one MIP", sol.message)
-        return run_backend(lp, config, start, deadline=deadline, abs_gap=abs_gap, progress=progress), False
+        return _one_mip(lp, config, start, deadline, abs_gap, progress), False
     return sol, True
 
 

@@ -1,0 +1,103 @@
+"""The LP relaxation's bound: simplex and first-order answers, the side process beside a MIP, and how a
+solve merges it (never a wrong bound, never a lost plan)."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from test_lp import small_lp
+
+import optimizer as qh
+import optimizer.backends.relaxation as relax
+from optimizer.backends.base import FEASIBLE, OPTIMAL, Solution
+from optimizer.backends.relaxation import RelaxationBound, SideBound, relaxation_bound, tighter
+from optimizer.deadline import Deadline
+from optimizer.model import build_model
+from optimizer.reach import compute_reach
+from optimizer.synthetic import synthetic_city
+
+solve_mod = importlib.import_module("optimizer.solve")  # the package's solve() shadows the module
+
+
+@pytest.fixture(scope="module")
+def city_lp():
+    """A coverage model's LP and its relaxation's optimum (by HiGHS's simplex, exact)."""
+    sc = synthetic_city(400, 80, formats=("convenience_store", "pharmacy"), seed=3)
+    m = build_model(sc, compute_reach(sc))
+    return m.lp, relaxation_bound(m.lp, Deadline(60)).bound
+
+
+def test_simplex_gives_the_relaxations_optimum() -> None:
+    out = relaxation_bound(small_lp(), Deadline(30))
+    assert out.method == "simplex" and out.bound == pytest.approx(11.0)
+
+
+def test_the_first_order_bound_is_valid_and_close(monkeypatch, city_lp) -> None:
+    lp, optimum = city_lp
+    monkeypatch.setattr(relax, "FIRST_ORDER_MIN_NNZ", 0)
+    out = relaxation_bound(lp, Deadline(60))
+    assert out.method == "pdlp"
+    # a bound from PDLP's prices: never below the LP optimum, and near it at the tolerance used
+    assert optimum - 1e-6 * optimum <= out.bound <= optimum * (1 + 10 * relax.FIRST_ORDER_TOLERANCE)
+
+
+def test_the_side_process_returns_the_bound_and_is_stopped(city_lp) -> None:
+    lp, optimum = city_lp
+    side = SideBound(lp, Deadline(60)).start()
+    out = side.result(timeout=60)
+    assert out is not None and out.bound == pytest.approx(optimum, rel=1e-9)
+    assert side._proc.poll() == 0 and not os.path.exists(side._dir.name)
+    # a side computation that is not waited for is stopped: no answer, nothing left behind
+    other = SideBound(lp, Deadline(60)).start()
+    other.cancel()
+    assert other._proc.poll() is not None and not os.path.exists(other._dir.name)
+
+
+def _sol(obj: float, bound: float | None, status=FEASIBLE) -> Solution:
+    gap = None if bound is None else abs(bound - obj) / obj
+    return Solution(status, np.zeros(2), obj, bound, gap, 1.0, "highs", "time limit")
+
+
+def test_tighter_keeps_the_better_bound_and_proves_only_within_the_gap() -> None:
+    lp = small_lp()  # a maximisation
+    side = RelaxationBound(11.0, "pdlp", 3.0)
+    merged = tighter(_sol(10.0, 20.0), side, lp, mip_gap=1e-4, abs_gap=None)
+    assert merged.bound == 11.0 and merged.gap == pytest.approx(0.1) and merged.status == FEASIBLE
+    assert "LP relaxation" in merged.message
+    assert tighter(_sol(10.0, None), side, lp, 1e-4, None).bound == 11.0  # the MIP had no bound
+    assert tighter(_sol(10.0, 10.5), side, lp, 1e-4, None).bound == 10.5  # the MIP's is tighter
+    # closing the gap proves the plan optimal, as the solver would have said
+    assert tighter(_sol(11.0, 15.0), side, lp, 1e-4, None).status == OPTIMAL
+    assert tighter(_sol(10.5, 15.0), side, lp, 1e-4, abs_gap=0.999).status == OPTIMAL
+    assert tighter(_sol(10.5, 15.0), side, lp, 1e-4, abs_gap=0.25).status == FEASIBLE
+    # a relaxation bound below the plan is a failed computation: ignored, not clamped into a proof
+    assert tighter(_sol(10.0, 20.0), RelaxationBound(9.0, "pdlp", 3.0), lp, 1e-4, None).bound == 20.0
+    mini = replace(lp, sense="min")
+    assert tighter(_sol(10.0, 5.0), RelaxationBound(8.0, "pdlp", 3.0), mini, 1e-4, None).bound == 8.0
+
+
+def test_a_solve_reports_the_relaxation_bound_when_the_mip_has_none(monkeypatch) -> None:
+    sc = synthetic_city(
+        300, 60, formats=("convenience_store", "pharmacy"), seed=5, objective={"tie_break": "none"}
+    )
+    plain = qh.solve(sc, solver="highs")
+    assert plain.status == "optimal"
+    monkeypatch.setattr(solve_mod, "FIRST_ORDER_MIN_NNZ", 0)
+    # the MIP stops with its plan and no bound (as on a district whose root LP outlasts the limit)
+    real = solve_mod.run_backend
+
+    def stopped(*args, **kw):
+        sol = real(*args, **kw)
+        return replace(sol, status=FEASIBLE, bound=None, gap=None)
+
+    monkeypatch.setattr(solve_mod, "run_backend", stopped)
+    res = qh.solve(sc, solver="highs")
+    lp_bound = relaxation_bound(res.model.lp, Deadline(60)).bound
+    s = res.summary()
+    assert res.objective == pytest.approx(plain.objective)
+    assert s["bound"] == pytest.approx(lp_bound, rel=1e-9)
+    assert s["bound"] >= res.objective
