@@ -32,7 +32,7 @@ from .backends.registry import EXACT_SOLVERS
 from .backends.relaxation import FIRST_ORDER_MIN_NNZ, SideBound, tighter
 from .config import SolverConfig
 from .deadline import GRACE_S, Deadline
-from .decompose import AUTO_MIN_NNZ, Regions, find_regions, merged, solve_by_regions
+from .decompose import AUTO_MIN_NNZ, Regions, find_regions, improve_by_windows, merged, solve_by_regions
 from .diagnose import diagnose_infeasible
 from .executor import Executor, make_executor
 from .heuristic import chosen_from_placements, greedy_start, is_feasible, local_search, plan_values
@@ -140,12 +140,16 @@ def _starting_plan(
     model: CoverageModel,
     given: pd.DataFrame | None,
     improve_s: float | None = None,
+    lp: LinearProgram | None = None,
+    progress: ProgressCallback | None = None,
 ) -> np.ndarray | None:
     """The better of the greedy plan and the caller's plan, among those that meet every row (a plan
     that misses a mandate is no start: the solver then searches from scratch). With ``improve_s``, the
-    greedy plan is first improved by local search (1-swaps) for at most that many seconds."""
+    greedy plan is first improved by local search (1-swaps) and the best plan then window by window
+    (:mod:`optimizer.decompose.windows`, on ``lp``'s objective) for what is left of that many seconds."""
     if not len(model.x):
         return None
+    t0 = time.perf_counter()
     greedy = greedy_start(scenario, reach, model)
     candidates = [greedy]
     if improve_s:  # 1-swaps do not target mandates: the greedy plan stays a candidate
@@ -155,7 +159,38 @@ def _starting_plan(
         if chosen is not None:
             candidates.append(plan_values(scenario, reach, model, chosen))
     feasible = [v for v in candidates if is_feasible(model, v)]
-    return max(feasible, key=lambda v: float(model.lp.c @ v)) if feasible else None
+    if not feasible:
+        return None
+    best = max(feasible, key=lambda v: float(model.lp.c @ v))
+    left = (improve_s or 0.0) - (time.perf_counter() - t0)
+    if left > MIN_WINDOW_SECONDS:
+        best = _by_windows(lp if lp is not None else model.lp, best, left, progress)
+    return best
+
+
+# Windows are worth starting only with at least this long left of the improvement time.
+MIN_WINDOW_SECONDS = 2.0
+
+
+def _by_windows(
+    lp: LinearProgram, values: np.ndarray, seconds: float, progress: ProgressCallback | None
+) -> np.ndarray:
+    """``values`` improved window by window for ``seconds``, each window a small MIP for HiGHS."""
+    highs = backend_for("highs")
+
+    def solve_window(sub: LinearProgram, start: np.ndarray, limit: float) -> Solution:
+        cfg = SolverConfig(name="highs", time_limit_s=limit, mip_gap=0.0)
+        return highs.solve(sub, cfg, start=start, deadline=Deadline(limit))
+
+    better, stats = improve_by_windows(lp, values, shared_blocks(), solve_window, seconds, progress=progress)
+    log.info(
+        "windows: %d solved, %d improved the plan (%s -> %s)",
+        stats.windows,
+        stats.improved,
+        stats.values[0],
+        stats.values[-1],
+    )
+    return better
 
 
 def shape_options(model: CoverageModel, config: SolverConfig) -> SolverConfig:
@@ -199,6 +234,18 @@ def regions_to_solve(model: CoverageModel, config: SolverConfig) -> Regions | No
     return merged(regions, MAX_PARTS) if regions.n >= 2 else None
 
 
+def _side_bound(
+    lp: LinearProgram, config: SolverConfig, regions: Regions | None, deadline: Deadline
+) -> SideBound | None:
+    """The LP relaxation's bound started beside the solve, on a spare core, for one large MIP (at least
+    :data:`~optimizer.backends.relaxation.FIRST_ORDER_MIN_NNZ` nonzeros): its own root LP may not finish
+    within the limit. None where it does not pay (small models, regions with their own bound, the
+    heuristic solver, which computes the relaxation itself)."""
+    if config.name not in EXACT_SOLVERS or regions is not None or not lp.integer.any():
+        return None
+    return SideBound(lp, deadline).start() if lp.A.nnz >= FIRST_ORDER_MIN_NNZ else None
+
+
 def _one_mip(
     lp: LinearProgram,
     config: SolverConfig,
@@ -206,14 +253,12 @@ def _one_mip(
     deadline: Deadline,
     abs_gap: float | None,
     progress: ProgressCallback,
+    side: SideBound | None = None,
 ) -> Solution:
-    """One MIP by the configured backend; on a model of at least
-    :data:`~optimizer.backends.relaxation.FIRST_ORDER_MIN_NNZ` nonzeros, with the LP relaxation's bound
-    computed beside it on a spare core (the MIP's own root LP may not finish within the limit), the
-    tighter bound kept (and each progress report's bound tightened once it is known)."""
-    if config.name not in EXACT_SOLVERS or lp.A.nnz < FIRST_ORDER_MIN_NNZ or not lp.integer.any():
+    """One MIP by the configured backend; with a ``side`` bound, the tighter of the two bounds is kept
+    (and each progress report's bound tightened once the side bound is known)."""
+    if side is None:
         return run_backend(lp, config, start, deadline=deadline, abs_gap=abs_gap, progress=progress)
-    side = SideBound(lp, deadline).start()
 
     def report(p: Progress) -> None:
         known = side.peek()
@@ -243,13 +288,14 @@ def _stage_one(
     abs_gap: float | None,
     progress: ProgressCallback,
     executor: Executor | str | None,
+    regions: Regions | None,
+    side: SideBound | None,
 ) -> tuple[Solution, bool]:
     """The first solve of ``lp`` (coverage, or coverage minus a safe multiple of money): one MIP, or
     region by region on the executor (``solver.decompose``), stopping once the bound is closer to the
     plan than ``abs_gap``; and whether the answer came from the regions."""
-    regions = regions_to_solve(model, config)
     if regions is None:
-        return _one_mip(lp, config, start, deadline, abs_gap, progress), False
+        return _one_mip(lp, config, start, deadline, abs_gap, progress, side), False
     log.info("solving %d walkable regions separately", regions.n)
     if executor is None or isinstance(executor, str):
         with make_executor(executor or "inprocess") as ex:
@@ -259,7 +305,7 @@ def _stage_one(
     if sol.status == NO_SOLUTION and not deadline.expired:
         # no choice of region plans met the shared rows: one MIP proves infeasibility or finds a plan
         log.info("%s; solving the whole model as one MIP", sol.message)
-        return _one_mip(lp, config, start, deadline, abs_gap, progress), False
+        return _one_mip(lp, config, start, deadline, abs_gap, progress, side), False
     return sol, True
 
 
@@ -307,11 +353,18 @@ def solve(
     quantum = objective_quantum(model.lp.c)
     abs_gap = 0.999 * quantum if quantum else None
     report = _progress(on_progress)
-    improve = _improve_seconds(model, config, deadline)
-    start_values = _starting_plan(scenario, reach, model, start, improve)
     stage = tiebreak.stage_one(scenario.config.objective, model, config, quantum, abs_gap)
+    regions = regions_to_solve(model, config)
+    side = _side_bound(stage.lp, stage.config, regions, deadline)  # starts now, beside the start's search
+    try:
+        improve = _improve_seconds(model, config, deadline)
+        start_values = _starting_plan(scenario, reach, model, start, improve, stage.lp, report)
+    except BaseException:
+        if side is not None:
+            side.cancel()
+        raise
     first, by_regions = _stage_one(
-        stage.lp, model, stage.config, start_values, deadline, stage.abs_gap, report, executor
+        stage.lp, model, stage.config, start_values, deadline, stage.abs_gap, report, executor, regions, side
     )
 
     def place(sol: Solution, money: bool = False) -> Solution:

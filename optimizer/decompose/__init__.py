@@ -4,7 +4,8 @@ Regions (:mod:`.regions`) are the connected parts of the model once the rows eve
 budgets and the equity mandates) are set aside; coverage never reaches beyond the longest walk limit,
 so regions far apart share nothing else. :mod:`.lagrange` prices the shared rows, solves every region
 at those prices through one executor (this process, a process pool, or a Dask cluster), keeps a valid
-global bound and picks one plan per region within the shared limits. This package sees only a
+global bound and picks one plan per region within the shared limits. :mod:`.windows` improves a plan
+of a connected city one neighbourhood at a time (a small MIP per window). This package sees only a
 :class:`~optimizer.lp.LinearProgram` and the names of its shared row blocks, like a backend.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from .lagrange import RegionJob, coordinate, solve_by_regions, solve_region
 from .regions import Regions, Shared, find_regions, merged, region_lp, shared_rows
+from .windows import WINDOW_COLS, Windows, WindowStats, improve_by_windows
 
 # ``solver.decompose: auto`` splits only models at least this large (nonzeros); below it one MIP is
 # faster than the rounds of prices, and exact where a price gap could remain.
@@ -19,6 +21,10 @@ AUTO_MIN_NNZ = 1_000_000
 
 __all__ = [
     "AUTO_MIN_NNZ",
+    "WINDOW_COLS",
+    "Windows",
+    "WindowStats",
+    "improve_by_windows",
     "RegionJob",
     "Regions",
     "Shared",

@@ -1,0 +1,178 @@
+r"""Better plans for connected cities: re-optimise one neighbourhood of the plan at a time.
+
+A district-sized covering model is one connected region, so :mod:`.regions` cannot split it, and its
+MIP is too large for branch and bound within a planner's time limit. Large-neighbourhood search keeps
+the plan everywhere but in a *window* and solves the window exactly as a small MIP:
+
+- a window is a set :math:`W` of integer columns (site-format pairs) grown from a seed column
+  breadth-first along the *local* rows (a unit's cover row joins the sites within its walk, a site's
+  floor-area row joins that site's formats), so it is a neighbourhood on the map: every pair that can
+  take over some demand from another pair in it;
+- its continuous columns (the coverage of the units those rows reach) are freed with it, closed over
+  the local rows;
+- every other column :math:`v_k, k\notin F` keeps its value; rows touching the free columns :math:`F`
+  keep their limits less what the fixed columns use,
+  :math:`\ell_r - \sum_{k\notin F} a_{rk} v_k \le \sum_{k\in F} a_{rk} v_k \le u_r - \sum_{k\notin F}
+  a_{rk} v_k`, so a shared row (the capital budget) gives the window exactly the room the rest of the
+  plan leaves; rows without a free column hold already and are left out;
+- the window's MIP starts from the current plan (feasible there), so a window never makes the plan
+  worse; a better answer replaces the window's columns.
+
+Every step keeps the whole plan feasible and never lowers its value; it proves nothing (the bound comes
+from elsewhere). Like the rest of this package it sees only a :class:`~optimizer.lp.LinearProgram`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..lp import LinearProgram
+from ..outcome import Progress, ProgressCallback, Solution
+
+# Integer columns per window: large enough to move several placements and money between them, small
+# enough that HiGHS solves the window in seconds (measured on the L benchmark city, bench/RESULTS.md).
+WINDOW_COLS = 1500
+WINDOW_SECONDS = 20.0  # at most this long on one window
+
+SolveWindow = Callable[[LinearProgram, np.ndarray, float], Solution]
+
+
+@dataclass
+class WindowStats:
+    """What the search did: windows solved, how many improved the plan, and the value it went through."""
+
+    windows: int = 0
+    improved: int = 0
+    values: list[float] = field(default_factory=list)
+
+
+class Windows:
+    """The local structure of an LP: which integer columns share a local row (for growing windows) and
+    the matrix by columns (for cutting a window's sub-LP out)."""
+
+    def __init__(self, lp: LinearProgram, shared_blocks: Iterable[str]) -> None:
+        is_shared = np.zeros(lp.n_rows, dtype=bool)
+        for b in shared_blocks:
+            is_shared[lp.rows(b)] = True
+        self.lp = lp
+        self.A_cols = sp.csc_array(lp.A)
+        local = sp.csr_array(lp.A[np.flatnonzero(~is_shared)])
+        local.data = np.ones_like(local.data)
+        self.ints = np.flatnonzero(lp.integer)
+        self.conts = np.flatnonzero(~lp.integer)
+        self.B = sp.csr_array(local[:, self.ints])  # local rows x integer columns
+        self.Bt = sp.csr_array(self.B.T)
+        self.C = sp.csr_array(local[:, self.conts])  # local rows x continuous columns
+        self.Ct = sp.csr_array(self.C.T)
+
+    def grow(self, seed: int, size: int) -> np.ndarray:
+        """Integer column positions (into ``self.ints``) of a window of at most ``size``, breadth-first
+        from ``seed`` along local rows; the last ring is cut to the columns sharing most rows with it."""
+        n = len(self.ints)
+        inside = np.zeros(n, dtype=bool)
+        inside[seed] = True
+        frontier = inside.copy()
+        while inside.sum() < size and frontier.any():
+            rows = self.B @ frontier.astype(np.float64) > 0
+            links = self.Bt @ rows.astype(np.float64)
+            new = (links > 0) & ~inside
+            if inside.sum() + new.sum() > size:
+                cand = np.flatnonzero(new)
+                keep = cand[np.argsort(-links[cand], kind="stable")[: size - int(inside.sum())]]
+                new = np.zeros(n, dtype=bool)
+                new[keep] = True
+            inside |= new
+            frontier = new
+        return np.flatnonzero(inside)
+
+    def free_columns(self, window: np.ndarray) -> np.ndarray:
+        """LP columns freed with a window: its integer columns and the continuous columns joined to them
+        by local rows (closed over continuous columns: coverage, then partial coverage)."""
+        rows = self.B @ np.isin(np.arange(len(self.ints)), window).astype(np.float64) > 0
+        free_c = np.zeros(len(self.conts), dtype=bool)
+        for _ in range(8):  # coverage model: cover rows -> y -> exclusive rows -> z -> partial cover rows
+            grown = (self.Ct @ rows.astype(np.float64) > 0) | free_c
+            if (grown == free_c).all():
+                break
+            free_c = grown
+            rows = rows | (self.C @ free_c.astype(np.float64) > 0)
+        return np.sort(np.r_[self.ints[window], self.conts[free_c]])
+
+    def sub_lp(self, free: np.ndarray, values: np.ndarray) -> tuple[LinearProgram, np.ndarray]:
+        """The window's LP over the ``free`` columns (every other column fixed at ``values``) and the
+        LP rows it keeps: those touching a free column, their limits less what the fixed columns use."""
+        lp = self.lp
+        cols = sp.csc_array(self.A_cols[:, free])
+        rows = np.unique(cols.indices)
+        fixed = values.copy()
+        fixed[free] = 0.0
+        used = np.asarray(lp.A[rows] @ fixed, dtype=float)
+        sub = LinearProgram(
+            lp.sense,
+            lp.c[free],
+            lp.lb[free],
+            lp.ub[free],
+            lp.integer[free],
+            sp.csr_array(cols[rows]),
+            lp.row_lb[rows] - used,
+            lp.row_ub[rows] - used,
+        )
+        return sub, rows
+
+
+def improve_by_windows(
+    lp: LinearProgram,
+    values: np.ndarray,
+    shared_blocks: Iterable[str],
+    solve_window: SolveWindow,
+    seconds: float,
+    size: int = WINDOW_COLS,
+    seed: int = 0,
+    progress: ProgressCallback | None = None,
+) -> tuple[np.ndarray, WindowStats]:
+    """Improve a feasible plan ``values`` window by window for ``seconds``: seeds drawn (seeded) from
+    the integer columns no window has held yet, so the search sweeps the whole city before it returns
+    to a neighbourhood. ``solve_window(sub_lp, start, seconds)`` solves one window's MIP. Returns the
+    plan (never worse than ``values``) and what the search did."""
+    t0 = time.perf_counter()
+    values = np.asarray(values, dtype=float).copy()
+    stats = WindowStats(values=[float(lp.c @ values)])
+    if not lp.integer.any():
+        return values, stats
+    win = Windows(lp, shared_blocks)
+    rng = np.random.default_rng(seed)
+    seen = np.zeros(len(win.ints), dtype=bool)
+    sign = 1.0 if lp.sense == "max" else -1.0
+    while (left := seconds - (time.perf_counter() - t0)) > 1.0:
+        if seen.all():
+            seen[:] = False
+        window = win.grow(int(rng.choice(np.flatnonzero(~seen))), size)
+        seen[window] = True
+        free = win.free_columns(window)
+        sub, _ = win.sub_lp(free, values)
+        start = values[free]
+        sol = solve_window(sub, start, min(WINDOW_SECONDS, left))
+        stats.windows += 1
+        if sol.values is None or sol.objective is None:
+            continue
+        before = float(sub.c @ start)
+        if sign * (float(sub.c @ sol.values) - before) > 1e-9 * max(1.0, abs(stats.values[-1])):
+            candidate = values.copy()
+            candidate[free] = sol.values
+            candidate[lp.integer] = np.round(candidate[lp.integer])
+            if lp.is_feasible(candidate):
+                values = candidate
+                stats.improved += 1
+                stats.values.append(float(lp.c @ values))
+                if progress is not None:
+                    elapsed = time.perf_counter() - t0
+                    progress(Progress("windows", elapsed, stats.values[-1], None, None))
+    return values, stats
+
+
+__all__ = ["WINDOW_COLS", "Windows", "WindowStats", "improve_by_windows"]
