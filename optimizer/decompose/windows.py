@@ -36,8 +36,8 @@ from ..outcome import Progress, ProgressCallback, Solution
 
 # Integer columns per window: large enough to move several placements and money between them, small
 # enough that HiGHS solves the window in seconds (measured on the L benchmark city, bench/RESULTS.md).
-WINDOW_COLS = 1500
-WINDOW_SECONDS = 20.0  # at most this long on one window
+WINDOW_COLS = 300
+WINDOW_SECONDS = 10.0  # at most this long on one window
 
 SolveWindow = Callable[[LinearProgram, np.ndarray, float], Solution]
 
