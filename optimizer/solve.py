@@ -142,6 +142,7 @@ def _starting_plan(
     improve_s: float | None = None,
     lp: LinearProgram | None = None,
     progress: ProgressCallback | None = None,
+    threads: int = 1,
 ) -> np.ndarray | None:
     """The better of the greedy plan and the caller's plan, among those that meet every row (a plan
     that misses a mandate is no start: the solver then searches from scratch). With ``improve_s``, the
@@ -164,7 +165,7 @@ def _starting_plan(
     best = max(feasible, key=lambda v: float(model.lp.c @ v))
     left = (improve_s or 0.0) - (time.perf_counter() - t0)
     if left > MIN_WINDOW_SECONDS:
-        best = _by_windows(lp if lp is not None else model.lp, best, left, progress)
+        best = _by_windows(lp if lp is not None else model.lp, best, left, progress, threads)
     return best
 
 
@@ -173,13 +174,14 @@ MIN_WINDOW_SECONDS = 2.0
 
 
 def _by_windows(
-    lp: LinearProgram, values: np.ndarray, seconds: float, progress: ProgressCallback | None
+    lp: LinearProgram, values: np.ndarray, seconds: float, progress: ProgressCallback | None, threads: int
 ) -> np.ndarray:
-    """``values`` improved window by window for ``seconds``, each window a small MIP for HiGHS."""
+    """``values`` improved window by window for ``seconds``, each window a small MIP for HiGHS (with the
+    run's thread count: HiGHS keeps one thread pool per process and refuses another count later)."""
     highs = backend_for("highs")
 
     def solve_window(sub: LinearProgram, start: np.ndarray, limit: float) -> Solution:
-        cfg = SolverConfig(name="highs", time_limit_s=limit, mip_gap=0.0)
+        cfg = SolverConfig(name="highs", time_limit_s=limit, mip_gap=0.0, threads=threads)
         return highs.solve(sub, cfg, start=start, deadline=Deadline(limit))
 
     better, stats = improve_by_windows(lp, values, shared_blocks(), solve_window, seconds, progress=progress)
@@ -358,7 +360,9 @@ def solve(
     side = _side_bound(stage.lp, stage.config, regions, deadline)  # starts now, beside the start's search
     try:
         improve = _improve_seconds(model, config, deadline)
-        start_values = _starting_plan(scenario, reach, model, start, improve, stage.lp, report)
+        start_values = _starting_plan(
+            scenario, reach, model, start, improve, stage.lp, report, config.threads
+        )
     except BaseException:
         if side is not None:
             side.cancel()

@@ -108,3 +108,13 @@ def test_the_quick_answer_improves_its_plan_by_windows(monkeypatch) -> None:
     assert len(seen) == 1 and seen[0].windows >= 1
     assert res.summary()["status"] == "feasible"
     assert res.objective == pytest.approx(seen[0].values[-1])
+
+
+def test_windows_before_the_mip_use_the_runs_thread_count(monkeypatch) -> None:
+    # HiGHS keeps one thread pool per process: windows solved with another thread count than the MIP
+    # after them would make the MIP fail. A large-model run (forced here) with one thread stays exact.
+    sc = synthetic_city(800, 150, seed=6, budget={"capital_yuan": 1_500_000}, objective={"tie_break": "none"})
+    solve_mod = __import__("importlib").import_module("optimizer.solve")
+    monkeypatch.setattr(solve_mod, "LOCAL_SEARCH_MIN_NNZ", 1)  # as if it were a district
+    res = qh.solve(sc, solver={"name": "highs", "threads": 1, "time_limit_s": 60.0})
+    assert res.summary()["status"] == "optimal"
