@@ -50,6 +50,20 @@ def new_highs() -> highspy.Highs:
     return h
 
 
+_threads_lock = threading.Lock()
+_threads_in_use: list[int] = []  # the thread count HiGHS's scheduler was last started with here
+
+
+def _use_threads(n: int) -> None:
+    """HiGHS keeps one thread scheduler per process, started with the first solve's thread count, and
+    fails a later solve asking for another count ("Not Set"): reset it when the count changes, so that
+    runs with different ``solver.threads`` can follow each other in one session."""
+    with _threads_lock:
+        if _threads_in_use and _threads_in_use[-1] != n:
+            highspy.Highs.resetGlobalScheduler(True)
+        _threads_in_use[:] = [n]
+
+
 def check_options(options: Mapping[str, Any]) -> list[OptionProblem]:
     """The options HiGHS would refuse: unknown names, and values of the wrong type or range (HiGHS
     itself is the judge: each value is set on a silent instance)."""
@@ -148,6 +162,7 @@ class HighsBackend:
         h.setOptionValue("mip_rel_gap", float(config.mip_gap))
         if abs_gap is not None:
             h.setOptionValue("mip_abs_gap", float(abs_gap))
+        _use_threads(int(config.threads))
         h.setOptionValue("threads", int(config.threads))
         h.setOptionValue("random_seed", 0)
         defaults = dict(DEFAULT_OPTIONS)

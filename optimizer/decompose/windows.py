@@ -137,7 +137,7 @@ def improve_by_windows(
 ) -> tuple[np.ndarray, WindowStats]:
     """Improve a feasible plan ``values`` window by window for ``seconds``: seeds drawn (seeded) from
     the integer columns no window has held yet, so the search sweeps the whole city before it returns
-    to a neighbourhood. ``solve_window(sub_lp, start, seconds)`` solves one window's MIP. Returns the
+    to a neighbourhood; it stops early after a sweep in which no window improved the plan. ``solve_window(sub_lp, start, seconds)`` solves one window's MIP. Returns the
     plan (never worse than ``values``) and what the search did."""
     t0 = time.perf_counter()
     values = np.asarray(values, dtype=float).copy()
@@ -148,9 +148,13 @@ def improve_by_windows(
     rng = np.random.default_rng(seed)
     seen = np.zeros(len(win.ints), dtype=bool)
     sign = 1.0 if lp.sense == "max" else -1.0
+    improved_in_sweep = False
     while (left := seconds - (time.perf_counter() - t0)) > 1.0:
-        if seen.all():
+        if seen.all():  # a sweep over the whole city is done: stop if no window in it improved the plan
+            if not improved_in_sweep:
+                break
             seen[:] = False
+            improved_in_sweep = False
         window = win.grow(int(rng.choice(np.flatnonzero(~seen))), size)
         seen[window] = True
         free = win.free_columns(window)
@@ -168,6 +172,7 @@ def improve_by_windows(
             if lp.is_feasible(candidate):
                 values = candidate
                 stats.improved += 1
+                improved_in_sweep = True
                 stats.values.append(float(lp.c @ values))
                 if progress is not None:
                     elapsed = time.perf_counter() - t0
