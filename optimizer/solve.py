@@ -209,19 +209,26 @@ def shape_options(model: CoverageModel, config: SolverConfig) -> SolverConfig:
 
 
 # Above this many nonzeros an exact solver rarely finishes within a district's time limit, so the plan it
-# starts from is what the run is likely to report: worth a share of the time in local search (on the L
-# benchmark city, 1-swaps add 2% coverage in 6 s to a start HiGHS never improved in 300 s).
+# starts from is what the run is likely to report: worth a share of the time in 1-swaps and windows. One
+# MIP of a connected city gets half the time for that (measured, bench/RESULTS.md "How much time to
+# improve the start": on L and on a 1.5 M-nonzero city the MIP never improved on its start, and half the
+# time gave better plans than a tenth); walkable regions, which improve the plan region by region
+# themselves, a tenth.
 LOCAL_SEARCH_MIN_NNZ = 1_000_000
-LOCAL_SEARCH_SHARE = 0.1
+LOCAL_SEARCH_SHARE = 0.1  # before walkable regions
+ONE_MIP_IMPROVE_SHARE = 0.5  # before one large MIP
 
 
-def _improve_seconds(model: CoverageModel, config: SolverConfig, deadline: Deadline) -> float | None:
-    """How long local search may improve the greedy start: half the time for the heuristic solver
-    (its answer is that plan), a tenth for an exact solver on a large model, none otherwise."""
+def _improve_seconds(
+    model: CoverageModel, config: SolverConfig, deadline: Deadline, regions: Regions | None
+) -> float | None:
+    """How long 1-swaps and windows may improve the greedy start: half the time for the heuristic
+    solver (its answer is that plan) and for an exact solver on one large MIP, a tenth before walkable
+    regions, none on small models."""
     if config.name == "heuristic":
         return 0.5 * deadline.left()
     if model.lp.A.nnz >= LOCAL_SEARCH_MIN_NNZ:
-        return LOCAL_SEARCH_SHARE * deadline.left()
+        return (LOCAL_SEARCH_SHARE if regions is not None else ONE_MIP_IMPROVE_SHARE) * deadline.left()
     return None
 
 
@@ -359,7 +366,7 @@ def solve(
     regions = regions_to_solve(model, config)
     side = _side_bound(stage.lp, stage.config, regions, deadline)  # starts now, beside the start's search
     try:
-        improve = _improve_seconds(model, config, deadline)
+        improve = _improve_seconds(model, config, deadline, regions)
         start_values = _starting_plan(
             scenario, reach, model, start, improve, stage.lp, report, config.threads
         )

@@ -137,8 +137,9 @@ def improve_by_windows(
 ) -> tuple[np.ndarray, WindowStats]:
     """Improve a feasible plan ``values`` window by window for ``seconds``: seeds drawn (seeded) from
     the integer columns no window has held yet, so the search sweeps the whole city before it returns
-    to a neighbourhood; it stops early after a sweep in which no window improved the plan. ``solve_window(sub_lp, start, seconds)`` solves one window's MIP. Returns the
-    plan (never worse than ``values``) and what the search did."""
+    to a neighbourhood; it stops early after a sweep in which no window improved the plan.
+    ``solve_window(sub_lp, start, seconds)`` solves one window's MIP. Returns the plan (never worse
+    than ``values``) and what the search did."""
     t0 = time.perf_counter()
     values = np.asarray(values, dtype=float).copy()
     stats = WindowStats(values=[float(lp.c @ values)])
