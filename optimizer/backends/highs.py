@@ -64,6 +64,19 @@ def _use_threads(n: int) -> None:
         _threads_in_use[:] = [n]
 
 
+def run_watched(h: highspy.Highs, seconds: float) -> None:
+    """Run ``h``; a watchdog interrupts it :data:`~optimizer.deadline.GRACE_S` after ``seconds`` if it
+    has not returned (some presolve steps look at the clock rarely)."""
+    h.HandleUserInterrupt = True
+    watchdog = threading.Timer(seconds + GRACE_S, h.cancelSolve)
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        h.solve()
+    finally:
+        watchdog.cancel()
+
+
 def check_options(options: Mapping[str, Any]) -> list[OptionProblem]:
     """The options HiGHS would refuse: unknown names, and values of the wrong type or range (HiGHS
     itself is the judge: each value is set on a silent instance)."""
@@ -194,16 +207,9 @@ class HighsBackend:
             sol.col_value = np.asarray(start, dtype=float)
             sol.value_valid = True
             h.setSolution(sol)
-        h.HandleUserInterrupt = True
         if progress is not None:
             h.cbMipInterrupt.subscribe(_reporter(progress, lp.sense))
-        watchdog = threading.Timer(deadline.limit() + GRACE_S, h.cancelSolve)
-        watchdog.daemon = True
-        watchdog.start()
-        try:
-            h.solve()
-        finally:
-            watchdog.cancel()
+        run_watched(h, deadline.limit())
         return self._read(h, lp, time.perf_counter() - t0)
 
     def _read(self, h: highspy.Highs, lp: LinearProgram, seconds: float) -> Solution:

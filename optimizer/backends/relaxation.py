@@ -20,7 +20,6 @@ import json
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -28,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from ..deadline import GRACE_S, Deadline
+from ..deadline import Deadline
 from ..lp import LinearProgram
 from .base import FEASIBLE, OPTIMAL, Solution, relative_gap
 
@@ -131,7 +130,7 @@ def _main(folder: str) -> None:
 def _solve(h: object, lp: LinearProgram, deadline: Deadline, threads: int | None = None) -> RelaxationBound:
     import highspy
 
-    from .highs import _lp_bound, _to_highs_lp
+    from .highs import _lp_bound, _to_highs_lp, run_watched
 
     assert isinstance(h, highspy.Highs)
     method = _method(lp)
@@ -145,14 +144,7 @@ def _solve(h: object, lp: LinearProgram, deadline: Deadline, threads: int | None
         h.setOptionValue("kkt_tolerance", FIRST_ORDER_TOLERANCE)
         h.setOptionValue("pdlp_optimality_tolerance", FIRST_ORDER_TOLERANCE)
     h.passModel(_to_highs_lp(lp))
-    h.HandleUserInterrupt = True
-    watchdog = threading.Timer(deadline.left() + GRACE_S, h.cancelSolve)
-    watchdog.daemon = True
-    watchdog.start()
-    try:
-        h.run()
-    finally:
-        watchdog.cancel()
+    run_watched(h, deadline.left())  # PDLP ends at its own time limit: it ignores the interrupt
     ms = h.getModelStatus()
     info = h.getInfo()
     optimal = ms == highspy.HighsModelStatus.kOptimal and method == "simplex"
