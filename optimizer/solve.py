@@ -29,7 +29,7 @@ from . import tiebreak
 from .backends import backend_for
 from .backends.base import FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL, Solution, relative_gap, solve_empty
 from .backends.registry import EXACT_SOLVERS
-from .backends.relaxation import FIRST_ORDER_MIN_NNZ, SideBound, tighter
+from .backends.relaxation import FIRST_ORDER_MIN_NNZ, SideBound, tighter, tighter_bound
 from .config import SolverConfig
 from .deadline import GRACE_S, Deadline
 from .decompose import AUTO_MIN_NNZ, Regions, find_regions, improve_by_windows, merged, solve_by_regions
@@ -272,7 +272,7 @@ def _one_mip(
     def report(p: Progress) -> None:
         known = side.peek()
         if known is not None and known.bound is not None and p.bound is not None and p.incumbent is not None:
-            bound = min(p.bound, known.bound) if lp.sense == "max" else max(p.bound, known.bound)
+            bound = tighter_bound(lp.sense, p.bound, known.bound)
             p = replace(p, bound=bound, gap=relative_gap(p.incumbent, bound))
         progress(p)
 

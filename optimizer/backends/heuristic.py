@@ -2,8 +2,7 @@
 (the greedy plan, improved by local search where available); its bound is the LP relaxation's value,
 solved by HiGHS (:func:`~optimizer.backends.relaxation.relaxation_bound`: on large models by a first-order
 method, whose row prices prove the bound, :meth:`~optimizer.lp.LinearProgram.dual_bound`, as a stopped
-simplex's do). Always reported as ``feasible`` with that bound, never
-as optimal."""
+simplex's do). Always reported as ``feasible`` with that bound, never as optimal."""
 
 from __future__ import annotations
 

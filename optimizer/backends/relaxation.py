@@ -164,6 +164,13 @@ def relaxation_bound(lp: LinearProgram, deadline: Deadline, threads: int | None 
     return _solve(new_highs(), replace(lp, integer=np.zeros_like(lp.integer)), deadline, threads)
 
 
+def tighter_bound(sense: str, a: float | None, b: float) -> float:
+    """The tighter of two bounds of a ``sense`` ("max" or "min") problem; ``a`` may be unknown."""
+    if a is None:
+        return b
+    return min(a, b) if sense == "max" else max(a, b)
+
+
 def tighter(
     sol: Solution, side: RelaxationBound | None, lp: LinearProgram, mip_gap: float, abs_gap: float | None
 ) -> Solution:
@@ -176,7 +183,7 @@ def tighter(
     sign = 1.0 if lp.sense == "max" else -1.0
     if sign * (side.bound - sol.objective) < -1e-6 * max(1.0, abs(sol.objective)):
         return sol
-    bound = side.bound if sol.bound is None else sign * min(sign * sol.bound, sign * side.bound)
+    bound = tighter_bound(lp.sense, sol.bound, side.bound)
     if bound == sol.bound:
         return sol
     # a rounding on the wrong side of the plan is the plan's own value
@@ -189,7 +196,14 @@ def tighter(
     return replace(sol, status=status, bound=bound, gap=gap, message=sol.message + note)
 
 
-__all__ = ["FIRST_ORDER_MIN_NNZ", "RelaxationBound", "SideBound", "relaxation_bound", "tighter"]
+__all__ = [
+    "FIRST_ORDER_MIN_NNZ",
+    "RelaxationBound",
+    "SideBound",
+    "relaxation_bound",
+    "tighter",
+    "tighter_bound",
+]
 
 
 if __name__ == "__main__":

@@ -69,14 +69,19 @@ def shared_rows(lp: LinearProgram, blocks: Iterable[str]) -> Shared:
     return Shared(H, h / scale, rows, sign, _row_minimum(H, lp.lb, lp.ub))
 
 
+def local_rows(lp: LinearProgram, shared_blocks: Iterable[str]) -> np.ndarray:
+    """Positions of the rows outside the named shared blocks: those that join only nearby columns."""
+    is_shared = np.zeros(lp.n_rows, dtype=bool)
+    for b in shared_blocks:
+        is_shared[lp.rows(b)] = True
+    return np.flatnonzero(~is_shared)
+
+
 def find_regions(lp: LinearProgram, shared_blocks: Iterable[str]) -> Regions:
     """The regions of ``lp`` once the rows of ``shared_blocks`` are set aside."""
     blocks = tuple(shared_blocks)
     shared = shared_rows(lp, blocks)
-    is_shared = np.zeros(lp.n_rows, dtype=bool)
-    for b in blocks:
-        is_shared[lp.rows(b)] = True
-    local = np.flatnonzero(~is_shared)
+    local = local_rows(lp, blocks)
     A = sp.csr_array(lp.A[local])
     m, n = A.shape
     if m and n:

@@ -33,6 +33,7 @@ import scipy.sparse as sp
 
 from ..lp import LinearProgram
 from ..outcome import Progress, ProgressCallback, Solution
+from .regions import local_rows
 
 # Integer columns per window: large enough to move several placements and money between them, small
 # enough that HiGHS solves the window in seconds (measured on the L benchmark city, bench/RESULTS.md).
@@ -56,12 +57,9 @@ class Windows:
     the matrix by columns (for cutting a window's sub-LP out)."""
 
     def __init__(self, lp: LinearProgram, shared_blocks: Iterable[str]) -> None:
-        is_shared = np.zeros(lp.n_rows, dtype=bool)
-        for b in shared_blocks:
-            is_shared[lp.rows(b)] = True
         self.lp = lp
         self.A_cols = sp.csc_array(lp.A)
-        local = sp.csr_array(lp.A[np.flatnonzero(~is_shared)])
+        local = sp.csr_array(lp.A[local_rows(lp, shared_blocks)])
         local.data = np.ones_like(local.data)
         self.ints = np.flatnonzero(lp.integer)
         self.conts = np.flatnonzero(~lp.integer)
