@@ -208,28 +208,38 @@ def shape_options(model: CoverageModel, config: SolverConfig) -> SolverConfig:
     return replace(config, options={**config.options, "presolve": "off"})
 
 
-# Above this many nonzeros an exact solver rarely finishes within a district's time limit, so the plan it
-# starts from is what the run is likely to report: worth a share of the time in 1-swaps and windows. One
-# MIP of a connected city gets half the time for that (measured, bench/RESULTS.md "How much time to
-# improve the start": on L and on a 1.5 M-nonzero city the MIP never improved on its start, and half the
-# time gave better plans than a tenth); walkable regions, which improve the plan region by region
+# How long 1-swaps and windows improve the greedy start before an exact solver, by model size. From
+# LOCAL_SEARCH_MIN_NNZ nonzeros an exact solver often does not finish within a planner's limit, so the
+# plan it starts from is much of what the run reports. Measured (bench/RESULTS.md, "How much time to
+# improve the start"), HiGHS, 60 s: at 4,000 x 500 (290 k nonzeros) the MIP from the greedy start ended
+# 3.4% below the optimum, from a start improved for a quarter of the time 0.1% below; at 2,000 x 300
+# (90 k), which the MIP proves in 35 s, a quarter cost 4 s. One MIP of a connected city from
+# LARGE_MIP_MIN_NNZ gets half (on L and a 1.5 M-nonzero city the MIP never improved on its start, and
+# half gave better plans than a tenth); walkable regions, which improve their plans region by region
 # themselves, a tenth.
-LOCAL_SEARCH_MIN_NNZ = 1_000_000
+LOCAL_SEARCH_MIN_NNZ = 100_000
+LARGE_MIP_MIN_NNZ = 1_000_000
+ONE_MIP_IMPROVE_SHARE = 0.25  # before one MIP
+LARGE_MIP_IMPROVE_SHARE = 0.5  # before one MIP from LARGE_MIP_MIN_NNZ
 LOCAL_SEARCH_SHARE = 0.1  # before walkable regions
-ONE_MIP_IMPROVE_SHARE = 0.5  # before one large MIP
 
 
 def _improve_seconds(
     model: CoverageModel, config: SolverConfig, deadline: Deadline, regions: Regions | None
 ) -> float | None:
     """How long 1-swaps and windows may improve the greedy start: half the time for the heuristic
-    solver (its answer is that plan) and for an exact solver on one large MIP, a tenth before walkable
-    regions, none on small models."""
+    solver (its answer is that plan); for an exact solver, by model size (above), none on small
+    models, where the MIP itself does better."""
+    nnz = model.lp.A.nnz
     if config.name == "heuristic":
-        return 0.5 * deadline.left()
-    if model.lp.A.nnz >= LOCAL_SEARCH_MIN_NNZ:
-        return (LOCAL_SEARCH_SHARE if regions is not None else ONE_MIP_IMPROVE_SHARE) * deadline.left()
-    return None
+        share = 0.5
+    elif nnz < LOCAL_SEARCH_MIN_NNZ:
+        return None
+    elif regions is not None:
+        share = LOCAL_SEARCH_SHARE
+    else:
+        share = LARGE_MIP_IMPROVE_SHARE if nnz >= LARGE_MIP_MIN_NNZ else ONE_MIP_IMPROVE_SHARE
+    return share * deadline.left()
 
 
 def regions_to_solve(model: CoverageModel, config: SolverConfig) -> Regions | None:
