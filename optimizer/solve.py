@@ -222,6 +222,7 @@ LARGE_MIP_MIN_NNZ = 1_000_000
 ONE_MIP_IMPROVE_SHARE = 0.25  # before one MIP
 LARGE_MIP_IMPROVE_SHARE = 0.5  # before one MIP from LARGE_MIP_MIN_NNZ
 LOCAL_SEARCH_SHARE = 0.1  # before walkable regions
+HEURISTIC_IMPROVE_SHARE = 0.5  # solver.name heuristic: its answer is that plan
 
 
 def _improve_seconds(
@@ -232,7 +233,7 @@ def _improve_seconds(
     models, where the MIP itself does better."""
     nnz = model.lp.A.nnz
     if config.name == "heuristic":
-        share = 0.5
+        share = HEURISTIC_IMPROVE_SHARE
     elif nnz < LOCAL_SEARCH_MIN_NNZ:
         return None
     elif regions is not None:
