@@ -101,3 +101,24 @@ def test_a_solve_reports_the_relaxation_bound_when_the_mip_has_none(monkeypatch)
     assert res.objective == pytest.approx(plain.objective)
     assert s["bound"] == pytest.approx(lp_bound, rel=1e-9)
     assert s["bound"] >= res.objective
+
+
+def test_the_quick_answer_takes_a_large_models_bound_from_a_process_it_can_stop(monkeypatch, city_lp) -> None:
+    lp, optimum = city_lp
+    monkeypatch.setattr(relax, "FIRST_ORDER_MIN_NNZ", 0)  # as if it were large (the process decides anew)
+    started: list[SideBound] = []
+    real_start = SideBound.start
+
+    def recording(self: SideBound) -> SideBound:
+        started.append(self)
+        return real_start(self)
+
+    monkeypatch.setattr(SideBound, "start", recording)
+    out = relax.bound_by_deadline(lp, Deadline(60))
+    assert len(started) == 1 and out.bound == pytest.approx(optimum, rel=1e-9)
+    # one that cannot answer within the time left (none, and no grace) is stopped there: no bound,
+    # nothing left behind
+    monkeypatch.setattr(relax, "GRACE_S", 0.0)
+    stopped = relax.bound_by_deadline(lp, Deadline(0.0))
+    assert stopped == RelaxationBound(None, "pdlp", stopped.seconds, "stopped at the time limit")
+    assert started[1]._proc.poll() is not None and not os.path.exists(started[1]._dir.name)

@@ -1,8 +1,9 @@
 """The quick answer: no branch and bound. The plan is the starting plan ``solve`` hands every backend
-(the greedy plan, improved by local search where available); its bound is the LP relaxation's value,
-solved by HiGHS (:func:`~optimizer.backends.relaxation.relaxation_bound`: on large models by a first-order
-method, whose row prices prove the bound, :meth:`~optimizer.lp.LinearProgram.dual_bound`, as a stopped
-simplex's do). Always reported as ``feasible`` with that bound, never as optimal."""
+(the greedy plan, improved by local search where available); its bound is the LP relaxation's, solved
+by HiGHS (:func:`~optimizer.backends.relaxation.bound_by_deadline`: on large models by a first-order
+method in a process stopped at the deadline, whose row prices prove the bound,
+:meth:`~optimizer.lp.LinearProgram.dual_bound`, as a stopped simplex's do). Always reported as
+``feasible`` with that bound, never as optimal."""
 
 from __future__ import annotations
 
@@ -28,12 +29,12 @@ class HeuristicBackend:
         abs_gap: float | None = None,
         progress: ProgressCallback | None = None,
     ) -> Solution:
-        from .relaxation import relaxation_bound
+        from .relaxation import bound_by_deadline
 
         t0 = time.perf_counter()
         # the relaxation's bound: its value when solved, or what its prices prove (a stopped simplex, or
         # the first-order method used on large models)
-        relaxation = relaxation_bound(lp, deadline or Deadline(config.time_limit_s))
+        relaxation = bound_by_deadline(lp, deadline or Deadline(config.time_limit_s))
         bound = relaxation.bound
         seconds = time.perf_counter() - t0
         if start is None:

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from ..deadline import Deadline
+from ..deadline import GRACE_S, Deadline
 from ..lp import LinearProgram
 from .base import FEASIBLE, OPTIMAL, Solution, relative_gap
 
@@ -164,6 +164,20 @@ def relaxation_bound(lp: LinearProgram, deadline: Deadline, threads: int | None 
     return _solve(new_highs(), replace(lp, integer=np.zeros_like(lp.integer)), deadline, threads)
 
 
+def bound_by_deadline(lp: LinearProgram, deadline: Deadline) -> RelaxationBound:
+    """The relaxation's bound for a caller that waits for it and must end by ``deadline``: simplex here
+    (it heeds HiGHS's interrupt); the first-order method, which does not, in a process of its own,
+    stopped at the deadline plus the grace (bound None then), so the solve keeps its time limit and
+    this process never holds HiGHS's copy of a large model."""
+    if _method(lp) == "simplex":
+        return relaxation_bound(lp, deadline)
+    t0 = time.perf_counter()
+    out = SideBound(lp, deadline).start().result(timeout=deadline.left() + GRACE_S)
+    if out is not None:
+        return out
+    return RelaxationBound(None, "pdlp", time.perf_counter() - t0, "stopped at the time limit")
+
+
 def tighter_bound(sense: str, a: float | None, b: float) -> float:
     """The tighter of two bounds of a ``sense`` ("max" or "min") problem; ``a`` may be unknown."""
     if a is None:
@@ -198,6 +212,7 @@ def tighter(
 
 __all__ = [
     "FIRST_ORDER_MIN_NNZ",
+    "bound_by_deadline",
     "RelaxationBound",
     "SideBound",
     "relaxation_bound",
