@@ -175,7 +175,8 @@ def bound_by_deadline(lp: LinearProgram, deadline: Deadline) -> RelaxationBound:
     out = SideBound(lp, deadline).start().result(timeout=deadline.left() + GRACE_S)
     if out is not None:
         return out
-    return RelaxationBound(None, "pdlp", time.perf_counter() - t0, "stopped at the time limit")
+    why = "stopped at the time limit" if deadline.expired else "its process ended without an answer"
+    return RelaxationBound(None, "pdlp", time.perf_counter() - t0, why)
 
 
 def tighter_bound(sense: str, a: float | None, b: float) -> float:
