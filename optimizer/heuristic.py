@@ -18,7 +18,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .model import RESOURCE, CoverageModel, families_with_role
-from .reach import Reach
+from .reach import FormatReach, Reach
 from .scenario import Scenario
 
 
@@ -51,6 +51,78 @@ def _fits(effect: sp.csc_array, slack: np.ndarray, tol: float = 1e-6) -> np.ndar
     return np.asarray(violations).ravel() == 0
 
 
+class _Pattern:
+    """A 0/1 matrix (demand units x sites) kept as index arrays in both orientations and no values: the
+    greedy and the swaps only ever sum a vector over a column's units or spread values over a row's
+    sites, so the reach is read without a floating-point copy (on a district, reach has over a hundred
+    million entries)."""
+
+    def __init__(self, m: sp.csr_array) -> None:
+        m = sp.csr_array(m)
+        self.shape = m.shape
+        self.r_ptr, self.r_idx = m.indptr, m.indices
+        t = sp.csr_array((np.ones(len(m.indices), dtype=bool), m.indices, m.indptr), shape=m.shape).tocsc()
+        t.sort_indices()
+        self.c_ptr, self.c_idx = t.indptr, t.indices
+
+    @staticmethod
+    def _ranges(ptr: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of the entries of segments ``which`` (in order) and the new segments' pointers."""
+        lo, hi = ptr[which], ptr[which + 1]
+        lens = (hi - lo).astype(np.int64)
+        new_ptr = np.zeros(len(which) + 1, dtype=np.int64)
+        np.cumsum(lens, out=new_ptr[1:])
+        pos = np.repeat(lo.astype(np.int64) - new_ptr[:-1], lens) + np.arange(new_ptr[-1], dtype=np.int64)
+        return pos, new_ptr
+
+    def col_sums(self, v: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
+        """Per site (all, or ``cols``): the sum of ``v`` over the units of its column, in unit order;
+        a site's sum is the same whichever other sites are asked for."""
+        if cols is None:
+            return _segment_sums(v[self.c_idx], self.c_ptr)
+        pos, ptr = self._ranges(self.c_ptr, np.asarray(cols, dtype=np.int64))
+        return _segment_sums(v[self.c_idx[pos]], ptr)
+
+    def col(self, site: int) -> np.ndarray:
+        return self.c_idx[self.c_ptr[site] : self.c_ptr[site + 1]]
+
+    def spread(self, units: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Per site: the sum of ``v`` (one value per unit of ``units``) over those units it reaches."""
+        pos, ptr = self._ranges(self.r_ptr, np.asarray(units, dtype=np.int64))
+        return np.bincount(self.r_idx[pos], weights=np.repeat(v, np.diff(ptr)), minlength=self.shape[1])
+
+
+def _segment_sums(values: np.ndarray, ptr: np.ndarray) -> np.ndarray:
+    """The sum of each segment ``values[ptr[k]:ptr[k+1]]`` (0 for an empty one)."""
+    starts = ptr[:-1]
+    if len(values) == 0:
+        return np.zeros(len(starts))
+    out = np.add.reduceat(values, np.minimum(starts, len(values) - 1))
+    out[starts == ptr[1:]] = 0.0
+    return out
+
+
+class _FormatReach:
+    """One format's reach as patterns: within the limit (``full``), and within the partial limit but
+    not the limit (``only``), with the partial credit."""
+
+    def __init__(self, fr: FormatReach) -> None:
+        self.full = _Pattern(fr.full)
+        self.only: _Pattern | None = None
+        if fr.partial is not None:
+            only = sp.csr_array(fr.partial.astype(np.int8) - fr.full.astype(np.int8))
+            only.eliminate_zeros()
+            self.only = _Pattern(only)
+        self.credit = fr.credit_partial
+
+    def site_gains(self, w: np.ndarray, cur: np.ndarray, sites: np.ndarray | None = None) -> np.ndarray:
+        """Weighted coverage that opening the format at each site (all, or ``sites``) would add."""
+        g = self.full.col_sums(w * (1.0 - cur), sites)
+        if self.only is not None:
+            g = g + self.only.col_sums(w * np.maximum(self.credit - cur, 0.0), sites)
+        return g
+
+
 def _gains(scenario: Scenario, reach: Reach, model: CoverageModel, cur: dict[str, np.ndarray]) -> np.ndarray:
     """Weighted coverage each pair would add to the current plan."""
     x = model.x
@@ -60,13 +132,7 @@ def _gains(scenario: Scenario, reach: Reach, model: CoverageModel, cur: dict[str
     site = x["site_pos"].to_numpy()
     gain = np.zeros(len(x))
     for k, r in x.groupby("format").indices.items():
-        fr = reach.formats[str(k)]
-        w = weight[str(k)] * wp
-        g = (fr.full.T @ (w * (1.0 - cur[str(k)])))[site[r]]
-        if fr.partial is not None:
-            only_partial = fr.partial.astype(float) - fr.full.astype(float)
-            g = g + (only_partial.T @ (w * np.maximum(fr.credit_partial - cur[str(k)], 0.0)))[site[r]]
-        gain[r] = g
+        gain[r] = _FormatReach(reach.formats[str(k)]).site_gains(weight[str(k)] * wp, cur[str(k)])[site[r]]
     return gain
 
 
@@ -81,8 +147,8 @@ def _credit_after(reach: Reach, key: str, cur: np.ndarray, site: int, n_sites: i
 
 
 class _Gains:
-    """Coverage gains of chosen pairs, computed column by column with the same arithmetic as
-    :func:`_gains` (each site's sum runs over its units in order), so lazy and full evaluation agree."""
+    """Coverage gains of chosen pairs, with the same arithmetic as :func:`_gains` (each site's sum runs
+    over its units in order, whichever sites are asked for), so lazy and full evaluation agree."""
 
     def __init__(self, scenario: Scenario, reach: Reach, model: CoverageModel) -> None:
         x = model.x
@@ -91,72 +157,33 @@ class _Gains:
         self.weight = scenario.formats["weight"].astype(float)
         self.site = x["site_pos"].to_numpy()
         self.fmt = x["format"].astype(str).to_numpy()
-        self.mats: dict[str, tuple[sp.csc_array, sp.csc_array | None, float]] = {}
-        for key in np.unique(self.fmt):
-            fr = reach.formats[key]
-            full = sp.csc_array(fr.full.astype(float))
-            only = None
-            if fr.partial is not None:
-                only = sp.csc_array(fr.partial.astype(float) - fr.full.astype(float))
-            for m in (full, only):
-                if m is not None:
-                    m.sort_indices()
-            self.mats[key] = (full, only, fr.credit_partial)
-        self._cut: dict[str, tuple[sp.csr_array, sp.csr_array | None]] = {}
-        self._cut_u: dict[str, tuple[sp.csr_array, sp.csr_array | None]] = {}
+        self.mats = {key: _FormatReach(reach.formats[key]) for key in np.unique(self.fmt)}
 
     def of(self, pairs: np.ndarray, cur: dict[str, np.ndarray]) -> np.ndarray:
         out = np.zeros(len(pairs))
         fmts = self.fmt[pairs]
         for key in np.unique(fmts):
             sel = np.flatnonzero(fmts == key)
-            full, only, credit = self.mats[key]
             w = self.weight[key] * self.wp
-            sites = self.site[pairs[sel]]
-            g = full[:, sites].T @ (w * (1.0 - cur[key]))
-            if only is not None:
-                g = g + only[:, sites].T @ (w * np.maximum(credit - cur[key], 0.0))
-            out[sel] = g
+            out[sel] = self.mats[key].site_gains(w, cur[key], self.site[pairs[sel]])
         return out
 
-    def of_format(self, key: str, rows: np.ndarray, cur: dict[str, np.ndarray]) -> np.ndarray:
-        """Gains of every pair ``rows`` of format ``key`` (the same pairs each call: their columns are
-        cut out once)."""
-        cached = self._cut.get(key)
-        if cached is None:
-            full, only, _ = self.mats[key]
-            sites = self.site[rows]
-            cached = (
-                sp.csr_array(full[:, sites].T),
-                None if only is None else sp.csr_array(only[:, sites].T),
-            )
-            self._cut[key] = cached
-        full_t, only_t = cached
-        w = self.weight[key] * self.wp
-        g = full_t @ (w * (1.0 - cur[key]))
-        if only_t is not None:
-            g = g + only_t @ (w * np.maximum(self.mats[key][2] - cur[key], 0.0))
-        return g
-
-    def by_unit(self, key: str, rows: np.ndarray) -> tuple[sp.csr_array, sp.csr_array | None]:
-        """Units x pairs ``rows`` of format ``key`` (full reach, and partial-only reach), cut once."""
-        cached = self._cut_u.get(key)
-        if cached is None:
-            full, only, _ = self.mats[key]
-            sites = self.site[rows]
-            cached = (sp.csr_array(full[:, sites]), None if only is None else sp.csr_array(only[:, sites]))
-            self._cut_u[key] = cached
-        return cached
+    def all(self, cur: dict[str, np.ndarray]) -> np.ndarray:
+        """Every pair's gain (as :func:`_gains`)."""
+        out = np.zeros(len(self.fmt))
+        for key, fr in self.mats.items():
+            sel = np.flatnonzero(self.fmt == key)
+            out[sel] = fr.site_gains(self.weight[key] * self.wp, cur[key])[self.site[sel]]
+        return out
 
     def opened(self, cur: np.ndarray, key: str, site: int) -> np.ndarray:
         """A format's credits once the pair at ``site`` opens (as :func:`_credit_after`, by column)."""
-        full, only, credit = self.mats[key]
+        fr = self.mats[key]
         cur = cur.copy()
-        cur[full.indices[full.indptr[site] : full.indptr[site + 1]]] = 1.0
-        if only is not None:
-            lo, hi = only.indptr[site], only.indptr[site + 1]
-            u = only.indices[lo:hi][only.data[lo:hi] != 0]
-            cur[u] = np.maximum(cur[u], credit)
+        cur[fr.full.col(site)] = 1.0
+        if fr.only is not None:
+            u = fr.only.col(site)
+            cur[u] = np.maximum(cur[u], fr.credit)
         return cur
 
 
@@ -185,7 +212,7 @@ def greedy_chosen(
     used = np.zeros(len(ub))
     money = x["fitout_yuan"].to_numpy(float) + need
     gains = _Gains(scenario, reach, model)
-    g0 = _gains(scenario, reach, model, cur)
+    g0 = gains.all(cur)
     ok = (g0 > 1e-9) & _fits(effect, ub)
     heap = [(-g0[p] / (money[p] + 1.0), int(p), 0) for p in np.flatnonzero(ok)]
     heapq.heapify(heap)
@@ -222,9 +249,81 @@ def greedy_start(
     return plan_values(scenario, reach, model, greedy_chosen(scenario, reach, model, max_steps))
 
 
+class _Fit:
+    """Which pairs fit within the resource rows' slack, kept up to date as plans change. Rows that touch
+    many pairs (the budgets) are checked as a small dense block; for every other row (per site, per
+    pair) each pair keeps the count of rows it would overflow, patched only on the rows whose slack
+    changes. The same test as :func:`_fits`: an entry overflows when it exceeds its row's slack by more
+    than ``tol``."""
+
+    DENSE_MIN_PAIRS = 64
+    DENSE_MAX_ENTRIES = 20_000_000
+
+    def __init__(self, effect: sp.csc_array, ub: np.ndarray, used: np.ndarray, tol: float = 1e-6) -> None:
+        self.effect, self.ub, self.tol = effect, ub, tol
+        by_row = sp.csr_array(effect)
+        per_row = np.diff(by_row.indptr)
+        order = np.argsort(-per_row, kind="stable")
+        n_dense = int((per_row > self.DENSE_MIN_PAIRS).sum())
+        n_dense = min(n_dense, self.DENSE_MAX_ENTRIES // max(effect.shape[1], 1))
+        self.dense_rows = np.sort(order[:n_dense])
+        is_local = np.ones(len(ub), dtype=bool)
+        is_local[self.dense_rows] = False
+        self.local_rows = np.flatnonzero(is_local)
+        self.dense = by_row[self.dense_rows].toarray()
+        self.local = sp.csr_array(by_row[self.local_rows])
+        self.local_c = sp.csc_array(self.local)
+        self.local_c.sort_indices()
+        self.set_used(used)
+
+    def set_used(self, used: np.ndarray) -> None:
+        """Start again from the rows' use ``used`` (counts re-computed: no drift)."""
+        self.used = np.asarray(used, dtype=float).copy()
+        slack = self.ub[self.local_rows] - self.used[self.local_rows]
+        rows = np.repeat(np.arange(len(self.local_rows)), np.diff(self.local.indptr))
+        over = self.local.data - slack[rows] > self.tol
+        self.over = np.bincount(self.local.indices[over], minlength=self.effect.shape[1])
+
+    def _patched(self, p: int, step: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The local rows pair p touches, their use once p opens (+1) or closes (-1), and each pair's
+        overflow counts then."""
+        lo, hi = self.local_c.indptr[p], self.local_c.indptr[p + 1]
+        rows, e = self.local_c.indices[lo:hi], self.local_c.data[lo:hi]
+        lr = self.local_rows[rows]
+        new_used = self.used[lr] + step * e
+        over = self.over.copy()
+        if len(rows):
+            pos, ptr = _Pattern._ranges(self.local.indptr, rows)
+            which = np.repeat(np.arange(len(rows)), np.diff(ptr))
+            data, pairs = self.local.data[pos], self.local.indices[pos]
+            before = data - (self.ub[lr] - self.used[lr])[which] > self.tol
+            after = data - (self.ub[lr] - new_used)[which] > self.tol
+            over += np.bincount(pairs, weights=after.astype(float) - before, minlength=len(over)).astype(
+                over.dtype
+            )
+        return lr, new_used, over
+
+    def _dense_ok(self, slack: np.ndarray) -> np.ndarray:
+        d = self.dense
+        return np.all((d - slack[:, None] <= self.tol) | (d == 0), axis=0)
+
+    def after_drop(self, a: int) -> np.ndarray:
+        """Per pair: whether it fits once pair a closes."""
+        _, _, over = self._patched(a, -1.0)
+        dr = self.dense_rows
+        return (over == 0) & self._dense_ok(self.ub[dr] - self.used[dr] + self.dense[:, a])
+
+    def apply(self, p: int, step: float) -> None:
+        """Pair p opens (+1) or closes (-1)."""
+        lr, new_used, self.over = self._patched(p, step)
+        self.used[lr] = new_used
+        self.used[self.dense_rows] += step * self.dense[:, p]
+
+
 class _Swaps:
     """State of the 1-swap search, per format: how many open pairs reach each unit (within the limit,
-    and within the partial limit only), each unit's credit, and every pair's gain."""
+    and within the partial limit only), each unit's credit, and every pair's gain. Opening or closing a
+    pair changes only the units it reaches and the gains of the pairs that reach those units."""
 
     def __init__(self, scenario: Scenario, reach: Reach, model: CoverageModel, chosen: np.ndarray) -> None:
         self.gains = _Gains(scenario, reach, model)
@@ -235,52 +334,71 @@ class _Swaps:
         self.cnt: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
         self.cur: dict[str, np.ndarray] = {}
         self.gain = np.zeros(len(model.x))
-        for k in self.rows_of:
-            self.reset(k, chosen)
+        self.reset(chosen)
 
-    def reset(self, k: str, chosen: np.ndarray) -> None:
-        """Counts, credits and gains of format k for the plan ``chosen``."""
-        full, only, _ = self.gains.mats[k]
-        r = self.rows_of[k]
-        col = np.zeros(self.n_sites)
-        col[self.gains.site[r[chosen[r]]]] = 1.0
-        self.cnt[k] = (full @ col, only @ col if only is not None else None)
-        self.cur[k] = self.credit(k, *self.cnt[k], slice(None))
-        self.gain[r] = self.gains.of_format(k, r, self.cur)
+    def reset(self, chosen: np.ndarray) -> None:
+        """Counts, credits and gains re-computed for the plan ``chosen`` (no drift from updates)."""
+        for k, r in self.rows_of.items():
+            fr = self.gains.mats[k]
+            col = np.zeros(self.n_sites)
+            col[self.gains.site[r[chosen[r]]]] = 1.0
+            fc = _segment_sums(col[fr.full.r_idx], fr.full.r_ptr)
+            oc = None if fr.only is None else _segment_sums(col[fr.only.r_idx], fr.only.r_ptr)
+            self.cnt[k] = (fc, oc)
+            self.cur[k] = self.credit(k, fc, oc, slice(None))
+            self.gain[r] = fr.site_gains(self.wp[k], self.cur[k])[self.gains.site[r]]
 
     def credit(self, k: str, fc: np.ndarray, oc: np.ndarray | None, units: np.ndarray | slice) -> np.ndarray:
         c = np.maximum(self.base[k][units], np.where(fc > 0, 1.0, 0.0))
         if oc is not None:
-            c = np.maximum(c, np.where(oc > 0, self.gains.mats[k][2], 0.0))
+            c = np.maximum(c, np.where(oc > 0, self.gains.mats[k].credit, 0.0))
         return c
 
-    def after_drop(self, a: int) -> tuple[float, np.ndarray]:
-        """The coverage lost when pair a closes, and every pair's gain then; only the units a reaches
-        change credit, so only their rows are read."""
-        k, s_a = self.gains.fmt[a], self.gains.site[a]
-        full, only, c = self.gains.mats[k]
+    def _change(
+        self, p: int, step: float
+    ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray | None, np.ndarray], float, np.ndarray]:
+        """What pair p opening (+1) or closing (-1) changes: the units it reaches, their counts and
+        credits then, the coverage gained (negative: lost), and each site's gain change for p's format."""
+        k, s = self.gains.fmt[p], self.gains.site[p]
+        fr = self.gains.mats[k]
         fc, oc = self.cnt[k]
-        u1 = full.indices[full.indptr[s_a] : full.indptr[s_a + 1]]
-        u2 = np.zeros(0, dtype=u1.dtype)
-        if only is not None:
-            lo, hi = only.indptr[s_a], only.indptr[s_a + 1]
-            u2 = only.indices[lo:hi][only.data[lo:hi] != 0]
+        u1 = fr.full.col(s)
+        u2 = fr.only.col(s) if fr.only is not None else np.zeros(0, dtype=u1.dtype)
         units = np.union1d(u1, u2)
         fcu = fc[units].copy()
-        fcu[np.searchsorted(units, u1)] -= 1.0
+        fcu[np.searchsorted(units, u1)] += step
         ocu = None
         if oc is not None:
             ocu = oc[units].copy()
-            ocu[np.searchsorted(units, u2)] -= 1.0
+            ocu[np.searchsorted(units, u2)] += step
         old, new = self.cur[k][units], self.credit(k, fcu, ocu, units)
-        w = self.wp[k][units]
-        rows = self.rows_of[k]
-        by_full, by_only = self.gains.by_unit(k, rows)
+        ch = old != new
+        uc, w, o, n = units[ch], self.wp[k][units[ch]], old[ch], new[ch]
+        delta = fr.full.spread(uc, w * (o - n))
+        if fr.only is not None:
+            c = fr.credit
+            delta += fr.only.spread(uc, w * (np.maximum(c - n, 0.0) - np.maximum(c - o, 0.0)))
+        return units, (fcu, ocu, new), float(w @ (n - o)), delta
+
+    def after_drop(self, a: int) -> tuple[float, np.ndarray]:
+        """The coverage lost when pair a closes, and every pair's gain then."""
+        _, _, change, delta = self._change(a, -1.0)
+        r = self.rows_of[self.gains.fmt[a]]
         g = self.gain.copy()
-        g[rows] += by_full[units].T @ (w * (old - new))
-        if by_only is not None:
-            g[rows] += by_only[units].T @ (w * (np.maximum(c - new, 0.0) - np.maximum(c - old, 0.0)))
-        return float(w @ (old - new)), g
+        g[r] += delta[self.gains.site[r]]
+        return -change, g
+
+    def apply(self, p: int, step: float) -> None:
+        """Pair p opens (+1) or closes (-1)."""
+        k = self.gains.fmt[p]
+        units, (fcu, ocu, new), _, delta = self._change(p, step)
+        fc, oc = self.cnt[k]
+        fc[units] = fcu
+        if oc is not None and ocu is not None:
+            oc[units] = ocu
+        self.cur[k][units] = new
+        r = self.rows_of[k]
+        self.gain[r] += delta[self.gains.site[r]]
 
 
 def local_search(
@@ -297,7 +415,8 @@ def local_search(
 
     ``start``: a mask over ``model.x`` or column values of ``model.lp`` (default: the greedy plan).
     Returns column values; the plan's value never falls below the start's. A drop is evaluated from
-    the units the dropped pair reaches; state is re-computed only for the formats a swap touches."""
+    the units the dropped pair reaches and the rows it uses; a swap updates only what the two pairs
+    touch, and every sweep over the plan starts from state re-computed in full."""
     t0 = time.perf_counter()
     x = model.x
     if start is None:
@@ -311,32 +430,30 @@ def local_search(
     need = _needed_subsidy(model)
     effect, ub = _resource_effect(model, need)
     money = x["fitout_yuan"].to_numpy(float) + need
-    used = effect @ chosen.astype(float)
+    fit = _Fit(effect, ub, effect @ chosen.astype(float))
     st = _Swaps(scenario, reach, model, chosen)
     tol = 1e-9 * max(1.0, float(sum(st.wp[k] @ st.cur[k] for k in st.rows_of)))
     improved, rounds = True, 0
     while improved and rounds < max_rounds:
+        if improved and rounds:
+            st.reset(chosen)
+            fit.set_used(effect @ chosen.astype(float))
         improved = False
         for a in np.flatnonzero(chosen):
             if time_limit_s is not None and time.perf_counter() - t0 > time_limit_s:
                 return plan_values(scenario, reach, model, chosen)
             rounds += 1
-            without = chosen.copy()
-            without[a] = False
             loss, g = st.after_drop(int(a))
-            ea = effect[:, [a]].toarray().ravel()
-            ok = ~without & _fits(effect, ub - (used - ea)) & (g > 1e-9)
-            ok[a] = False
+            ok = ~chosen & fit.after_drop(int(a)) & (g > 1e-9)
             if not ok.any() or float(g[ok].max()) - loss <= tol:
                 continue
             # The largest gain; among equal gains, the least money, then the lower position.
             cand = np.flatnonzero(ok & (g >= g[ok].max()))
             b = int(cand[np.lexsort((cand, money[cand]))[0]])
-            chosen = without
-            chosen[b] = True
-            used = used - ea + effect[:, [b]].toarray().ravel()
-            for k in {st.gains.fmt[a], st.gains.fmt[b]}:
-                st.reset(k, chosen)
+            chosen[a], chosen[b] = False, True
+            for p, step in ((int(a), -1.0), (b, 1.0)):
+                st.apply(p, step)
+                fit.apply(p, step)
             improved = True
     return plan_values(scenario, reach, model, chosen)
 
