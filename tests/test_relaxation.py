@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from test_lp import small_lp
 
 import optimizer as qh
@@ -16,6 +17,7 @@ import optimizer.backends.relaxation as relax
 from optimizer.backends.base import FEASIBLE, OPTIMAL, Solution
 from optimizer.backends.relaxation import RelaxationBound, SideBound, relaxation_bound, tighter
 from optimizer.deadline import Deadline
+from optimizer.lp import LinearProgram
 from optimizer.model import build_model
 from optimizer.reach import compute_reach
 from optimizer.synthetic import synthetic_city
@@ -122,3 +124,46 @@ def test_the_quick_answer_takes_a_large_models_bound_from_a_process_it_can_stop(
     stopped = relax.bound_by_deadline(lp, Deadline(0.0))
     assert stopped == RelaxationBound(None, "pdlp", stopped.seconds, "stopped at the time limit")
     assert started[1]._proc.poll() is not None and not os.path.exists(started[1]._dir.name)
+
+
+def _random_lp(seed: int, sense: str) -> LinearProgram:
+    """A feasible random LP with one-sided, ranged and equality rows (feasible: v0 satisfies every row)."""
+    rng = np.random.default_rng(seed)
+    m, n = 12, 20
+    A = sp.random_array((m, n), density=0.4, rng=rng, format="csr") * 4 - sp.random_array(
+        (m, n), density=0.2, rng=rng, format="csr"
+    )
+    A = sp.csr_array(A)
+    v0 = rng.uniform(0, 1, n)
+    act = A @ v0
+    kind = rng.integers(0, 4, m)  # upper only, lower only, ranged, equality
+    lo = np.where(kind == 0, -np.inf, act - rng.uniform(0, 1, m))
+    hi = np.where(kind == 1, np.inf, act + rng.uniform(0, 1, m))
+    lo = np.where(kind == 3, act, lo)
+    hi = np.where(kind == 3, act, hi)
+    c = rng.normal(size=n)
+    return LinearProgram(sense, c, np.zeros(n), np.ones(n), np.zeros(n, dtype=bool), A, lo, hi)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("sense", ["max", "min"])
+def test_the_smoothed_dual_bound_is_valid_and_close_on_random_lps(monkeypatch, seed, sense) -> None:
+    lp = _random_lp(seed, sense)
+    exact = relaxation_bound(lp, Deadline(30))
+    assert exact.method == "simplex"
+    monkeypatch.setattr(relax, "SMOOTHED_DUAL_MIN_NNZ", 0)
+    out = relaxation_bound(lp, Deadline(1.0))
+    assert out.method == "smoothed dual" and out.bound is not None
+    sign = 1.0 if sense == "max" else -1.0
+    slack = sign * (out.bound - exact.bound)
+    assert slack >= -1e-7 * max(1.0, abs(exact.bound))  # never on the wrong side of the LP optimum
+    assert slack <= 0.002 * max(1.0, abs(exact.bound))  # and near it
+
+
+def test_the_smoothed_dual_bound_on_a_coverage_model_stops_at_the_deadline(monkeypatch, city_lp) -> None:
+    lp, optimum = city_lp
+    monkeypatch.setattr(relax, "SMOOTHED_DUAL_MIN_NNZ", 0)
+    out = relax.bound_by_deadline(lp, Deadline(3.0))  # run here, not in a process of its own
+    assert out.method == "smoothed dual" and out.seconds < 3.0 + relax.GRACE_S
+    assert optimum * (1 - 1e-9) <= out.bound <= optimum * 1.01
+    assert "evaluations of the dual function" in out.message
