@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .lp import segment_positions
 from .model import RESOURCE, CoverageModel, families_with_role
 from .reach import FormatReach, Reach
 from .scenario import Scenario
@@ -65,22 +66,12 @@ class _Pattern:
         t.sort_indices()
         self.c_ptr, self.c_idx = t.indptr, t.indices
 
-    @staticmethod
-    def _ranges(ptr: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Positions of the entries of segments ``which`` (in order) and the new segments' pointers."""
-        lo, hi = ptr[which], ptr[which + 1]
-        lens = (hi - lo).astype(np.int64)
-        new_ptr = np.zeros(len(which) + 1, dtype=np.int64)
-        np.cumsum(lens, out=new_ptr[1:])
-        pos = np.repeat(lo.astype(np.int64) - new_ptr[:-1], lens) + np.arange(new_ptr[-1], dtype=np.int64)
-        return pos, new_ptr
-
     def col_sums(self, v: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
         """Per site (all, or ``cols``): the sum of ``v`` over the units of its column, in unit order;
         a site's sum is the same whichever other sites are asked for."""
         if cols is None:
             return _segment_sums(v[self.c_idx], self.c_ptr)
-        pos, ptr = self._ranges(self.c_ptr, np.asarray(cols, dtype=np.int64))
+        pos, ptr = segment_positions(self.c_ptr, cols)
         return _segment_sums(v[self.c_idx[pos]], ptr)
 
     def col(self, site: int) -> np.ndarray:
@@ -88,7 +79,7 @@ class _Pattern:
 
     def spread(self, units: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Per site: the sum of ``v`` (one value per unit of ``units``) over those units it reaches."""
-        pos, ptr = self._ranges(self.r_ptr, np.asarray(units, dtype=np.int64))
+        pos, ptr = segment_positions(self.r_ptr, units)
         return np.bincount(self.r_idx[pos], weights=np.repeat(v, np.diff(ptr)), minlength=self.shape[1])
 
 
@@ -293,7 +284,7 @@ class _Fit:
         new_used = self.used[lr] + step * e
         over = self.over.copy()
         if len(rows):
-            pos, ptr = _Pattern._ranges(self.local.indptr, rows)
+            pos, ptr = segment_positions(self.local.indptr, rows)
             which = np.repeat(np.arange(len(rows)), np.diff(ptr))
             data, pairs = self.local.data[pos], self.local.indices[pos]
             before = data - (self.ub[lr] - self.used[lr])[which] > self.tol

@@ -112,6 +112,19 @@ class LinearProgram:
         )
 
 
+def segment_positions(ptr: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For a compressed sparse matrix's pointer array ``ptr`` (CSR rows or CSC columns): the positions of
+    the entries of segments ``which``, in order, and the pointers of those segments within them (so
+    ``indices[pos]`` are their entries without slicing the matrix)."""
+    which = np.asarray(which, dtype=np.int64)
+    lo, hi = ptr[which], ptr[which + 1]
+    lens = (hi - lo).astype(np.int64)
+    new_ptr = np.zeros(len(which) + 1, dtype=np.int64)
+    np.cumsum(lens, out=new_ptr[1:])
+    pos = np.repeat(lo.astype(np.int64) - new_ptr[:-1], lens) + np.arange(new_ptr[-1], dtype=np.int64)
+    return pos, new_ptr
+
+
 @dataclass(frozen=True)
 class Term:
     """Coefficients of one variable block in a constraint block: entry k is ``vals[k]`` at row

@@ -12,6 +12,7 @@ from optimizer.backends.highs import HighsBackend
 from optimizer.config import SolverConfig
 from optimizer.deadline import Deadline
 from optimizer.decompose import Windows, improve_by_windows
+from optimizer.decompose.regions import local_rows
 from optimizer.heuristic import greedy_start
 from optimizer.model import build_model, shared_blocks
 from optimizer.reach import compute_reach
@@ -79,8 +80,8 @@ def test_a_window_holding_every_pair_finds_the_optimum() -> None:
     assert stats.values[0] == pytest.approx(float(m.lp.c @ plan))
     # a sweep that improves nothing ends the search before its time is up: one window per connected
     # part of the pairs (formats join only through rows per site), at most twice over
-    win = Windows(m.lp, shared_blocks())
-    parts = connected_components(win.Bt @ win.B, directed=False)[0]
+    B = abs(m.lp.A[local_rows(m.lp, shared_blocks())][:, m.lp.integer])  # local rows x pairs
+    parts = connected_components(B.T @ B, directed=False)[0]
     assert stats.windows <= 2 * parts
 
 

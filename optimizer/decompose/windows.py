@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from ..lp import LinearProgram
+from ..lp import LinearProgram, segment_positions
 from ..outcome import Progress, ProgressCallback, Solution
 from .regions import local_rows
 
@@ -54,19 +54,33 @@ class WindowStats:
 
 class Windows:
     """The local structure of an LP: which integer columns share a local row (for growing windows) and
-    the matrix by columns (for cutting a window's sub-LP out)."""
+    the matrix by columns (for cutting a window's sub-LP out). Rows and columns are read by gathering
+    the entries of the few segments asked for, from the model's own CSR matrix and one CSC copy, so a
+    district's model (135 million nonzeros) is not copied once per orientation and block."""
 
     def __init__(self, lp: LinearProgram, shared_blocks: Iterable[str]) -> None:
         self.lp = lp
         self.A_cols = sp.csc_array(lp.A)
-        local = sp.csr_array(lp.A[local_rows(lp, shared_blocks)])
-        local.data = np.ones_like(local.data)
+        self.A_rows = sp.csr_array(lp.A)  # the model's own arrays when it is CSR already
+        self.is_local = np.zeros(lp.n_rows, dtype=bool)
+        self.is_local[local_rows(lp, shared_blocks)] = True
         self.ints = np.flatnonzero(lp.integer)
         self.conts = np.flatnonzero(~lp.integer)
-        self.B = sp.csr_array(local[:, self.ints])  # local rows x integer columns
-        self.Bt = sp.csr_array(self.B.T)
-        self.C = sp.csr_array(local[:, self.conts])  # local rows x continuous columns
-        self.Ct = sp.csr_array(self.C.T)
+        self.pos_int = np.full(lp.n_cols, -1, dtype=np.int64)
+        self.pos_int[self.ints] = np.arange(len(self.ints))
+        self.pos_cont = np.full(lp.n_cols, -1, dtype=np.int64)
+        self.pos_cont[self.conts] = np.arange(len(self.conts))
+
+    def _rows_of(self, cols: np.ndarray) -> np.ndarray:
+        """The local rows in which any of the LP columns ``cols`` has an entry (sorted, once each)."""
+        pos, _ = segment_positions(self.A_cols.indptr, cols)
+        rows = self.A_cols.indices[pos]
+        return np.unique(rows[self.is_local[rows]])
+
+    def _entries_of(self, rows: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """For every entry of ``rows``: its column's position in ``positions`` (-1 for other columns)."""
+        pos, _ = segment_positions(self.A_rows.indptr, rows)
+        return positions[self.A_rows.indices[pos]]
 
     def grow(self, seed: int, size: int) -> np.ndarray:
         """Integer column positions (into ``self.ints``) of a window of at most ``size``, breadth-first
@@ -74,10 +88,10 @@ class Windows:
         n = len(self.ints)
         inside = np.zeros(n, dtype=bool)
         inside[seed] = True
-        frontier = inside.copy()
-        while inside.sum() < size and frontier.any():
-            rows = self.B @ frontier.astype(np.float64) > 0
-            links = self.Bt @ rows.astype(np.float64)
+        frontier = np.array([seed])
+        while inside.sum() < size and len(frontier):
+            at = self._entries_of(self._rows_of(self.ints[frontier]), self.pos_int)
+            links = np.bincount(at[at >= 0], minlength=n)  # rows each column shares with the frontier
             new = (links > 0) & ~inside
             if inside.sum() + new.sum() > size:
                 cand = np.flatnonzero(new)
@@ -85,20 +99,22 @@ class Windows:
                 new = np.zeros(n, dtype=bool)
                 new[keep] = True
             inside |= new
-            frontier = new
+            frontier = np.flatnonzero(new)
         return np.flatnonzero(inside)
 
     def free_columns(self, window: np.ndarray) -> np.ndarray:
         """LP columns freed with a window: its integer columns and the continuous columns joined to them
         by local rows (closed over continuous columns: coverage, then partial coverage)."""
-        rows = self.B @ np.isin(np.arange(len(self.ints)), window).astype(np.float64) > 0
+        rows = self._rows_of(self.ints[window])
         free_c = np.zeros(len(self.conts), dtype=bool)
         for _ in range(8):  # coverage model: cover rows -> y -> exclusive rows -> z -> partial cover rows
-            grown = (self.Ct @ rows.astype(np.float64) > 0) | free_c
+            at = self._entries_of(rows, self.pos_cont)
+            grown = free_c.copy()
+            grown[at[at >= 0]] = True
             if (grown == free_c).all():
                 break
             free_c = grown
-            rows = rows | (self.C @ free_c.astype(np.float64) > 0)
+            rows = np.union1d(rows, self._rows_of(self.conts[free_c]))
         return np.sort(np.r_[self.ints[window], self.conts[free_c]])
 
     def sub_lp(self, free: np.ndarray, values: np.ndarray) -> tuple[LinearProgram, np.ndarray]:
