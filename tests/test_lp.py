@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from optimizer.backends.highs import _to_highs_lp, new_highs
 from optimizer.lp import INF, Constraints, LPBuilder, Term
@@ -93,3 +94,15 @@ def test_cbc_bound_lines_are_read_with_the_sign_and_rounding_of_its_log() -> Non
     assert _signed(50.0, "min", 100.0) == 50.0 and _signed(-50.0, "min", -40.0) == -50.0
     assert _signed(100.0, "min", 99.9995) == 99.9995
     assert _signed(7.0, "max", None) == 7.0
+
+
+def test_segment_positions_gathers_the_entries_of_the_rows_asked_for() -> None:
+    from optimizer.lp import segment_positions
+
+    A = sp.csr_array(np.array([[1.0, 0, 2], [0, 0, 0], [3, 4, 0], [0, 0, 5]]))
+    pos, ptr = segment_positions(A.indptr, np.array([2, 1, 0, 3]))
+    assert A.data[pos].tolist() == [3.0, 4.0, 1.0, 2.0, 5.0]
+    assert A.indices[pos].tolist() == [0, 1, 0, 2, 2]
+    assert ptr.tolist() == [0, 2, 2, 4, 5]  # row 1 is empty
+    pos, ptr = segment_positions(A.indptr, np.array([], dtype=int))
+    assert len(pos) == 0 and ptr.tolist() == [0]
