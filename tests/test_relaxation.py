@@ -167,3 +167,20 @@ def test_the_smoothed_dual_bound_on_a_coverage_model_stops_at_the_deadline(monke
     assert out.method == "smoothed dual" and out.seconds < 3.0 + relax.GRACE_S
     assert optimum * (1 - 1e-9) <= out.bound <= optimum * 1.01
     assert "evaluations of the dual function" in out.message
+
+
+def test_the_smoothed_dual_bound_of_an_lp_without_rows_is_its_best_corner() -> None:
+    from optimizer.backends.smoothed_dual import smoothed_dual_bound
+
+    A = sp.csr_array((0, 3))
+    lp = LinearProgram(
+        "max",
+        np.array([2.0, -1.0, 0.5]),
+        np.zeros(3),
+        np.array([1.0, 4.0, 2.0]),
+        np.zeros(3, bool),
+        A,
+        [],
+        [],
+    )
+    assert smoothed_dual_bound(lp, Deadline(1.0)) == (pytest.approx(3.0), "no rows")

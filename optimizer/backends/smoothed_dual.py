@@ -96,7 +96,6 @@ class _Dual:
         self.ub_s = np.where(np.isfinite(self.ub), self.ub, big)
         self.lb_s = np.where(np.isfinite(self.lb), self.lb, -big)
         self.best = _Best()
-        self.best_prices: np.ndarray | None = None
 
     def exact(self, p: np.ndarray, d: np.ndarray) -> float:
         with np.errstate(invalid="ignore"):
@@ -124,7 +123,7 @@ class _Dual:
         exact = self.exact(p, d)
         self.best.evaluations += 1
         if exact < self.best.bound:
-            self.best.bound, self.best_prices = exact, p
+            self.best.bound = exact
         grad = (grad_r - self.A @ dval_dd) * self.scale
         return float(val_r.sum() + val_c.sum()), grad
 
@@ -134,6 +133,10 @@ def smoothed_dual_bound(lp: LinearProgram, deadline: Deadline) -> tuple[float | 
     went; the bound is None when none is finite (an unbounded column meets a price that needs it)."""
     f = _Dual(lp)
     theta = np.zeros(lp.n_rows)
+    if lp.n_rows == 0:  # no rows: every column at its best bound
+        f(theta, 1.0)
+        return f.sign * f.best.bound if np.isfinite(f.best.bound) else None, "no rows"
+
     t0 = time.perf_counter()
     total = max(deadline.left(), 0.0)
     stages = [(mu, t0 + total * sum(sh for _, sh in STAGES[: k + 1])) for k, (mu, _) in enumerate(STAGES)]
