@@ -115,16 +115,8 @@ class _FormatReach:
 
 
 def _gains(scenario: Scenario, reach: Reach, model: CoverageModel, cur: dict[str, np.ndarray]) -> np.ndarray:
-    """Weighted coverage each pair would add to the current plan."""
-    x = model.x
-    demand = reach.demand
-    wp = demand["priority"].to_numpy(float) * demand["population"].to_numpy(float)
-    weight = scenario.formats["weight"].astype(float)
-    site = x["site_pos"].to_numpy()
-    gain = np.zeros(len(x))
-    for k, r in x.groupby("format").indices.items():
-        gain[r] = _FormatReach(reach.formats[str(k)]).site_gains(weight[str(k)] * wp, cur[str(k)])[site[r]]
-    return gain
+    """Weighted coverage each pair would add to the current plan (every pair re-computed)."""
+    return _Gains(scenario, reach, model).all(cur)
 
 
 def _credit_after(reach: Reach, key: str, cur: np.ndarray, site: int, n_sites: int) -> np.ndarray:
@@ -251,7 +243,7 @@ class _Fit:
     DENSE_MAX_ENTRIES = 20_000_000
 
     def __init__(self, effect: sp.csc_array, ub: np.ndarray, used: np.ndarray, tol: float = 1e-6) -> None:
-        self.effect, self.ub, self.tol = effect, ub, tol
+        self.n_pairs, self.ub, self.tol = effect.shape[1], ub, tol
         by_row = sp.csr_array(effect)
         per_row = np.diff(by_row.indptr)
         order = np.argsort(-per_row, kind="stable")
@@ -273,7 +265,7 @@ class _Fit:
         slack = self.ub[self.local_rows] - self.used[self.local_rows]
         rows = np.repeat(np.arange(len(self.local_rows)), np.diff(self.local.indptr))
         over = self.local.data - slack[rows] > self.tol
-        self.over = np.bincount(self.local.indices[over], minlength=self.effect.shape[1])
+        self.over = np.bincount(self.local.indices[over], minlength=self.n_pairs)
 
     def _patched(self, p: int, step: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The local rows pair p touches, their use once p opens (+1) or closes (-1), and each pair's
