@@ -9,6 +9,7 @@ import pytest
 import optimizer as qh
 from optimizer.heuristic import (
     _credit_after,
+    _Fit,
     _fits,
     _fits_one,
     _gains,
@@ -162,3 +163,42 @@ def test_local_search_matches_re_valuing_everything_from_random_starts(seed) -> 
     want = plan_values(sc, reach, model, reference_local_search(sc, reach, model, start))
     assert model.lp.c @ got == pytest.approx(model.lp.c @ want, rel=1e-9)
     assert model.lp.c @ got > model.lp.c @ plan_values(sc, reach, model, start)
+
+
+def test_every_pairs_gain_is_what_opening_it_adds_to_the_plan() -> None:
+    sc = synthetic_city(300, 40, size_km=2.0, seed=5, partial_credit={"factor": 1.5, "credit": 0.5})
+    reach = compute_reach(sc)
+    model = build_model(sc, reach)
+    rng = np.random.default_rng(5)
+    chosen = rng.random(len(model.x)) < 0.05
+    value = float(model.lp.c @ plan_values(sc, reach, model, chosen))
+    gain = _gains(sc, reach, model, credits(sc, reach, model, chosen))
+    for p in np.flatnonzero(~chosen)[:60]:
+        more = chosen.copy()
+        more[p] = True
+        assert gain[p] == pytest.approx(
+            float(model.lp.c @ plan_values(sc, reach, model, more)) - value, abs=1e-6
+        )
+
+
+@pytest.mark.parametrize("dense_min", [0, 64, 10**9])  # budgets and per-site rows dense, as used, or none
+def test_the_kept_fit_test_agrees_with_testing_every_row(monkeypatch, city, dense_min) -> None:
+    sc, reach, model = city
+    monkeypatch.setattr(_Fit, "DENSE_MIN_PAIRS", dense_min)
+    need = _needed_subsidy(model)
+    effect, ub = _resource_effect(model, need)
+    chosen = greedy_chosen(sc, reach, model)
+    fit = _Fit(effect, ub, effect @ chosen.astype(float))
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        a = int(rng.choice(np.flatnonzero(chosen)))
+        slack = ub - effect @ chosen.astype(float) + effect[:, [a]].toarray().ravel()
+        np.testing.assert_array_equal(fit.after_drop(a), _fits(effect, slack))
+        # a swap: a closes, a pair that fits in its place opens, and the kept state follows
+        ok = np.flatnonzero(fit.after_drop(a) & ~chosen)
+        if len(ok):
+            b = int(rng.choice(ok))
+            chosen[a], chosen[b] = False, True
+            fit.apply(a, -1.0)
+            fit.apply(b, 1.0)
+            np.testing.assert_allclose(fit.used, effect @ chosen.astype(float))
