@@ -203,3 +203,11 @@ def test_a_large_model_starts_from_the_greedy_plan_improved_by_local_search(monk
     two = synthetic_city(300, 60, seed=1, solver={"time_limit_s": 40, "decompose": "regions"}, clusters=2)
     qh.solve(two)
     assert len(calls) == 3 and 0 < calls[2] <= 0.1 * 40
+    # the quick answer: half, and a quarter where its bound is the smoothed dual's (which tightens
+    # with the time it gets)
+    quick = synthetic_city(300, 60, seed=1, solver={"time_limit_s": 40, "name": "heuristic"})
+    qh.solve(quick)
+    assert len(calls) == 4 and 0.4 * 40 < calls[3] <= 0.5 * 40
+    monkeypatch.setattr(solve_module, "SMOOTHED_DUAL_MIN_NNZ", 1)
+    qh.solve(quick)
+    assert len(calls) == 5 and 0.2 * 40 < calls[4] <= 0.25 * 40
