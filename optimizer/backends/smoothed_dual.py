@@ -17,7 +17,7 @@ matrix: no copy is made) and also yields the exact :math:`D` at that point, so t
 least exact :math:`D` met: valid whenever the method stops, however far from converged.
 
 On the L benchmark city (7.5 million nonzeros) HiGHS's PDLP proves a tighter bound sooner (0.02% above
-the LP optimum in 99 s; this method 0.2% in 164 s, 0.8% in 72 s), but on the XL city (135 million) PDLP
+the LP optimum in 99 s; this method 0.7% in 50 s, 0.17% in 100 s), but on the XL city (135 million) PDLP
 returned nothing in 850 s and its copy of the model took 12.8 GB; this method needs only a few vectors of
 the model's size (``bench/RESULTS.md``).
 """
