@@ -74,6 +74,10 @@ class _Pattern:
         pos, ptr = segment_positions(self.c_ptr, cols)
         return _segment_sums(v[self.c_idx[pos]], ptr)
 
+    def row_sums(self, v: np.ndarray) -> np.ndarray:
+        """Per unit: the sum of ``v`` (one value per site) over the sites it reaches."""
+        return _segment_sums(v[self.r_idx], self.r_ptr)
+
     def col(self, site: int) -> np.ndarray:
         return self.c_idx[self.c_ptr[site] : self.c_ptr[site + 1]]
 
@@ -325,8 +329,8 @@ class _Swaps:
             fr = self.gains.mats[k]
             col = np.zeros(self.n_sites)
             col[self.gains.site[r[chosen[r]]]] = 1.0
-            fc = _segment_sums(col[fr.full.r_idx], fr.full.r_ptr)
-            oc = None if fr.only is None else _segment_sums(col[fr.only.r_idx], fr.only.r_ptr)
+            fc = fr.full.row_sums(col)
+            oc = None if fr.only is None else fr.only.row_sums(col)
             self.cnt[k] = (fc, oc)
             self.cur[k] = self.credit(k, fc, oc, slice(None))
             self.gain[r] = fr.site_gains(self.wp[k], self.cur[k])[self.gains.site[r]]

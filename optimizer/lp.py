@@ -87,11 +87,16 @@ class LinearProgram:
         p = np.asarray(prices, dtype=float) * sign
         p = np.where(np.isfinite(self.row_ub), p, np.minimum(p, 0.0))
         p = np.where(np.isfinite(self.row_lb), p, np.maximum(p, 0.0))
-        red = sign * self.c - self.A.T @ p
+        return sign * self.max_form_dual(p, sign * self.c - self.A.T @ p)
+
+    def max_form_dual(self, p: np.ndarray, red: np.ndarray) -> float:
+        """The right-hand side of :meth:`dual_bound`'s inequality for the maximisation form: row prices
+        ``p`` already of their rows' signs and their reduced costs ``red`` (a caller that has ``red``
+        at hand spares the product with the matrix)."""
         with np.errstate(invalid="ignore"):
             rows = np.where(p > 0, p * self.row_ub, np.where(p < 0, p * self.row_lb, 0.0))
             cols = np.where(red > 0, red * self.ub, np.where(red < 0, red * self.lb, 0.0))
-        return sign * float(rows.sum() + cols.sum())
+        return float(rows.sum() + cols.sum())
 
     def activity(self, values: np.ndarray) -> np.ndarray:
         """Row activities ``A v``."""

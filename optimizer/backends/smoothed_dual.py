@@ -72,6 +72,7 @@ class _Dual:
     """The (smoothed) dual function of a maximisation in scaled prices ``theta`` (``p = theta * scale``)."""
 
     def __init__(self, lp: LinearProgram) -> None:
+        self.lp = lp
         self.sign = 1.0 if lp.sense == "max" else -1.0
         self.A, self.c = lp.A, self.sign * lp.c
         self.lb, self.ub = lp.lb, lp.ub
@@ -97,12 +98,6 @@ class _Dual:
         self.lb_s = np.where(np.isfinite(self.lb), self.lb, -big)
         self.best = _Best()
 
-    def exact(self, p: np.ndarray, d: np.ndarray) -> float:
-        with np.errstate(invalid="ignore"):
-            rows = np.where(p > 0, p * self.rhi, np.where(p < 0, p * self.rlo, 0.0))
-            cols = np.where(d > 0, d * self.ub, np.where(d < 0, d * self.lb, 0.0))
-        return float(rows.sum() + cols.sum())
-
     def __call__(self, theta: np.ndarray, mu: float) -> tuple[float, np.ndarray]:
         p = theta * self.scale
         d = self.c - self.A.T @ p
@@ -120,7 +115,7 @@ class _Dual:
         s, ds = _softplus(d / w)
         val_c = self.lb_s * d + (self.ub_s - self.lb_s) * w * s
         dval_dd = self.lb_s + (self.ub_s - self.lb_s) * ds
-        exact = self.exact(p, d)
+        exact = self.lp.max_form_dual(p, d)
         self.best.evaluations += 1
         if exact < self.best.bound:
             self.best.bound = exact
