@@ -97,6 +97,21 @@ def instance(size: str, seed: int = 0, size_km: float | None = None) -> Scenario
     return mclp_city(**spec, seed=seed) if kind == "mclp" else city(**spec, seed=seed)
 
 
+def scaled(size: str, fraction: float, seed: int = 0) -> Scenario:
+    """A city of that size's density on ``fraction`` of its area: residences, sites and the capital
+    budget scaled by ``fraction``, the square's side by its square root (e.g. L at 1/16: 1,250
+    residences x 187 sites on 2 km x 2 km)."""
+    spec = dict(SIZES[size])
+    kind = spec.pop("kind")
+    spec["n_residences"] = int(spec["n_residences"] * fraction)
+    spec["n_sites"] = int(spec["n_sites"] * fraction)
+    spec["size_km"] = spec["size_km"] * fraction**0.5
+    if kind == "mclp":
+        return mclp_city(**spec, seed=seed)
+    spec["capital"] = spec["capital"] * fraction
+    return city(**spec, seed=seed)
+
+
 def main() -> None:
     from optimizer.heuristic import greedy_chosen
     from optimizer.model import build_model

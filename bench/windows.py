@@ -1,11 +1,13 @@
 """Windows on a connected city: how much each window size adds to the start in the same time.
 
-    python bench/windows.py [--size L] [--seconds 100] [--cols 150 300 600] [--seed 0]
+    python bench/windows.py [--size L] [--fraction 1] [--seconds 100] [--cols 150 300 600] [--seed 0]
 
 The city's start (greedy plan improved by 1-swaps to a local optimum) is computed once; then, per
 window size, ``improve_by_windows`` runs for the same number of seconds from that start. Printed per
 size: windows solved, windows that improved the plan, the median seconds per window, and the plan's
 gain over the start (absolute and relative). One run, sizes one after another on the same machine.
+``--fraction F``: the size's city at its density on F of its area (``generate.scaled``), e.g. 0.0625
+for L on 2 km x 2 km.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from generate import instance  # noqa: E402
+from generate import instance, scaled  # noqa: E402
 
 from optimizer.backends.highs import HighsBackend  # noqa: E402
 from optimizer.config import SolverConfig  # noqa: E402
@@ -39,8 +41,10 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=100.0)
     ap.add_argument("--cols", type=int, nargs="+", default=[150, 300, 600])
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--fraction", type=float, default=1.0)
     args = ap.parse_args()
-    sc = instance(args.size, args.seed)
+    whole = args.fraction == 1.0
+    sc = instance(args.size, args.seed) if whole else scaled(args.size, args.fraction, args.seed)
     reach = compute_reach(sc)
     model = build_model(sc, reach)
     lp = model.lp
@@ -48,8 +52,10 @@ def main() -> None:
     start = local_search(sc, reach, model, greedy_start(sc, reach, model), time_limit_s=60)
     base = float(lp.c @ start)
     took_start = time.perf_counter() - t0
-    print(f"{platform.node()} · {args.size} · start (greedy + 1-swaps) {base:,.1f} in {took_start:.1f} s")
-    head = f"| window pairs | windows | improved | median s each | plan after {args.seconds:.0f} s | gain |"
+    city = args.size if args.fraction == 1.0 else f"{args.size} at {args.fraction:g} (seed {args.seed})"
+    print(f"{platform.node()} · {city} · start (greedy + 1-swaps) {base:,.1f} in {took_start:.1f} s")
+    head = "| window pairs | windows | improved | median s each "
+    head += f"| plan after {args.seconds:.0f} s | gain |"
     print("\n" + head)
     print("|---|---|---|---|---|---|")
     backend = HighsBackend()
@@ -67,7 +73,8 @@ def main() -> None:
         plan, stats = improve_by_windows(lp, start, shared_blocks(), solve_window, args.seconds, size=cols)
         value = float(lp.c @ plan)
         print(
-            f"| {cols} | {stats.windows} | {stats.improved} | {np.median(took):.2f} | {value:,.1f} | "
+            f"| {cols} | {stats.windows} | {stats.improved} "
+            f"| {np.median(took):.2f} | {value:,.1f} | "
             f"+{value - base:,.1f} (+{(value - base) / base:.3%}) |"
         )
 
