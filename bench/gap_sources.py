@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from generate import scaled  # noqa: E402
+from generate import instance  # noqa: E402
 
 import optimizer as qh  # noqa: E402
 from optimizer.backends.relaxation import relaxation_bound  # noqa: E402
@@ -43,7 +43,7 @@ def main() -> None:
     print("| LP above bound | quick below MIP |")
     print("|---|---|---|---|---|---|---|---|")
     for seed in args.seeds:
-        sc = scaled(args.size, args.fraction, seed)
+        sc = instance(args.size, seed, fraction=args.fraction)
         reach = compute_reach(sc)
         lp = build_model(sc, reach).lp
         lp_opt = relaxation_bound(lp, Deadline(args.mip_limit)).bound

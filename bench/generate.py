@@ -88,28 +88,22 @@ def city(n_residences: int, n_sites: int, size_km: float, capital: float, seed: 
     )
 
 
-def instance(size: str, seed: int = 0, size_km: float | None = None) -> Scenario:
-    """The benchmark city of that size (``size_km``: another side for its square)."""
+def instance(size: str, seed: int = 0, size_km: float | None = None, fraction: float = 1.0) -> Scenario:
+    """The benchmark city of that size (``size_km``: another side for its square). ``fraction``: the
+    city at its density on that fraction of its area: residences, sites and (for whole cities) the
+    capital budget scaled by it, the square's side by its square root (e.g. L at 0.0625: 1,250
+    residences x 187 sites on 2 km x 2 km)."""
     spec = dict(SIZES[size])
     if size_km is not None:
         spec["size_km"] = size_km
     kind = spec.pop("kind")
+    if fraction != 1.0:
+        spec["n_residences"] = int(spec["n_residences"] * fraction)
+        spec["n_sites"] = int(spec["n_sites"] * fraction)
+        spec["size_km"] = spec["size_km"] * fraction**0.5
+        if kind == "city":
+            spec["capital"] = spec["capital"] * fraction
     return mclp_city(**spec, seed=seed) if kind == "mclp" else city(**spec, seed=seed)
-
-
-def scaled(size: str, fraction: float, seed: int = 0) -> Scenario:
-    """A city of that size's density on ``fraction`` of its area: residences, sites and the capital
-    budget scaled by ``fraction``, the square's side by its square root (e.g. L at 1/16: 1,250
-    residences x 187 sites on 2 km x 2 km)."""
-    spec = dict(SIZES[size])
-    kind = spec.pop("kind")
-    spec["n_residences"] = int(spec["n_residences"] * fraction)
-    spec["n_sites"] = int(spec["n_sites"] * fraction)
-    spec["size_km"] = spec["size_km"] * fraction**0.5
-    if kind == "mclp":
-        return mclp_city(**spec, seed=seed)
-    spec["capital"] = spec["capital"] * fraction
-    return city(**spec, seed=seed)
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ The city's start (greedy plan improved by 1-swaps to a local optimum) is compute
 window size, ``improve_by_windows`` runs for the same number of seconds from that start. Printed per
 size: windows solved, windows that improved the plan, the median seconds per window, and the plan's
 gain over the start (absolute and relative). One run, sizes one after another on the same machine.
-``--fraction F``: the size's city at its density on F of its area (``generate.scaled``), e.g. 0.0625
+``--fraction F``: the size's city at its density on F of its area (``generate.instance``), e.g. 0.0625
 for L on 2 km x 2 km.
 """
 
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from generate import instance, scaled  # noqa: E402
+from generate import instance  # noqa: E402
 
 from optimizer.backends.highs import HighsBackend  # noqa: E402
 from optimizer.config import SolverConfig  # noqa: E402
@@ -43,8 +43,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--fraction", type=float, default=1.0)
     args = ap.parse_args()
-    whole = args.fraction == 1.0
-    sc = instance(args.size, args.seed) if whole else scaled(args.size, args.fraction, args.seed)
+    sc = instance(args.size, args.seed, fraction=args.fraction)
     reach = compute_reach(sc)
     model = build_model(sc, reach)
     lp = model.lp
@@ -54,8 +53,7 @@ def main() -> None:
     took_start = time.perf_counter() - t0
     city = args.size if args.fraction == 1.0 else f"{args.size} at {args.fraction:g} (seed {args.seed})"
     print(f"{platform.node()} · {city} · start (greedy + 1-swaps) {base:,.1f} in {took_start:.1f} s")
-    head = "| window pairs | windows | improved | median s each "
-    head += f"| plan after {args.seconds:.0f} s | gain |"
+    head = f"| window pairs | windows | improved | median s each | plan after {args.seconds:.0f} s | gain |"
     print("\n" + head)
     print("|---|---|---|---|---|---|")
     backend = HighsBackend()
@@ -73,8 +71,7 @@ def main() -> None:
         plan, stats = improve_by_windows(lp, start, shared_blocks(), solve_window, args.seconds, size=cols)
         value = float(lp.c @ plan)
         print(
-            f"| {cols} | {stats.windows} | {stats.improved} "
-            f"| {np.median(took):.2f} | {value:,.1f} | "
+            f"| {cols} | {stats.windows} | {stats.improved} | {np.median(took):.2f} | {value:,.1f} | "
             f"+{value - base:,.1f} (+{(value - base) / base:.3%}) |"
         )
 
