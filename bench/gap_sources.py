@@ -26,7 +26,6 @@ from generate import instance  # noqa: E402
 import optimizer as qh  # noqa: E402
 from optimizer.backends.relaxation import relaxation_bound  # noqa: E402
 from optimizer.deadline import Deadline  # noqa: E402
-from optimizer.model import build_model  # noqa: E402
 from optimizer.reach import compute_reach  # noqa: E402
 
 
@@ -45,11 +44,11 @@ def main() -> None:
     for seed in args.seeds:
         sc = instance(args.size, seed, fraction=args.fraction)
         reach = compute_reach(sc)
-        lp = build_model(sc, reach).lp
-        lp_opt = relaxation_bound(lp, Deadline(args.mip_limit)).bound
         t = time.perf_counter()
         quick = qh.solve(sc, solver={"name": "heuristic", "time_limit_s": args.quick_limit}, reach=reach)
         t_quick = time.perf_counter() - t
+        lp = quick.model.lp  # the model both solves build
+        lp_opt = relaxation_bound(lp, Deadline(args.mip_limit)).bound
         t = time.perf_counter()
         mip = qh.solve(sc, solver={"name": "highs", "time_limit_s": args.mip_limit}, reach=reach)
         t_mip = time.perf_counter() - t
