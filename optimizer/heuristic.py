@@ -123,16 +123,6 @@ def _gains(scenario: Scenario, reach: Reach, model: CoverageModel, cur: dict[str
     return _Gains(scenario, reach, model).all(cur)
 
 
-def _credit_after(reach: Reach, key: str, cur: np.ndarray, site: int, n_sites: int) -> np.ndarray:
-    fr = reach.formats[key]
-    col = np.zeros(n_sites)
-    col[site] = 1.0
-    cur = np.maximum(cur, np.where(fr.full @ col > 0, 1.0, 0.0))
-    if fr.partial is not None:
-        cur = np.maximum(cur, np.where(fr.partial @ col > 0, fr.credit_partial, 0.0))
-    return cur
-
-
 class _Gains:
     """Coverage gains of chosen pairs, with the same arithmetic as :func:`_gains` (each site's sum runs
     over its units in order, whichever sites are asked for), so lazy and full evaluation agree."""
@@ -164,7 +154,7 @@ class _Gains:
         return out
 
     def opened(self, cur: np.ndarray, key: str, site: int) -> np.ndarray:
-        """A format's credits once the pair at ``site`` opens (as :func:`_credit_after`, by column)."""
+        """A format's credits once the pair at ``site`` opens: every unit it reaches gets its credit."""
         fr = self.mats[key]
         cur = cur.copy()
         cur[fr.full.col(site)] = 1.0

@@ -8,7 +8,6 @@ import pytest
 
 import optimizer as qh
 from optimizer.heuristic import (
-    _credit_after,
     _Fit,
     _fits,
     _fits_one,
@@ -25,6 +24,17 @@ from optimizer.heuristic import (
 from optimizer.model import build_model
 from optimizer.reach import compute_reach
 from optimizer.synthetic import synthetic_city
+
+
+def _credit_after(reach, key: str, cur: np.ndarray, site: int, n_sites: int) -> np.ndarray:
+    """A format's credits once the pair at ``site`` opens, by a dense product (the oracle)."""
+    fr = reach.formats[key]
+    col = np.zeros(n_sites)
+    col[site] = 1.0
+    cur = np.maximum(cur, np.where(fr.full @ col > 0, 1.0, 0.0))
+    if fr.partial is not None:
+        cur = np.maximum(cur, np.where(fr.partial @ col > 0, fr.credit_partial, 0.0))
+    return cur
 
 
 def reference_greedy(scenario, reach, model, max_steps: int = 10_000) -> np.ndarray:
