@@ -99,6 +99,16 @@ def test_infeasible_exit_code_and_diagnosis(tiny, tmp_path) -> None:
     plan = set(d["cheapest_plan_meeting_all"].iloc[0].split(";"))
     assert plan == {"s1:convenience_store", "s2:convenience_store", "s1:pharmacy", "s3:pharmacy"}
     assert "610,000" in r.output or "610000" in r.output
+    # Without a plan the summary still says where the residents stand today (only o1 reaches r4 within
+    # 5 minutes; no pharmacy anywhere) and leaves every "after" empty.
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    store, pharmacy = s["formats"]["convenience_store"], s["formats"]["pharmacy"]
+    assert (store["population"], store["covered_before"], store["share_before"]) == (5000, 500, 0.1)
+    assert (pharmacy["covered_before"], pharmacy["share_before"]) == (0, 0)
+    assert store["covered_after"] is store["share_after"] is pharmacy["share_after"] is None
+    assert store["sites_opened"] == pharmacy["sites_opened"] == 0
+    every = s["groups"]["all"]
+    assert (every["covered_before_person_formats"], every["covered_after_person_formats"]) == (500, None)
 
 
 def test_validate_formats_schema(tiny) -> None:

@@ -12,6 +12,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ..outcome import Status
+
 if TYPE_CHECKING:
     from ..config import ScenarioConfig
     from ..result import Result
@@ -42,7 +44,9 @@ class ReportData:
 
     @property
     def has_solution(self) -> bool:
-        return bool(self.summary.get("formats"))
+        """Whether the run has a plan (optimal or feasible); an infeasible run's summary still holds
+        today's coverage per format and group."""
+        return Status(self.summary["status"]).has_plan
 
     @property
     def communities(self) -> pd.Series | None:

@@ -136,19 +136,20 @@ def status_text(r: Result) -> str:
     return str(r.status)
 
 
-def _share(covered: float, total: float) -> float | None:
-    return covered / total if total else None
+def _share(covered: float | None, total: float) -> float | None:
+    return covered / total if total and covered is not None else None
 
 
 def format_summary(r: Result) -> dict[str, dict[str, Any]]:
-    """Per format: population, covered before and after, shares, sites opened."""
+    """Per format: population, covered before and after, shares, sites opened. Without a plan
+    (infeasible, no solution) the coverage today is still reported and every "after" is None."""
     cov = r.coverage
     out = {}
     for key in r.scenario.formats.index:
         c = cov[cov["format"] == key]
         total = float(c["population"].sum())
         before = float(c.loc[c["covered_before"], "population"].sum())
-        after = float(c.loc[c["covered_after"], "population"].sum())
+        after = float(c.loc[c["covered_after"], "population"].sum()) if r.values is not None else None
         out[key] = {
             "name_zh": BY_KEY[key].name_zh,
             "walk_minutes": float(r.scenario.formats.at[key, "walk_minutes"]),
@@ -157,13 +158,14 @@ def format_summary(r: Result) -> dict[str, dict[str, Any]]:
             "covered_after": after,
             "share_before": _share(before, total),
             "share_after": _share(after, total),
-            "sites_opened": int((r.placements["format"] == key).sum()),
+            "sites_opened": int((r.placements["format"] == key).sum()) if len(r.placements) else 0,
         }
     return out
 
 
 def group_summary(r: Result) -> dict[str, dict[str, Any]]:
-    """Per population group (and speed group): population and person-formats covered before and after."""
+    """Per population group (and speed group): population and person-formats covered before and after
+    (after None without a plan)."""
     cov, demand = r.coverage, r.reach.demand
     speed_groups = [g for g in demand["group"].unique() if g != "all"]
     out = {}
@@ -172,7 +174,7 @@ def group_summary(r: Result) -> dict[str, dict[str, Any]]:
         c = cov[np.tile(unit_mask, len(r.reach.formats))]
         tot = float(c["population"].sum())
         before = float(c.loc[c["covered_before"], "population"].sum())
-        after = float(c.loc[c["covered_after"], "population"].sum())
+        after = float(c.loc[c["covered_after"], "population"].sum()) if r.values is not None else None
         out[g] = {
             "population": float(demand.loc[unit_mask, "population"].sum()),
             "covered_before_person_formats": before,
@@ -207,7 +209,7 @@ def summary(r: Result) -> dict[str, Any]:
     from .write import inputs_digest, json_safe
 
     sc = r.scenario
-    has_cov = r.values is not None and len(r.coverage)
+    has_cov = len(r.coverage) > 0
     out: dict[str, Any] = {
         "scenario": sc.name,
         "scenario_file": str(sc.path.resolve()) if sc.path else None,
