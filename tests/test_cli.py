@@ -11,6 +11,7 @@ import pandas as pd
 from click.testing import CliRunner
 
 from cli import main
+from optimizer.report.console import tie_break_line
 from optimizer.schema import markdown
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +40,8 @@ def test_run_writes_every_output_and_verifies(tiny, tmp_path) -> None:
         assert (out / name).is_file(), name
     s = json.loads((out / "summary.json").read_text())
     assert s["status"] == "optimal" and s["objective"] == 10_500 and s["mip_gap"] == 0
+    tie = "least public money among plans of maximum coverage: proved (weighted: coverage exact, money within"
+    assert tie in r.output
     assert s["formats"]["convenience_store"]["covered_before"] == 500
     assert s["budget"]["capital_yuan_used"] == 290_000 and s["budget"]["capital_yuan_limit"] == 400_000
     p = pd.read_csv(out / "placements.csv")
@@ -160,3 +163,17 @@ def test_outlets_of_formats_not_in_play_are_reported_not_silently_dropped(tiny, 
     r = run("validate", folder / "scenario.yaml")
     assert r.exit_code == 0, r.output
     assert "2 outlets are of formats not in play (hair_salon, laundry) and are not used: o2, o3" in r.output
+
+
+def test_console_names_the_tie_break_only_when_asked(tiny, tmp_path) -> None:
+    folder = tmp_path / "sc"
+    shutil.copytree(tiny.parent, folder)
+    y = folder / "scenario.yaml"
+    y.write_text(y.read_text() + "objective: {tie_break: none}\n")
+    r = run("run", y, "--out", tmp_path / "out", "--no-maps")
+    assert r.exit_code == 0 and "least public money" not in r.output
+    s = {"tie_break": "least_public_money", "tie_break_status": "not_run", "tie_break_proof": None}
+    assert tie_break_line(s, "zh") == "同等覆盖下公共投入最少：未运行：时间上限已用完，保留覆盖最优方案"
+    assert tie_break_line(s | {"tie_break_status": "feasible"}, "en") == (
+        "least public money among plans of maximum coverage: not proved (a limit stopped it)"
+    )

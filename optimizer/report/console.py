@@ -27,6 +27,9 @@ def summary_lines(d: ReportData, report: Path | None = None, lang: str = "en") -
             T.money(b[f"{bud.key}_limit"], lang, per_year),
         )
         lines.append(f"{T.budget_name(bud.key, lang)}: {used} " + ("/ 上限 " if zh else "of ") + limit)
+    tie = tie_break_line(s, lang)
+    if tie:
+        lines.append(tie)
     for g, v in (s.get("groups") or {}).items():
         if v.get("population"):
             lines.append(
@@ -43,3 +46,23 @@ def summary_lines(d: ReportData, report: Path | None = None, lang: str = "en") -
     if report is not None:
         lines.append(("试点方案：" if zh else "report: ") + str(report))
     return lines
+
+
+TIE_BREAK: dict[str, tuple[str, str]] = {
+    "optimal": ("已证明", "proved"),
+    "feasible": ("未证明（时间上限）", "not proved (a limit stopped it)"),
+    "not_run": ("未运行：时间上限已用完，保留覆盖最优方案", "not run: the time limit was used up; plan kept"),
+    "failed": ("求解失败，保留覆盖最优方案", "failed in the solver; plan kept"),
+}
+
+
+def tie_break_line(s: dict, lang: str = "en") -> str | None:
+    """The least-public-money tie-break: whether it was proved and how (None when not asked for)."""
+    status = s.get("tie_break_status")
+    if not s.get("tie_break") or s["tie_break"] == "none" or status is None:
+        return None
+    zh_word, en_word = TIE_BREAK.get(status, (status, status))
+    proof = f" ({s['tie_break_proof']})" if s.get("tie_break_proof") else ""
+    if lang == "zh":
+        return f"同等覆盖下公共投入最少：{zh_word}{proof}"
+    return f"least public money among plans of maximum coverage: {en_word}{proof}"
