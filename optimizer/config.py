@@ -98,8 +98,8 @@ class MandateConfig:
 
 
 def _numbers(values: tuple[float, ...] | None) -> tuple[float, ...] | None:
-    """Numbers of a per-year list (the schema reads them as text); text that is no number stays, for
-    the phasing check to report."""
+    """Numbers of a per-year list (a scenario file's are numbers already; a config built in Python may
+    hold text); text that is no number stays, for the phasing check to report."""
     if values is None:
         return None
     out: list[Any] = []

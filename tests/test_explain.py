@@ -393,16 +393,35 @@ def test_phasing_is_checked_and_run_writes_phasing_csv(tiny, tmp_path) -> None:
     from optimizer.errors import ScenarioError
     from optimizer.explain.phasing import yearly_budgets
 
-    sc = make_scenario(
-        RES3,
-        SITES2,
-        M3,
-        formats=[CONV],
-        budget={"capital_yuan": 1},
-        phasing={"years": 2, "capital_yuan_per_year": [1, 2, 3]},
-    )
-    with pytest.raises(ScenarioError, match="phasing.capital_yuan_per_year"):
-        yearly_budgets(sc)
+    with pytest.raises(ScenarioError) as err:
+        make_scenario(
+            RES3,
+            SITES2,
+            M3,
+            formats=[CONV],
+            budget={"capital_yuan": 1},
+            phasing={"years": 2, "capital_yuan_per_year": [1, 2, 3], "rent_subsidy_yuan_per_year": [0, -5]},
+        )
+    assert [(p.column, p.message) for p in err.value.problems] == [
+        (
+            "phasing.rent_subsidy_yuan_per_year",
+            "'phasing.rent_subsidy_yuan_per_year': item 2: -5 is out of range: must be >= 0",
+        ),
+        ("phasing.capital_yuan_per_year", "'phasing.capital_yuan_per_year': 3 numbers for 2 years"),
+    ]
+    sc = make_scenario(RES3, SITES2, M3, formats=[CONV], budget={"capital_yuan": 1})
+    with pytest.raises(
+        ScenarioError, match="'phasing.capital_yuan_per_year': item 2: expected a number, got 'x'"
+    ):
+        sc.with_config(phasing={"years": 2, "capital_yuan_per_year": [1, "x"]})
+    with pytest.raises(ScenarioError, match="'phasing.years' is not set, but per-year budgets are given"):
+        sc.with_config(phasing={"capital_yuan_per_year": [1, "x"]})
+    assert yearly_budgets(sc.with_config(phasing={"years": 2, "capital_yuan_per_year": "1_000; 2,000"}))[
+        1
+    ].tolist() == [
+        1000.0,
+        2000.0,
+    ]
     folder = tmp_path / "sc"
     shutil.copytree(tiny.parent, folder)
     bad = folder / "bad.yaml"

@@ -78,6 +78,23 @@ def _text_list(value: Any, key: Key) -> Coerced:
     return None, f"expected a list, got {type(value).__name__}"
 
 
+def _number_list(value: Any, key: Key) -> Coerced:
+    """Numbers (a list, or text separated by ';'), each within the key's range."""
+    items = [v for v in value.split(";") if v.strip()] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)):
+        return None, f"expected a list of numbers, got {type(value).__name__}"
+    out = []
+    for n, item in enumerate(items, start=1):
+        try:
+            v, err = _number(item, key)
+        except (TypeError, ValueError):
+            v, err = None, f"expected a number, got '{item}'"
+        if err:
+            return None, f"item {n}: {err}"
+        out.append(v)
+    return out, None
+
+
 def _mapping(value: Any, key: Key) -> Coerced:
     if isinstance(value, dict):
         return dict(value), None
@@ -109,6 +126,7 @@ COERCE: dict[str, Callable[[Any, Key], Coerced]] = {
     "float": _number,
     "int": _number,
     "list[str]": _text_list,
+    "list[float]": _number_list,
     "mapping": _mapping,
     "mapping|list[str]": _names_or_mapping,
     "list[mapping]": _mappings,
@@ -165,7 +183,35 @@ def validate_config(raw: Any, file: str) -> tuple[dict[str, Any], list[Problem]]
     cfg, problems = _values(raw, file)
     mandates, more = _mandates(cfg.get("mandates") or [], file)
     solver = cfg.get("solver") or {}
+    raw_phasing = raw.get("phasing") if isinstance(raw.get("phasing"), dict) else {}
+    more += _phasing(cfg.get("phasing") or {}, {k for k, v in raw_phasing.items() if v is not None}, file)
     return {**cfg, "mandates": mandates}, found + problems + more + _solver_options(solver, file)
+
+
+def _phasing(ph: Mapping[str, Any], given: set[str], file: str) -> list[Problem]:
+    """Per-year budgets (``given`` in the file, even if unreadable) need ``phasing.years`` and one
+    number per year."""
+    lists = {k: v for k, v in ph.items() if k.endswith("_per_year") and v is not None}
+    years = ph.get("years")
+    if years is None and any(k.endswith("_per_year") for k in given):
+        return [
+            Problem(
+                "'phasing.years' is not set, but per-year budgets are given",
+                file=file,
+                column="phasing.years",
+                fix="add phasing: {years: N} with one number per year in each list",
+            )
+        ]
+    return [
+        Problem(
+            f"'phasing.{k}': {len(v)} numbers for {years} years",
+            file=file,
+            column=f"phasing.{k}",
+            fix=f"give one number per year, {years} in all",
+        )
+        for k, v in lists.items()
+        if years is not None and len(v) != years
+    ]
 
 
 def _unknown_keys(raw: Mapping[Any, Any], file: str) -> list[Problem]:
