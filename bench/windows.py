@@ -31,7 +31,7 @@ from optimizer.config import SolverConfig  # noqa: E402
 from optimizer.deadline import Deadline  # noqa: E402
 from optimizer.decompose import improve_by_windows  # noqa: E402
 from optimizer.heuristic import greedy_start, local_search  # noqa: E402
-from optimizer.model import build_model, shared_blocks  # noqa: E402
+from optimizer.model import COVER, build_model, families_with_role, shared_blocks  # noqa: E402
 from optimizer.reach import compute_reach  # noqa: E402
 
 
@@ -42,6 +42,7 @@ def main() -> None:
     ap.add_argument("--cols", type=int, nargs="+", default=[150, 300, 600])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--fraction", type=float, default=1.0)
+    ap.add_argument("--narrow", choices=["both", "off", "on"], default="both", help="narrow windows by turns")
     args = ap.parse_args()
     sc = instance(args.size, args.seed, fraction=args.fraction)
     reach = compute_reach(sc)
@@ -53,11 +54,13 @@ def main() -> None:
     took_start = time.perf_counter() - t0
     city = args.size if args.fraction == 1.0 else f"{args.size} at {args.fraction:g} (seed {args.seed})"
     print(f"{platform.node()} · {city} · start (greedy + 1-swaps) {base:,.1f} in {took_start:.1f} s")
-    head = f"| window pairs | windows | improved | median s each | plan after {args.seconds:.0f} s | gain |"
+    head = "| window pairs | narrow by turns | windows | improved | median s each "
+    head += f"| plan after {args.seconds:.0f} s | gain |"
     print("\n" + head)
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     backend = HighsBackend()
-    for cols in args.cols:
+    narrows = {"both": [False, True], "off": [False], "on": [True]}[args.narrow]
+    for cols, narrow in [(c, n) for c in args.cols for n in narrows]:
         took: list[float] = []
 
         def solve_window(sub, first, limit, took=took):  # type: ignore[no-untyped-def]
@@ -68,10 +71,14 @@ def main() -> None:
             took.append(time.perf_counter() - t)
             return sol
 
-        plan, stats = improve_by_windows(lp, start, shared_blocks(), solve_window, args.seconds, size=cols)
+        through = families_with_role(COVER) if narrow else ()
+        plan, stats = improve_by_windows(
+            lp, start, shared_blocks(), solve_window, args.seconds, size=cols, narrow_blocks=through
+        )
         value = float(lp.c @ plan)
         print(
-            f"| {cols} | {stats.windows} | {stats.improved} | {np.median(took):.2f} | {value:,.1f} | "
+            f"| {cols} | {'yes' if narrow else 'no'} | {stats.windows} | {stats.improved} "
+            f"| {np.median(took):.2f} | {value:,.1f} | "
             f"+{value - base:,.1f} (+{(value - base) / base:.3%}) |"
         )
 

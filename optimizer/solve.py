@@ -37,7 +37,15 @@ from .diagnose import diagnose_infeasible
 from .executor import Executor, make_executor
 from .heuristic import chosen_from_placements, greedy_start, is_feasible, local_search, plan_values
 from .lp import LinearProgram
-from .model import BUDGET_BY_BLOCK, RESOURCE, CoverageModel, build_model, families_with_role, shared_blocks
+from .model import (
+    BUDGET_BY_BLOCK,
+    COVER,
+    RESOURCE,
+    CoverageModel,
+    build_model,
+    families_with_role,
+    shared_blocks,
+)
 from .outcome import Progress, ProgressCallback
 from .reach import Reach, compute_reach, reach_for
 from .result import Result
@@ -184,7 +192,15 @@ def _by_windows(
         cfg = SolverConfig(name="highs", time_limit_s=limit, mip_gap=0.0, threads=threads)
         return highs.solve(sub, cfg, start=start, deadline=Deadline(limit))
 
-    better, stats = improve_by_windows(lp, values, shared_blocks(), solve_window, seconds, progress=progress)
+    better, stats = improve_by_windows(
+        lp,
+        values,
+        shared_blocks(),
+        solve_window,
+        seconds,
+        progress=progress,
+        narrow_blocks=families_with_role(COVER),
+    )
     log.info(
         "windows: %d solved, %d improved the plan (%s -> %s)",
         stats.windows,

@@ -14,7 +14,7 @@ from optimizer.deadline import Deadline
 from optimizer.decompose import Windows, improve_by_windows
 from optimizer.decompose.regions import local_rows
 from optimizer.heuristic import greedy_start
-from optimizer.model import build_model, shared_blocks
+from optimizer.model import COVER, build_model, families_with_role, shared_blocks
 from optimizer.reach import compute_reach
 from optimizer.synthetic import synthetic_city
 
@@ -85,10 +85,28 @@ def test_a_window_holding_every_pair_finds_the_optimum() -> None:
     assert stats.windows <= 2 * parts
 
 
-def test_windows_never_lose_value_and_keep_every_row() -> None:
+def test_a_narrow_window_holds_one_formats_pairs_over_a_wider_area() -> None:
+    sc, reach, m = _model(600, 120, 3, budget={"capital_yuan": 1_500_000})
+    lp = m.lp
+    win = Windows(lp, shared_blocks())
+    through = np.zeros(lp.n_rows, dtype=bool)
+    for name in families_with_role(COVER):
+        through[lp.rows(name)] = True
+    fmt = m.x["format"].astype(str).to_numpy()[win.ints - lp.cols("x").start]
+    sites = m.x["site_id"].astype(str).to_numpy()[win.ints - lp.cols("x").start]
+    for seed in (0, 7, 50, 200):
+        narrow, wide = win.grow(seed, 40, through), win.grow(seed, 40)
+        assert set(fmt[narrow]) == {fmt[seed]} and len(set(fmt[wide])) > 1
+        assert len(set(sites[narrow])) > len(set(sites[wide]))
+
+
+@pytest.mark.parametrize("narrow", [(), families_with_role(COVER)])
+def test_windows_never_lose_value_and_keep_every_row(narrow: tuple[str, ...]) -> None:
     sc, reach, m = _model(1500, 250, 5, budget={"capital_yuan": 2_000_000})
     plan = greedy_start(sc, reach, m)
-    better, stats = improve_by_windows(m.lp, plan, shared_blocks(), _solve_window, 8.0, size=60)
+    better, stats = improve_by_windows(
+        m.lp, plan, shared_blocks(), _solve_window, 8.0, size=60, narrow_blocks=narrow
+    )
     assert stats.windows >= 2
     assert all(b >= a - 1e-6 for a, b in zip(stats.values, stats.values[1:], strict=False))
     assert m.lp.is_feasible(better)

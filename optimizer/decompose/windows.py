@@ -82,15 +82,17 @@ class Windows:
         pos, _ = segment_positions(self.A_rows.indptr, rows)
         return positions[self.A_rows.indices[pos]]
 
-    def grow(self, seed: int, size: int) -> np.ndarray:
+    def grow(self, seed: int, size: int, through: np.ndarray | None = None) -> np.ndarray:
         """Integer column positions (into ``self.ints``) of a window of at most ``size``, breadth-first
-        from ``seed`` along local rows; the last ring is cut to the columns sharing most rows with it."""
+        from ``seed`` along local rows (only the rows where ``through`` is True, when given); the last
+        ring is cut to the columns sharing most rows with it."""
         n = len(self.ints)
         inside = np.zeros(n, dtype=bool)
         inside[seed] = True
         frontier = np.array([seed])
         while inside.sum() < size and len(frontier):
-            at = self._entries_of(self._rows_of(self.ints[frontier]), self.pos_int)
+            rows = self._rows_of(self.ints[frontier])
+            at = self._entries_of(rows if through is None else rows[through[rows]], self.pos_int)
             links = np.bincount(at[at >= 0], minlength=n)  # rows each column shares with the frontier
             new = (links > 0) & ~inside
             if inside.sum() + new.sum() > size:
@@ -148,18 +150,29 @@ def improve_by_windows(
     size: int = WINDOW_COLS,
     seed: int = 0,
     progress: ProgressCallback | None = None,
+    narrow_blocks: Iterable[str] = (),
 ) -> tuple[np.ndarray, WindowStats]:
     """Improve a feasible plan ``values`` window by window for ``seconds``: seeds drawn (seeded) from
     the integer columns no window has held yet, so the search sweeps the whole city before it returns
     to a neighbourhood; it stops early after a sweep in which no window improved the plan.
     ``solve_window(sub_lp, start, seconds)`` solves one window's MIP. Returns the plan (never worse
-    than ``values``) and what the search did."""
+    than ``values``) and what the search did.
+
+    With ``narrow_blocks`` (the cover rows), every other window is *narrow*: seeded at a column of the
+    plan and grown only through those rows, so it holds one format's pairs over a wider area and can
+    rearrange several of its placements (a window grown through every local row holds a few pairs of
+    each format). Measured on the L city: narrow and wide windows by turns gain more than wide ones
+    alone in the same time (bench/RESULTS.md)."""
     t0 = time.perf_counter()
     values = np.asarray(values, dtype=float).copy()
     stats = WindowStats(values=[float(lp.c @ values)])
     if not lp.integer.any():
         return values, stats
     win = Windows(lp, shared_blocks)
+    narrow_blocks = tuple(narrow_blocks)
+    through = np.zeros(lp.n_rows, dtype=bool)
+    for name in narrow_blocks:
+        through[lp.rows(name)] = True
     rng = np.random.default_rng(seed)
     seen = np.zeros(len(win.ints), dtype=bool)
     sign = 1.0 if lp.sense == "max" else -1.0
@@ -170,7 +183,11 @@ def improve_by_windows(
                 break
             seen[:] = False
             improved_in_sweep = False
-        window = win.grow(int(rng.choice(np.flatnonzero(~seen))), size)
+        placed = np.flatnonzero(values[win.ints] > 0.5)
+        if narrow_blocks and stats.windows % 2 == 1 and len(placed):
+            window = win.grow(int(rng.choice(placed)), size, through)
+        else:
+            window = win.grow(int(rng.choice(np.flatnonzero(~seen))), size)
         seen[window] = True
         free = win.free_columns(window)
         sub, _ = win.sub_lp(free, values)

@@ -60,7 +60,16 @@ from __future__ import annotations
 
 from .budgets import BUDGET_BY_BLOCK, BUDGETS, Budget
 from .build import DEFAULT_REDUCTIONS, REDUCTIONS, CoverageModel, build_model
-from .families import FAMILIES, FAMILY_BY_NAME, RESOURCE, Family, ModelData, families_with_role, shared_blocks
+from .families import (
+    COVER,
+    FAMILIES,
+    FAMILY_BY_NAME,
+    RESOURCE,
+    Family,
+    ModelData,
+    families_with_role,
+    shared_blocks,
+)
 from .pairs import EXCLUSION_RULES, demand_pairs, site_format_pairs
 
 __all__ = [
@@ -73,6 +82,7 @@ __all__ = [
     "DEFAULT_REDUCTIONS",
     "FAMILIES",
     "FAMILY_BY_NAME",
+    "COVER",
     "RESOURCE",
     "Family",
     "ModelData",
