@@ -1,11 +1,13 @@
 """Windows on a connected city: how much each window size adds to the start in the same time.
 
     python bench/windows.py [--size L] [--fraction 1] [--seconds 100] [--cols 150 300 600] [--seed 0]
+                            [--narrow 0 0.5]
 
 The city's start (greedy plan improved by 1-swaps to a local optimum) is computed once; then, per
 window size, ``improve_by_windows`` runs for the same number of seconds from that start. Printed per
 size: windows solved, windows that improved the plan, the median seconds per window, and the plan's
 gain over the start (absolute and relative). One run, sizes one after another on the same machine.
+``--narrow``: shares of narrow windows (one format's pairs over a wider area), each run per size.
 ``--fraction F``: the size's city at its density on F of its area (``generate.instance``), e.g. 0.0625
 for L on 2 km x 2 km.
 """
@@ -42,7 +44,13 @@ def main() -> None:
     ap.add_argument("--cols", type=int, nargs="+", default=[150, 300, 600])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--fraction", type=float, default=1.0)
-    ap.add_argument("--narrow", choices=["both", "off", "on"], default="both", help="narrow windows by turns")
+    ap.add_argument(
+        "--narrow",
+        type=float,
+        nargs="+",
+        default=[0.0, 0.5],
+        help="shares of narrow windows",
+    )
     args = ap.parse_args()
     sc = instance(args.size, args.seed, fraction=args.fraction)
     reach = compute_reach(sc)
@@ -54,13 +62,12 @@ def main() -> None:
     took_start = time.perf_counter() - t0
     city = args.size if args.fraction == 1.0 else f"{args.size} at {args.fraction:g} (seed {args.seed})"
     print(f"{platform.node()} · {city} · start (greedy + 1-swaps) {base:,.1f} in {took_start:.1f} s")
-    head = "| window pairs | narrow by turns | windows | improved | median s each "
+    head = "| window pairs | narrow share | windows | improved | median s each "
     head += f"| plan after {args.seconds:.0f} s | gain |"
     print("\n" + head)
     print("|---|---|---|---|---|---|---|")
     backend = HighsBackend()
-    narrows = {"both": [False, True], "off": [False], "on": [True]}[args.narrow]
-    for cols, narrow in [(c, n) for c in args.cols for n in narrows]:
+    for cols, share in [(c, n) for c in args.cols for n in args.narrow]:
         took: list[float] = []
 
         def solve_window(sub, first, limit, took=took):  # type: ignore[no-untyped-def]
@@ -71,13 +78,19 @@ def main() -> None:
             took.append(time.perf_counter() - t)
             return sol
 
-        through = families_with_role(COVER) if narrow else ()
         plan, stats = improve_by_windows(
-            lp, start, shared_blocks(), solve_window, args.seconds, size=cols, narrow_blocks=through
+            lp,
+            start,
+            shared_blocks(),
+            solve_window,
+            args.seconds,
+            size=cols,
+            narrow_blocks=families_with_role(COVER),
+            narrow_share=share,
         )
         value = float(lp.c @ plan)
         print(
-            f"| {cols} | {'yes' if narrow else 'no'} | {stats.windows} | {stats.improved} "
+            f"| {cols} | {share:g} | {stats.windows} | {stats.improved} "
             f"| {np.median(took):.2f} | {value:,.1f} | "
             f"+{value - base:,.1f} (+{(value - base) / base:.3%}) |"
         )

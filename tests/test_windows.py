@@ -15,6 +15,7 @@ from optimizer.decompose import Windows, improve_by_windows
 from optimizer.decompose.regions import local_rows
 from optimizer.heuristic import greedy_start
 from optimizer.model import COVER, build_model, families_with_role, shared_blocks
+from optimizer.outcome import Solution, Status
 from optimizer.reach import compute_reach
 from optimizer.synthetic import synthetic_city
 
@@ -98,6 +99,47 @@ def test_a_narrow_window_holds_one_formats_pairs_over_a_wider_area() -> None:
         narrow, wide = win.grow(seed, 40, through), win.grow(seed, 40)
         assert set(fmt[narrow]) == {fmt[seed]} and len(set(fmt[wide])) > 1
         assert len(set(sites[narrow])) > len(set(sites[wide]))
+
+
+class _Enough(Exception):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("share", "pattern"), [(0.0, "wwwwww"), (0.5, "wnwnwn"), (0.25, "wwwnww"), (1.0, "nnnnnn")]
+)
+def test_the_narrow_share_decides_which_windows_are_narrow(
+    share: float, pattern: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sc, reach, m = _model(600, 120, 3, budget={"capital_yuan": 1_500_000})
+    plan = greedy_start(sc, reach, m)
+    kinds: list[str] = []
+    grow = Windows.grow
+
+    def recording(self, seed, size, through=None):  # type: ignore[no-untyped-def]
+        kinds.append("w" if through is None else "n")
+        if through is not None:  # seeded at a pair of the plan
+            assert plan[self.ints[seed]] > 0.5
+        return grow(self, seed, size, through)
+
+    def solve_window(sub, start, limit):  # type: ignore[no-untyped-def]
+        if len(kinds) == len(pattern):
+            raise _Enough
+        return Solution(Status.NO_SOLUTION, None, None, None, None, 0.0, "highs")  # the plan stays
+
+    monkeypatch.setattr(Windows, "grow", recording)
+    with pytest.raises(_Enough):
+        improve_by_windows(
+            m.lp,
+            plan,
+            shared_blocks(),
+            solve_window,
+            60.0,
+            size=30,
+            narrow_blocks=families_with_role(COVER),
+            narrow_share=share,
+        )
+    assert "".join(kinds) == pattern
 
 
 @pytest.mark.parametrize("narrow", [(), families_with_role(COVER)])

@@ -151,6 +151,7 @@ def improve_by_windows(
     seed: int = 0,
     progress: ProgressCallback | None = None,
     narrow_blocks: Iterable[str] = (),
+    narrow_share: float = 0.5,
 ) -> tuple[np.ndarray, WindowStats]:
     """Improve a feasible plan ``values`` window by window for ``seconds``: seeds drawn (seeded) from
     the integer columns no window has held yet, so the search sweeps the whole city before it returns
@@ -158,11 +159,12 @@ def improve_by_windows(
     ``solve_window(sub_lp, start, seconds)`` solves one window's MIP. Returns the plan (never worse
     than ``values``) and what the search did.
 
-    With ``narrow_blocks`` (the cover rows), every other window is *narrow*: seeded at a column of the
-    plan and grown only through those rows, so it holds one format's pairs over a wider area and can
-    rearrange several of its placements (a window grown through every local row holds a few pairs of
-    each format). Measured on the L city: narrow and wide windows by turns gain more than wide ones
-    alone in the same time (bench/RESULTS.md)."""
+    With ``narrow_blocks`` (the cover rows), a share ``narrow_share`` of the windows (spread evenly;
+    every other one at 0.5) is *narrow*: seeded at a column of the plan (one no window has held yet,
+    while there is one) and grown only through those rows, so it holds one format's pairs over a
+    wider area and can rearrange several of its placements (a window grown through every local row
+    holds a few pairs of each format). Measured on the L city: narrow and wide windows by turns gain
+    more than wide ones alone in the same time (bench/RESULTS.md)."""
     t0 = time.perf_counter()
     values = np.asarray(values, dtype=float).copy()
     stats = WindowStats(values=[float(lp.c @ values)])
@@ -183,9 +185,13 @@ def improve_by_windows(
                 break
             seen[:] = False
             improved_in_sweep = False
-        placed = np.flatnonzero(values[win.ints] > 0.5)
-        if narrow_blocks and stats.windows % 2 == 1 and len(placed):
-            window = win.grow(int(rng.choice(placed)), size, through)
+        placed = values[win.ints] > 0.5
+        turn = int((stats.windows + 1) * narrow_share) > int(stats.windows * narrow_share)
+        if narrow_blocks and turn and placed.any():
+            fresh = placed & ~seen
+            window = win.grow(
+                int(rng.choice(np.flatnonzero(fresh if fresh.any() else placed))), size, through
+            )
         else:
             window = win.grow(int(rng.choice(np.flatnonzero(~seen))), size)
         seen[window] = True
