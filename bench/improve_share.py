@@ -1,13 +1,14 @@
 """How much of the time limit to spend improving the start before one MIP, by model size.
 
     python bench/improve_share.py [--cities 1000x150 2000x300 4000x500 8000x1000] [--large]
-                                  [--limit 60] [--shares 0 0.25 0.5]
+                                  [--sizes L] [--limit 60] [--shares 0 0.25 0.5]
 
 Each city is the synthetic city of ``bench/solvers.py`` (n residences x m sites, 4 formats, 3 km square,
 capital 2 M; seed 3), solved by HiGHS with each share of the limit given to 1-swaps and windows before
 the MIP (``optimizer.solve.ONE_MIP_IMPROVE_SHARE`` and ``LARGE_MIP_IMPROVE_SHARE``, applied here at
 every size: share 0 is the MIP from the greedy start). ``--large`` adds the connected 16,000 x 2,400
-city (6 km, formats-per-site limits, capital 6 M, seed 0; 1.5 M nonzeros); ``--cities`` with no
+city (6 km, formats-per-site limits, capital 6 M, seed 0; 1.5 M nonzeros); ``--sizes`` adds cities of
+``bench/generate.py`` (e.g. L, seed 0); ``--cities`` with no
 value leaves the small ones out. Printed per city and share: nonzeros, status, plan, bound, gap and
 seconds; walk times are computed once per city. One run, one solve after another.
 """
@@ -22,6 +23,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from generate import instance  # noqa: E402
 
 import optimizer as qh  # noqa: E402
 from optimizer.model import build_model  # noqa: E402
@@ -30,7 +34,7 @@ from optimizer.scenario import Scenario  # noqa: E402
 from optimizer.synthetic import synthetic_city  # noqa: E402
 
 
-def cities(names: list[str], large: bool) -> list[tuple[str, Scenario]]:
+def cities(names: list[str], large: bool, sizes: list[str]) -> list[tuple[str, Scenario]]:
     out = []
     for name in names:
         n, m = (int(v) for v in name.split("x"))
@@ -46,6 +50,7 @@ def cities(names: list[str], large: bool) -> list[tuple[str, Scenario]]:
             budget={"capital_yuan": 6_000_000},
         )
         out.append(("16000x2400 (6 km, site limits)", city))
+    out += [(size, instance(size, 0)) for size in sizes]
     return out
 
 
@@ -53,6 +58,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cities", nargs="*", default=["1000x150", "2000x300", "4000x500", "8000x1000"])
     ap.add_argument("--large", action="store_true")
+    ap.add_argument("--sizes", nargs="*", default=[], help="cities of bench/generate.py, e.g. L")
     ap.add_argument("--limit", type=float, default=60.0)
     ap.add_argument("--shares", type=float, nargs="+", default=[0.0, 0.25, 0.5])
     args = ap.parse_args()
@@ -61,7 +67,7 @@ def main() -> None:
     print(f"HiGHS, limit {args.limit:.0f} s\n")
     print("| city | nonzeros | share | status | plan | bound | gap | s |")
     print("|---|---|---|---|---|---|---|---|")
-    for name, sc in cities(args.cities, args.large):
+    for name, sc in cities(args.cities, args.large, args.sizes):
         reach = compute_reach(sc)
         nnz = build_model(sc, reach).lp.A.nnz
         for share in args.shares:
