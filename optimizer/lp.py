@@ -7,9 +7,11 @@ the frozen result the backends solve: ``row_lb <= A v <= row_ub``, ``lb <= v <= 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -71,6 +73,34 @@ class LinearProgram:
             s = self.rows(b)
             lo[s], hi[s] = -INF, INF
         return replace(self, row_lb=lo, row_ub=hi)
+
+    def save(self, path: str | os.PathLike[str], **extra: np.ndarray) -> None:
+        """The arrays to ``path`` (.npz; block names are not kept), with ``extra`` arrays beside them,
+        for a solver in a process of its own (:meth:`load`)."""
+        arrays: dict[str, Any] = {
+            "sense": np.array(self.sense),
+            "c": self.c,
+            "lb": self.lb,
+            "ub": self.ub,
+            "integer": self.integer,
+            "row_lb": self.row_lb,
+            "row_ub": self.row_ub,
+            "indptr": self.A.indptr,
+            "indices": self.A.indices,
+            "data": self.A.data,
+            "shape": np.array(self.A.shape),
+        }
+        arrays.update(extra)
+        np.savez(path, **arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> tuple[LinearProgram, dict[str, np.ndarray]]:
+        """A program written by :meth:`save`, and the extra arrays saved with it."""
+        with np.load(path) as f:
+            A = sp.csr_array((f["data"], f["indices"], f["indptr"]), shape=tuple(f["shape"]))
+            lp = cls(str(f["sense"]), f["c"], f["lb"], f["ub"], f["integer"], A, f["row_lb"], f["row_ub"])
+            own = {"sense", "c", "lb", "ub", "integer", "row_lb", "row_ub", "indptr", "indices", "data"}
+            return lp, {k: f[k] for k in f.files if k not in own | {"shape"}}
 
     def dual_bound(self, prices: np.ndarray) -> float:
         """A bound on the LP relaxation's optimum, valid for *any* row prices (weak duality): for a

@@ -27,7 +27,17 @@ import pandas as pd
 
 from . import tiebreak
 from .backends import backend_for
-from .backends.base import FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL, Solution, relative_gap, solve_empty
+from .backends.base import (
+    FEASIBLE,
+    INFEASIBLE,
+    NO_SOLUTION,
+    OPTIMAL,
+    Backend,
+    Solution,
+    relative_gap,
+    solve_empty,
+)
+from .backends.highs_process import HighsProcessBackend
 from .backends.registry import EXACT_SOLVERS
 from .backends.relaxation import FIRST_ORDER_MIN_NNZ, SMOOTHED_DUAL_MIN_NNZ, SideBound, tighter, tighter_bound
 from .config import SolverConfig
@@ -101,11 +111,13 @@ def run_backend(
     deadline: Deadline | None = None,
     abs_gap: float | None = None,
     progress: ProgressCallback | None = None,
+    backend: Backend | None = None,
 ) -> Solution:
-    """Solve with the configured backend by the deadline; a model with no variables needs no solver."""
+    """Solve with the configured backend (or ``backend``) by the deadline; a model with no variables
+    needs no solver."""
     if lp.n_cols == 0:
         return solve_empty(lp, config.name)
-    backend = backend_for(config.name)
+    backend = backend or backend_for(config.name)
     sol = backend.solve(lp, config, start=start, deadline=deadline, abs_gap=abs_gap, progress=progress)
     if sol.status == NO_SOLUTION and start is not None:
         # The solver stopped before it could even take up the starting plan: that plan is the incumbent.
@@ -296,8 +308,9 @@ def _one_mip(
     progress: ProgressCallback,
     side: SideBound | None = None,
 ) -> Solution:
-    """One MIP by the configured backend; with a ``side`` bound, the tighter of the two bounds is kept
-    (and each progress report's bound tightened once the side bound is known)."""
+    """One MIP by the configured backend; with a ``side`` bound (a large model), the tighter of the two
+    bounds is kept (and each progress report's bound tightened once the side bound is known), and HiGHS
+    runs in a process of its own, stopped at the deadline where it does not stop itself."""
     if side is None:
         return run_backend(lp, config, start, deadline=deadline, abs_gap=abs_gap, progress=progress)
 
@@ -309,7 +322,8 @@ def _one_mip(
         progress(p)
 
     try:
-        sol = run_backend(lp, config, start, deadline=deadline, abs_gap=abs_gap, progress=report)
+        own = HighsProcessBackend() if config.name == "highs" else None
+        sol = run_backend(lp, config, start, deadline=deadline, abs_gap=abs_gap, progress=report, backend=own)
         if sol.status == OPTIMAL or not sol.has_solution:
             return sol
         bound = side.result(timeout=deadline.left() + GRACE_S)

@@ -6,7 +6,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -194,7 +194,10 @@ class HighsBackend:
         deadline: Deadline | None = None,
         abs_gap: float | None = None,
         progress: ProgressCallback | None = None,
+        on_incumbent: Callable[[np.ndarray], None] | None = None,
     ) -> Solution:
+        """Solve ``lp`` by the deadline from ``start``; ``progress`` hears the incumbent and bound about
+        once a second, ``on_incumbent`` every improving plan HiGHS finds (a MIP's)."""
         deadline = deadline or Deadline(config.time_limit_s)
         h = new_highs()
         error = self._configure(h, config, min(config.time_limit_s, deadline.limit()), abs_gap, lp.A.nnz)
@@ -209,6 +212,8 @@ class HighsBackend:
             h.setSolution(sol)
         if progress is not None:
             h.cbMipInterrupt.subscribe(_reporter(progress, lp.sense))
+        if on_incumbent is not None:
+            h.cbMipImprovingSolution.subscribe(lambda e: on_incumbent(np.array(e.data_out.mip_solution)))
         run_watched(h, deadline.limit())
         return self._read(h, lp, time.perf_counter() - t0)
 

@@ -31,7 +31,6 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..deadline import GRACE_S, Deadline
 from ..lp import LinearProgram
@@ -76,20 +75,8 @@ class SideBound:
     def __init__(self, lp: LinearProgram, deadline: Deadline) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="quarterhour-bound-")
         folder = Path(self._dir.name)
-        np.savez(
-            folder / "lp.npz",
-            sense=np.array(lp.sense),
-            seconds=np.array(deadline.left()),
-            c=lp.c,
-            lb=lp.lb,
-            ub=lp.ub,
-            row_lb=lp.row_lb,
-            row_ub=lp.row_ub,
-            indptr=lp.A.indptr,
-            indices=lp.A.indices,
-            data=lp.A.data,
-            shape=np.array(lp.A.shape),
-        )
+        relaxed = replace(lp, integer=np.zeros_like(lp.integer))
+        relaxed.save(folder / "lp.npz", seconds=np.array(deadline.left()))
         self._proc: subprocess.Popen[bytes] | None = None
         self._out: RelaxationBound | None = None
 
@@ -127,13 +114,8 @@ class SideBound:
 
 def _main(folder: str) -> None:
     """The side process: read the LP, bound its relaxation, write the answer (atomically)."""
-    with np.load(Path(folder) / "lp.npz") as f:
-        A = sp.csr_array((f["data"], f["indices"], f["indptr"]), shape=tuple(f["shape"]))
-        n = len(f["c"])
-        lp = LinearProgram(
-            str(f["sense"]), f["c"], f["lb"], f["ub"], np.zeros(n, dtype=bool), A, f["row_lb"], f["row_ub"]
-        )
-        seconds = float(f["seconds"])
+    lp, extra = LinearProgram.load(Path(folder) / "lp.npz")
+    seconds = float(extra["seconds"])
     out = relaxation_bound(lp, Deadline(seconds), threads=1)
     tmp = Path(folder) / "bound.json.tmp"
     tmp.write_text(json.dumps(asdict(out)))
