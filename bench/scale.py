@@ -9,7 +9,9 @@ and after the reductions. Times are seconds since the solve started (walk times 
 The first plan is the greedy start when the solver is handed one (timed where the solve hands it over),
 otherwise the first progress report with an incumbent. The gap times come from the progress reports
 (at most one a second) and, when the solve ends before the next report, from its end. Peak memory is
-the child's own peak resident set (``getrusage(RUSAGE_SELF).ru_maxrss`` read in the child as it ends);
+the child's own peak resident set (``getrusage(RUSAGE_SELF).ru_maxrss`` read in the child as it ends),
+and beside it the largest process the solve ran (the relaxation's bound, a large model's MIP:
+``RUSAGE_CHILDREN`` of the child);
 for a child that dies first, ``RUSAGE_CHILDREN`` of this process (the largest child so far) is shown.
 Default time limit: 300 s for L, 1800 s for XL. ``--reach-only``: walk times and the model, no solve.
 """
@@ -125,7 +127,9 @@ def _child(conn: Any, size: str, seed: int, solver: dict[str, Any], reach_only: 
         out = _reach_only(size, seed) if reach_only else _solve(size, seed, solver)
     except Exception as e:  # reported in the table, not lost with the child
         out = {"error": f"{type(e).__name__}: {e}"}
-    out["peak"] = f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GB"
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    helper = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
+    out["peak"] = f"{own:.2f} GB" + (f" (+ {helper:.2f} GB process beside)" if helper > 0.05 else "")
     conn.send(out)
     conn.close()
 
