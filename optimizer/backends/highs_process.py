@@ -74,7 +74,8 @@ class HighsProcessBackend:
                 extra["abs_gap"] = np.array(abs_gap)
             lp.save(folder / "lp.npz", **extra)
             (folder / "config.json").write_text(json.dumps(config.to_dict()))
-            proc = subprocess.Popen([*self.command, name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            quiet = subprocess.DEVNULL
+            proc = subprocess.Popen([*self.command, name], stdout=quiet, stderr=quiet)
             killed, last = _follow(proc, folder, deadline, progress)
             seconds = time.perf_counter() - t0
             if killed:
