@@ -44,8 +44,8 @@ CHANGES: dict[str, object] = {
     "partial_credit.credit": 0.3,
     "mandates": [{"group": "old_neighbourhood", "formats": ["pharmacy"], "min_share": 1.0}],
     "phasing.years": 2,
-    "phasing.capital_yuan_per_year": ["200000", "200000"],
-    "phasing.rent_subsidy_yuan_per_year": ["50000", "50000"],
+    "phasing.capital_yuan_per_year": [200000.0, 200000.0],
+    "phasing.rent_subsidy_yuan_per_year": [50000.0, 50000.0],
     "objective.tie_break": "none",
     "objective.tie_break_method": "two_stage",
     "solver.name": "cbc",
@@ -57,6 +57,11 @@ CHANGES: dict[str, object] = {
 # Keys whose change alters the walk minutes themselves (the reach must be refused), and keys that need a
 # street network file (their effect on the key is the network settings digest, checked separately).
 WALK_KEYS = {"walk.source", "walk.speed_m_per_s", "walk.elderly_speed_m_per_s", "walk.detour_factor"}
+# keys valid only beside another one (a list per year needs the number of years)
+COMPANIONS = {
+    "phasing.capital_yuan_per_year": {"phasing.years": 2},
+    "phasing.rent_subsidy_yuan_per_year": {"phasing.years": 2},
+}
 HORIZON_KEYS = {"formats", "partial_credit.factor"}  # refused when they lengthen the longest walk
 NOT_VARIED = {"walk.network", "walk.include_highway", "walk.exclude_highway", "solver.options", "variants"}
 
@@ -107,7 +112,7 @@ def test_reusing_walk_times_gives_the_fresh_answer_or_is_refused(make, key) -> N
     base = make()
     reach = compute_reach(base)
     try:
-        variant = apply(base, {key: CHANGES[key]})
+        variant = apply(base, {**COMPANIONS.get(key, {}), key: CHANGES[key]})
     except ScenarioError:
         pytest.skip(f"{key}={CHANGES[key]!r} is not valid for this scenario")
     fresh = qh.solve(variant)
