@@ -1,13 +1,15 @@
 """Windows on a connected city: how much each window size adds to the start in the same time.
 
     python bench/windows.py [--size L] [--fraction 1] [--seconds 100] [--cols 150 300 600] [--seed 0]
-                            [--narrow 0 0.5]
+                            [--narrow 0 0.5] [--presolve off choose]
 
 The city's start (greedy plan improved by 1-swaps to a local optimum) is computed once; then, per
 window size, ``improve_by_windows`` runs for the same number of seconds from that start. Printed per
 size: windows solved, windows that improved the plan, the median seconds per window, and the plan's
 gain over the start (absolute and relative). One run, sizes one after another on the same machine.
 ``--narrow``: shares of narrow windows (one format's pairs over a wider area), each run per size.
+``--presolve``: HiGHS's presolve for each window, ``off`` (the engine's) or ``choose`` (the backend's
+rule by the window's size), each run per size and share.
 ``--fraction F``: the size's city at its density on F of its area (``generate.instance``), e.g. 0.0625
 for L on 2 km x 2 km.
 """
@@ -28,13 +30,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from generate import instance  # noqa: E402
 
-from optimizer.backends.highs import HighsBackend  # noqa: E402
-from optimizer.config import SolverConfig  # noqa: E402
-from optimizer.deadline import Deadline  # noqa: E402
 from optimizer.decompose import improve_by_windows  # noqa: E402
 from optimizer.heuristic import greedy_start, local_search  # noqa: E402
 from optimizer.model import COVER, build_model, families_with_role, shared_blocks  # noqa: E402
 from optimizer.reach import compute_reach  # noqa: E402
+from optimizer.solve import window_solver  # noqa: E402
 
 
 def main() -> None:
@@ -51,6 +51,7 @@ def main() -> None:
         default=[0.0, 0.5],
         help="shares of narrow windows",
     )
+    ap.add_argument("--presolve", nargs="+", choices=["off", "choose"], default=["off"])
     args = ap.parse_args()
     sc = instance(args.size, args.seed, fraction=args.fraction)
     reach = compute_reach(sc)
@@ -62,19 +63,18 @@ def main() -> None:
     took_start = time.perf_counter() - t0
     city = args.size if args.fraction == 1.0 else f"{args.size} at {args.fraction:g} (seed {args.seed})"
     print(f"{platform.node()} · {city} · start (greedy + 1-swaps) {base:,.1f} in {took_start:.1f} s")
-    head = "| window pairs | narrow share | windows | improved | median s each "
+    head = "| window pairs | narrow share | presolve | windows | improved | median s each "
     head += f"| plan after {args.seconds:.0f} s | gain |"
     print("\n" + head)
-    print("|---|---|---|---|---|---|---|")
-    backend = HighsBackend()
-    for cols, share in [(c, n) for c in args.cols for n in args.narrow]:
+    print("|---|---|---|---|---|---|---|---|")
+    runs = [(c, n, p) for c in args.cols for n in args.narrow for p in args.presolve]
+    for cols, share, presolve in runs:
         took: list[float] = []
+        engine_window = window_solver(options={"presolve": "off"} if presolve == "off" else {})
 
-        def solve_window(sub, first, limit, took=took):  # type: ignore[no-untyped-def]
+        def solve_window(sub, first, limit, took=took, engine_window=engine_window):  # type: ignore[no-untyped-def]
             t = time.perf_counter()
-            sol = backend.solve(
-                sub, SolverConfig(time_limit_s=limit, mip_gap=0.0), start=first, deadline=Deadline(limit)
-            )
+            sol = engine_window(sub, first, limit)
             took.append(time.perf_counter() - t)
             return sol
 
@@ -90,7 +90,7 @@ def main() -> None:
         )
         value = float(lp.c @ plan)
         print(
-            f"| {cols} | {share:g} | {stats.windows} | {stats.improved} "
+            f"| {cols} | {share:g} | {presolve} | {stats.windows} | {stats.improved} "
             f"| {np.median(took):.2f} | {value:,.1f} | "
             f"+{value - base:,.1f} (+{(value - base) / base:.3%}) |"
         )

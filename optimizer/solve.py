@@ -42,7 +42,15 @@ from .backends.registry import EXACT_SOLVERS
 from .backends.relaxation import FIRST_ORDER_MIN_NNZ, SMOOTHED_DUAL_MIN_NNZ, SideBound, tighter, tighter_bound
 from .config import SolverConfig
 from .deadline import GRACE_S, Deadline
-from .decompose import AUTO_MIN_NNZ, Regions, find_regions, improve_by_windows, merged, solve_by_regions
+from .decompose import (
+    AUTO_MIN_NNZ,
+    Regions,
+    SolveWindow,
+    find_regions,
+    improve_by_windows,
+    merged,
+    solve_by_regions,
+)
 from .diagnose import diagnose_infeasible
 from .executor import Executor, make_executor
 from .heuristic import chosen_from_placements, greedy_start, is_feasible, local_search, plan_values
@@ -193,22 +201,37 @@ def _starting_plan(
 MIN_WINDOW_SECONDS = 2.0
 
 
+# HiGHS options for one window's MIP. Presolve off: on the same windows of the L city, narrow windows
+# (80,000 nonzeros, below the size where the backend turns presolve off itself) took 1.32-1.38x less
+# time with it off, for the same plans; wide ones (mostly above that size) were unchanged
+# (bench/RESULTS.md, "HiGHS options for windows").
+WINDOW_OPTIONS: dict[str, Any] = {"presolve": "off"}
+
+
+def window_solver(threads: int | None = None, options: dict[str, Any] | None = None) -> SolveWindow:
+    """How one window's MIP is solved: HiGHS to optimality within the window's seconds, from the plan,
+    with ``options`` (default :data:`WINDOW_OPTIONS`) and the run's thread count (default the solver's;
+    HiGHS keeps one thread pool per process and refuses another count later)."""
+    highs = backend_for("highs")
+    config = SolverConfig(name="highs", mip_gap=0.0, options=WINDOW_OPTIONS if options is None else options)
+    if threads is not None:
+        config = replace(config, threads=threads)
+
+    def solve_window(sub: LinearProgram, start: np.ndarray, limit: float) -> Solution:
+        return highs.solve(sub, replace(config, time_limit_s=limit), start=start, deadline=Deadline(limit))
+
+    return solve_window
+
+
 def _by_windows(
     lp: LinearProgram, values: np.ndarray, seconds: float, progress: ProgressCallback | None, threads: int
 ) -> np.ndarray:
-    """``values`` improved window by window for ``seconds``, each window a small MIP for HiGHS (with the
-    run's thread count: HiGHS keeps one thread pool per process and refuses another count later)."""
-    highs = backend_for("highs")
-
-    def solve_window(sub: LinearProgram, start: np.ndarray, limit: float) -> Solution:
-        cfg = SolverConfig(name="highs", time_limit_s=limit, mip_gap=0.0, threads=threads)
-        return highs.solve(sub, cfg, start=start, deadline=Deadline(limit))
-
+    """``values`` improved window by window for ``seconds``, each window a small MIP for HiGHS."""
     better, stats = improve_by_windows(
         lp,
         values,
         shared_blocks(),
-        solve_window,
+        window_solver(threads),
         seconds,
         progress=progress,
         narrow_blocks=families_with_role(COVER),

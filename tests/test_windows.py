@@ -71,6 +71,37 @@ def test_a_window_is_the_plan_with_its_neighbourhood_set_free(seed: int) -> None
         assert sol.objective >= float(sub.c @ plan[free]) - 1e-6
 
 
+def test_the_engines_windows_are_solved_without_presolve_to_the_same_optimum(monkeypatch) -> None:
+    from optimizer.solve import window_solver
+
+    sc, reach, m = _model(600, 120, 5, budget={"capital_yuan": 1_500_000})
+    lp, plan = m.lp, greedy_start(sc, reach, m)
+    win = Windows(lp, shared_blocks())
+    through = np.zeros(lp.n_rows, dtype=bool)
+    for name in families_with_role(COVER):
+        through[lp.rows(name)] = True
+    options: list[dict] = []
+    real = HighsBackend.solve
+
+    def recording(self, sub, config, **kw):
+        options.append(dict(config.options))
+        return real(self, sub, config, **kw)
+
+    engine = window_solver()
+    rng = np.random.default_rng(5)
+    for k in range(6):
+        window = win.grow(int(rng.integers(len(win.ints))), 40, through if k % 2 else None)
+        free = win.free_columns(window)
+        sub, _ = win.sub_lp(free, plan)
+        reference = _solve_window(sub, plan[free], 30)  # HiGHS's own presolve on (a small model)
+        with monkeypatch.context() as mp:
+            mp.setattr(HighsBackend, "solve", recording)
+            sol = engine(sub, plan[free], 30)
+        assert str(sol.status) == str(reference.status) == "optimal"
+        assert sol.objective == pytest.approx(reference.objective, abs=1e-6)
+    assert options == [{"presolve": "off"}] * 6
+
+
 def test_a_window_holding_every_pair_finds_the_optimum() -> None:
     sc, reach, m = _model(300, 50, 4, budget={"capital_yuan": 800_000})
     exact = HighsBackend().solve(m.lp, SolverConfig(mip_gap=0.0))

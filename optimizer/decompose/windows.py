@@ -218,4 +218,4 @@ def improve_by_windows(
     return values, stats
 
 
-__all__ = ["WINDOW_COLS", "Windows", "WindowStats", "improve_by_windows"]
+__all__ = ["WINDOW_COLS", "SolveWindow", "Windows", "WindowStats", "improve_by_windows"]
