@@ -1,7 +1,7 @@
 """Windows on a connected city: how much each window size adds to the start in the same time.
 
     python bench/windows.py [--size L] [--fraction 1] [--seconds 100] [--cols 150 300 600] [--seed 0]
-                            [--narrow 0 0.5] [--presolve off choose]
+                            [--narrow 0 0.5] [--presolve off choose] [--same-windows 40]
 
 The city's start (greedy plan improved by 1-swaps to a local optimum) is computed once; then, per
 window size, ``improve_by_windows`` runs for the same number of seconds from that start. Printed per
@@ -10,6 +10,9 @@ gain over the start (absolute and relative). One run, sizes one after another on
 ``--narrow``: shares of narrow windows (one format's pairs over a wider area), each run per size.
 ``--presolve``: HiGHS's presolve for each window, ``off`` (the engine's) or ``choose`` (the backend's
 rule by the window's size), each run per size and share.
+``--same-windows N``: instead, cut N windows from the start (every other one narrow, seeds drawn with
+``--seed``) and solve the very same windows once per ``--presolve`` choice, printing per kind the
+total seconds, the windows proved optimal and the value they add: options compared on identical MIPs.
 ``--fraction F``: the size's city at its density on F of its area (``generate.instance``), e.g. 0.0625
 for L on 2 km x 2 km.
 """
@@ -30,11 +33,46 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from generate import instance  # noqa: E402
 
-from optimizer.decompose import improve_by_windows  # noqa: E402
+from optimizer.decompose import Windows, improve_by_windows  # noqa: E402
 from optimizer.heuristic import greedy_start, local_search  # noqa: E402
+from optimizer.lp import LinearProgram  # noqa: E402
 from optimizer.model import COVER, build_model, families_with_role, shared_blocks  # noqa: E402
 from optimizer.reach import compute_reach  # noqa: E402
 from optimizer.solve import window_solver  # noqa: E402
+
+
+def _options(presolve: str) -> dict[str, str]:
+    return {"presolve": "off"} if presolve == "off" else {}
+
+
+def same_windows(lp: LinearProgram, start: np.ndarray, n: int, args: argparse.Namespace) -> None:
+    """The same ``n`` windows of ``args.cols[0]`` pairs solved once per presolve choice."""
+    win = Windows(lp, shared_blocks())
+    through = np.zeros(lp.n_rows, dtype=bool)
+    for name in families_with_role(COVER):
+        through[lp.rows(name)] = True
+    rng = np.random.default_rng(args.seed)
+    placed = np.flatnonzero(start[win.ints] > 0.5)
+    windows = {"wide": [], "narrow": []}
+    for k in range(n):
+        narrow = k % 2 == 1
+        seed = int(rng.choice(placed)) if narrow else int(rng.integers(len(win.ints)))
+        free = win.free_columns(win.grow(seed, args.cols[0], through if narrow else None))
+        windows["narrow" if narrow else "wide"].append((win.sub_lp(free, start)[0], start[free]))
+    print("\n| kind | presolve | windows | proved optimal | seconds in all | value added |")
+    print("|---|---|---|---|---|---|")
+    for kind, subs in windows.items():
+        for presolve in args.presolve:
+            solve = window_solver(options=_options(presolve))
+            took, proved, added = 0.0, 0, 0.0
+            for sub, first in subs:
+                t = time.perf_counter()
+                sol = solve(sub, first, 10.0)
+                took += time.perf_counter() - t
+                proved += str(sol.status) == "optimal"
+                if sol.values is not None:
+                    added += float(sub.c @ sol.values) - float(sub.c @ first)
+            print(f"| {kind} | {presolve} | {len(subs)} | {proved} | {took:.1f} | {added:,.1f} |")
 
 
 def main() -> None:
@@ -52,6 +90,7 @@ def main() -> None:
         help="shares of narrow windows",
     )
     ap.add_argument("--presolve", nargs="+", choices=["off", "choose"], default=["off"])
+    ap.add_argument("--same-windows", type=int, default=0, help="compare options on N fixed windows")
     args = ap.parse_args()
     sc = instance(args.size, args.seed, fraction=args.fraction)
     reach = compute_reach(sc)
@@ -63,6 +102,9 @@ def main() -> None:
     took_start = time.perf_counter() - t0
     city = args.size if args.fraction == 1.0 else f"{args.size} at {args.fraction:g} (seed {args.seed})"
     print(f"{platform.node()} · {city} · start (greedy + 1-swaps) {base:,.1f} in {took_start:.1f} s")
+    if args.same_windows:
+        same_windows(lp, start, args.same_windows, args)
+        return
     head = "| window pairs | narrow share | presolve | windows | improved | median s each "
     head += f"| plan after {args.seconds:.0f} s | gain |"
     print("\n" + head)
@@ -70,7 +112,7 @@ def main() -> None:
     runs = [(c, n, p) for c in args.cols for n in args.narrow for p in args.presolve]
     for cols, share, presolve in runs:
         took: list[float] = []
-        engine_window = window_solver(options={"presolve": "off"} if presolve == "off" else {})
+        engine_window = window_solver(options=_options(presolve))
 
         def solve_window(sub, first, limit, took=took, engine_window=engine_window):  # type: ignore[no-untyped-def]
             t = time.perf_counter()
