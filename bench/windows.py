@@ -48,9 +48,7 @@ def _options(presolve: str) -> dict[str, str]:
 def same_windows(lp: LinearProgram, start: np.ndarray, n: int, args: argparse.Namespace) -> None:
     """The same ``n`` windows of ``args.cols[0]`` pairs solved once per presolve choice."""
     win = Windows(lp, shared_blocks())
-    through = np.zeros(lp.n_rows, dtype=bool)
-    for name in families_with_role(COVER):
-        through[lp.rows(name)] = True
+    through = lp.row_mask(families_with_role(COVER))
     rng = np.random.default_rng(args.seed)
     placed = np.flatnonzero(start[win.ints] > 0.5)
     windows = {"wide": [], "narrow": []}

@@ -50,6 +50,13 @@ class LinearProgram:
         """Row positions of a constraint block (an empty slice when the block does not exist)."""
         return self.row_blocks.get(block, slice(0, 0))
 
+    def row_mask(self, blocks: Iterable[str]) -> np.ndarray:
+        """True on the rows of the named constraint blocks (blocks that do not exist mark nothing)."""
+        mask = np.zeros(self.n_rows, dtype=bool)
+        for block in blocks:
+            mask[self.rows(block)] = True
+        return mask
+
     def with_objective(self, c: np.ndarray, sense: str) -> LinearProgram:
         return replace(self, c=np.asarray(c, dtype=float), sense=sense)
 

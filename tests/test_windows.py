@@ -77,9 +77,7 @@ def test_the_engines_windows_are_solved_without_presolve_to_the_same_optimum(mon
     sc, reach, m = _model(600, 120, 5, budget={"capital_yuan": 1_500_000})
     lp, plan = m.lp, greedy_start(sc, reach, m)
     win = Windows(lp, shared_blocks())
-    through = np.zeros(lp.n_rows, dtype=bool)
-    for name in families_with_role(COVER):
-        through[lp.rows(name)] = True
+    through = lp.row_mask(families_with_role(COVER))
     options: list[dict] = []
     real = HighsBackend.solve
 
@@ -121,9 +119,7 @@ def test_a_narrow_window_holds_one_formats_pairs_over_a_wider_area() -> None:
     sc, reach, m = _model(600, 120, 3, budget={"capital_yuan": 1_500_000})
     lp = m.lp
     win = Windows(lp, shared_blocks())
-    through = np.zeros(lp.n_rows, dtype=bool)
-    for name in families_with_role(COVER):
-        through[lp.rows(name)] = True
+    through = lp.row_mask(families_with_role(COVER))
     fmt = m.x["format"].astype(str).to_numpy()[win.ints - lp.cols("x").start]
     sites = m.x["site_id"].astype(str).to_numpy()[win.ints - lp.cols("x").start]
     for seed in (0, 7, 50, 200):

@@ -71,10 +71,7 @@ def shared_rows(lp: LinearProgram, blocks: Iterable[str]) -> Shared:
 
 def local_rows(lp: LinearProgram, shared_blocks: Iterable[str]) -> np.ndarray:
     """Positions of the rows outside the named shared blocks: those that join only nearby columns."""
-    is_shared = np.zeros(lp.n_rows, dtype=bool)
-    for b in shared_blocks:
-        is_shared[lp.rows(b)] = True
-    return np.flatnonzero(~is_shared)
+    return np.flatnonzero(~lp.row_mask(shared_blocks))
 
 
 def find_regions(lp: LinearProgram, shared_blocks: Iterable[str]) -> Regions:

@@ -172,9 +172,7 @@ def improve_by_windows(
         return values, stats
     win = Windows(lp, shared_blocks)
     narrow_blocks = tuple(narrow_blocks)
-    through = np.zeros(lp.n_rows, dtype=bool)
-    for name in narrow_blocks:
-        through[lp.rows(name)] = True
+    through = lp.row_mask(narrow_blocks)
     rng = np.random.default_rng(seed)
     seen = np.zeros(len(win.ints), dtype=bool)
     sign = 1.0 if lp.sense == "max" else -1.0
