@@ -50,18 +50,17 @@ def new_highs() -> highspy.Highs:
     return h
 
 
-_threads_lock = threading.Lock()
-_threads_in_use: list[int] = []  # the thread count HiGHS's scheduler was last started with here
+_scheduler = threading.local()  # .threads: the count HiGHS's scheduler of this thread was started with
 
 
 def _use_threads(n: int) -> None:
-    """HiGHS keeps one thread scheduler per process, started with the first solve's thread count, and
-    fails a later solve asking for another count ("Not Set"): reset it when the count changes, so that
-    runs with different ``solver.threads`` can follow each other in one session."""
-    with _threads_lock:
-        if _threads_in_use and _threads_in_use[-1] != n:
-            highspy.Highs.resetGlobalScheduler(True)
-        _threads_in_use[:] = [n]
+    """HiGHS keeps one thread scheduler per calling thread, started with that thread's first solve's
+    thread count, and fails a later solve there asking for another count ("Not Set"): reset it when the
+    count changes, so that runs with different ``solver.threads`` can follow each other in one session.
+    Kept per thread (windows are solved on threads of their own, each with its own scheduler)."""
+    if getattr(_scheduler, "threads", n) != n:
+        highspy.Highs.resetGlobalScheduler(True)
+    _scheduler.threads = n
 
 
 def run_watched(h: highspy.Highs, seconds: float) -> None:
