@@ -1,7 +1,8 @@
 """Windows on a connected city: how much each window size adds to the start in the same time.
 
     python bench/windows.py [--size L] [--fraction 1] [--seconds 100] [--cols 150 300 600] [--seed 0]
-                            [--narrow 0 0.5] [--presolve off choose] [--same-windows 40]
+                            [--narrow 0 0.5] [--presolve off choose] [--window-seconds 10 2]
+                            [--workers 1 2] [--same-windows 40]
 
 The city's start (greedy plan improved by 1-swaps to a local optimum) is computed once; then, per
 window size, ``improve_by_windows`` runs for the same number of seconds from that start. Printed per
@@ -9,7 +10,10 @@ size: windows solved, windows that improved the plan, the median seconds per win
 gain over the start (absolute and relative). One run, sizes one after another on the same machine.
 ``--narrow``: shares of narrow windows (one format's pairs over a wider area), each run per size.
 ``--presolve``: HiGHS's presolve for each window, ``off`` (the engine's) or ``choose`` (the backend's
-rule by the window's size), each run per size and share.
+rule by the window's size), each run per size and share. ``--window-seconds``: time limits of one
+window's MIP (the engine's is ``decompose.windows.WINDOW_SECONDS``), each run per size, share and
+presolve choice. ``--workers``: windows solved at a time on threads (the engine solves
+``solver.threads``), each run per everything above.
 ``--same-windows N``: instead, cut N windows from the start (every other one narrow, seeds drawn with
 ``--seed``) and solve the very same windows once per ``--presolve`` choice, printing per kind the
 total seconds, the windows proved optimal and the value they add: options compared on identical MIPs.
@@ -88,6 +92,10 @@ def main() -> None:
         help="shares of narrow windows",
     )
     ap.add_argument("--presolve", nargs="+", choices=["off", "choose"], default=["off"])
+    ap.add_argument("--workers", type=int, nargs="+", default=[1], help="windows solved at a time")
+    ap.add_argument(
+        "--window-seconds", type=float, nargs="+", default=[10.0], help="time limits of one window"
+    )
     ap.add_argument("--same-windows", type=int, default=0, help="compare options on N fixed windows")
     args = ap.parse_args()
     sc = instance(args.size, args.seed, fraction=args.fraction)
@@ -103,14 +111,22 @@ def main() -> None:
     if args.same_windows:
         same_windows(lp, start, args.same_windows, args)
         return
-    head = "| window pairs | narrow share | presolve | windows | improved | median s each "
+    head = "| window pairs | narrow share | presolve | window limit s | at a time | windows | improved "
+    head += "| median s each "
     head += f"| plan after {args.seconds:.0f} s | gain |"
     print("\n" + head)
-    print("|---|---|---|---|---|---|---|---|")
-    runs = [(c, n, p) for c in args.cols for n in args.narrow for p in args.presolve]
-    for cols, share, presolve in runs:
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    runs = [
+        (c, n, p, w, k)
+        for c in args.cols
+        for n in args.narrow
+        for p in args.presolve
+        for w in args.window_seconds
+        for k in args.workers
+    ]
+    for cols, share, presolve, window_s, workers in runs:
         took: list[float] = []
-        engine_window = window_solver(options=_options(presolve))
+        engine_window = window_solver(1 if workers > 1 else None, options=_options(presolve))
 
         def solve_window(sub, first, limit, took=took, engine_window=engine_window):  # type: ignore[no-untyped-def]
             t = time.perf_counter()
@@ -127,11 +143,13 @@ def main() -> None:
             size=cols,
             narrow_blocks=families_with_role(COVER),
             narrow_share=share,
+            window_seconds=window_s,
+            workers=workers,
         )
         value = float(lp.c @ plan)
         print(
-            f"| {cols} | {share:g} | {presolve} | {stats.windows} | {stats.improved} "
-            f"| {np.median(took):.2f} | {value:,.1f} | "
+            f"| {cols} | {share:g} | {presolve} | {window_s:g} | {workers} | {stats.windows} "
+            f"| {stats.improved} | {np.median(took):.2f} | {value:,.1f} | "
             f"+{value - base:,.1f} (+{(value - base) / base:.3%}) |"
         )
 

@@ -226,15 +226,18 @@ def window_solver(threads: int | None = None, options: dict[str, Any] | None = N
 def _by_windows(
     lp: LinearProgram, values: np.ndarray, seconds: float, progress: ProgressCallback | None, threads: int
 ) -> np.ndarray:
-    """``values`` improved window by window for ``seconds``, each window a small MIP for HiGHS."""
+    """``values`` improved window by window for ``seconds``, each window a small MIP for HiGHS, as many
+    windows at a time as the run has threads."""
+    workers = max(1, threads)
     better, stats = improve_by_windows(
         lp,
         values,
         shared_blocks(),
-        window_solver(threads),
+        window_solver(1 if workers > 1 else threads),  # side by side: one thread each
         seconds,
         progress=progress,
         narrow_blocks=families_with_role(COVER),
+        workers=workers,
     )
     log.info(
         "windows: %d solved, %d improved the plan (%s -> %s)",

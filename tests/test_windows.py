@@ -3,6 +3,8 @@ window holding every pair is the whole MIP."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from scipy.sparse.csgraph import connected_components
@@ -215,3 +217,80 @@ def test_windows_before_the_mip_use_the_runs_thread_count(monkeypatch) -> None:
     res = qh.solve(sc, solver={"name": "highs", "threads": 1, "time_limit_s": 60.0})
     assert res.summary()["status"] == "optimal"
     assert qh.solve(sc, solver={"name": "highs", "threads": 2}).summary()["status"] == "optimal"
+
+
+def _two_pairs_one_budget():
+    """Two sites, each with two pairs of which it takes one (a local row per site); the second pair of
+    each is worth more and costs 1 of a capital budget of 1. The plan: the first pair at each site."""
+    import scipy.sparse as sp
+
+    from optimizer.lp import LinearProgram
+
+    A = sp.csr_array(np.array([[1.0, 1.0, 0, 0], [0, 0, 1.0, 1.0], [0, 1.0, 0, 1.0]]))
+    lp = LinearProgram(
+        "max",
+        np.array([1.0, 3.0, 1.0, 2.0]),
+        np.zeros(4),
+        np.ones(4),
+        np.ones(4, dtype=bool),
+        A,
+        np.array([-np.inf, -np.inf, -np.inf]),
+        np.array([1.0, 1.0, 1.0]),
+        col_blocks={"x": slice(0, 4)},
+        row_blocks={"site": slice(0, 2), "capital": slice(2, 3)},
+    )
+    return lp, np.array([1.0, 0.0, 1.0, 0.0])
+
+
+def test_a_window_answered_after_another_that_spent_the_budget_is_refused() -> None:
+    import threading
+
+    lp, plan = _two_pairs_one_budget()
+    first_done = threading.Event()
+    answered: list[float] = []  # each window's gain, in the order answered
+
+    def solve_window(sub, start, limit):  # type: ignore[no-untyped-def]
+        dearer = 3.0 in sub.c  # the window of the first site: gains 2, answered first
+        if not dearer:
+            assert first_done.wait(10)
+        sol = _solve_window(sub, start, limit)
+        answered.append(float(sub.c @ sol.values) - float(sub.c @ start))
+        if dearer:
+            first_done.set()
+        return sol
+
+    better, stats = improve_by_windows(lp, plan, shared_blocks(), solve_window, 30.0, size=2, workers=2)
+    # both windows were cut from the first plan and each spends the whole budget: the first answer
+    # (gain 2) goes in, the second (gain 1) no longer fits and is refused
+    assert answered[:2] == [2.0, 1.0]
+    assert stats.values[:2] == [2.0, 4.0]
+    assert np.array_equal(better, [0.0, 1.0, 1.0, 0.0]) and lp.is_feasible(better)
+
+
+def test_two_windows_that_fit_the_budget_together_both_go_in() -> None:
+    lp, plan = _two_pairs_one_budget()
+    lp = replace(lp, row_ub=np.array([1.0, 1.0, 2.0]))  # room for both dearer pairs
+    better, stats = improve_by_windows(lp, plan, shared_blocks(), _solve_window, 30.0, size=2, workers=2)
+    assert stats.values[0] == 2.0 and stats.values[-1] == 5.0 and stats.improved == 2
+    assert np.array_equal(better, [0.0, 1.0, 0.0, 1.0])
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_windows_on_two_threads_never_lose_value_and_keep_every_row(workers: int) -> None:
+    sc, reach, m = _model(1500, 250, 5, budget={"capital_yuan": 2_000_000})
+    plan = greedy_start(sc, reach, m)
+    lp_bound = HighsBackend().solve(replace(m.lp, integer=np.zeros(m.lp.n_cols, dtype=bool)), SolverConfig())
+    better, stats = improve_by_windows(
+        m.lp,
+        plan,
+        shared_blocks(),
+        _solve_window,
+        6.0,
+        size=60,
+        narrow_blocks=families_with_role(COVER),
+        workers=workers,
+    )
+    assert stats.windows >= 4
+    assert all(b >= a - 1e-6 for a, b in zip(stats.values, stats.values[1:], strict=False))
+    assert m.lp.is_feasible(better) and float(m.lp.c @ better) == pytest.approx(stats.values[-1])
+    assert stats.values[0] < stats.values[-1] <= lp_bound.objective + 1e-6

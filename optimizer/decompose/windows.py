@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -141,6 +142,99 @@ class Windows:
         return sub, rows
 
 
+@dataclass
+class _Window:
+    """One window cut from the plan: its free LP columns, its sub-LP and the plan's values on it."""
+
+    free: np.ndarray
+    sub: LinearProgram
+    start: np.ndarray
+
+
+class _Search:
+    """The state of :func:`improve_by_windows`: the plan, the integer columns windows have held in this
+    sweep, and which window is narrow."""
+
+    def __init__(
+        self,
+        lp: LinearProgram,
+        values: np.ndarray,
+        shared_blocks: Iterable[str],
+        size: int,
+        seed: int,
+        narrow_blocks: tuple[str, ...],
+        narrow_share: float,
+    ) -> None:
+        self.lp, self.values, self.size = lp, values, size
+        self.win = Windows(lp, shared_blocks)
+        self.narrow_blocks, self.narrow_share = narrow_blocks, narrow_share
+        self.through = lp.row_mask(narrow_blocks)
+        self.rng = np.random.default_rng(seed)
+        self.seen = np.zeros(len(self.win.ints), dtype=bool)
+        self.sign = 1.0 if lp.sense == "max" else -1.0
+        self.improved_in_sweep = False
+        self.stats = WindowStats(values=[float(lp.c @ values)])
+        self.cut = 0  # windows cut so far (decides which are narrow)
+
+    def sweep_is_over(self) -> bool:
+        """True once a sweep over the whole city ended with no window improving the plan; a sweep that
+        did improve it starts the next."""
+        if not self.seen.all():
+            return False
+        if not self.improved_in_sweep:
+            return True
+        self.seen[:] = False
+        self.improved_in_sweep = False
+        return False
+
+    def next_window(self, taken: np.ndarray | None = None) -> _Window | None:
+        """The next window (narrow by turns: seeded at a pair of the plan no window has held yet, while
+        there is one, and grown through the narrow rows); None when it would share a free column with
+        the LP columns ``taken`` (those of windows solved beside it)."""
+        win, values = self.win, self.values
+        placed = values[win.ints] > 0.5
+        share = self.narrow_share
+        turn = int((self.cut + 1) * share) > int(self.cut * share)
+        if self.narrow_blocks and turn and placed.any():
+            fresh = placed & ~self.seen
+            seed = int(self.rng.choice(np.flatnonzero(fresh if fresh.any() else placed)))
+            window = win.grow(seed, self.size, self.through)
+        else:
+            unseen = np.flatnonzero(~self.seen)  # empty only for a window beside the sweep's last one
+            pool = unseen if len(unseen) else np.arange(len(self.seen))
+            window = win.grow(int(self.rng.choice(pool)), self.size)
+        free = win.free_columns(window)
+        if taken is not None and np.intersect1d(free, taken, assume_unique=True).size:
+            return None  # the next window is of the same kind
+        self.cut += 1
+        self.seen[window] = True
+        sub, _ = win.sub_lp(free, values)
+        return _Window(free, sub, values[free])
+
+    def gain(self, w: _Window, sol: Solution) -> float:
+        """How much better the window's answer is than the plan on it (0 without an answer)."""
+        if sol.values is None or sol.objective is None:
+            return 0.0
+        return self.sign * (float(w.sub.c @ sol.values) - float(w.sub.c @ w.start))
+
+    def take(self, w: _Window, sol: Solution) -> bool:
+        """Put a window's answer into the plan if it improves it and the plan with it meets every row
+        (a window solved beside others was cut from an older plan: its own columns have not changed
+        since, but the budgets' room may have). Whether the plan improved."""
+        if self.gain(w, sol) <= 1e-9 * max(1.0, abs(self.stats.values[-1])):
+            return False
+        candidate = self.values.copy()
+        candidate[w.free] = sol.values
+        candidate[self.lp.integer] = np.round(candidate[self.lp.integer])
+        if not self.lp.is_feasible(candidate):
+            return False
+        self.values = candidate
+        self.stats.improved += 1
+        self.improved_in_sweep = True
+        self.stats.values.append(float(self.lp.c @ candidate))
+        return True
+
+
 def improve_by_windows(
     lp: LinearProgram,
     values: np.ndarray,
@@ -152,68 +246,80 @@ def improve_by_windows(
     progress: ProgressCallback | None = None,
     narrow_blocks: Iterable[str] = (),
     narrow_share: float = 0.5,
+    window_seconds: float = WINDOW_SECONDS,
+    workers: int = 1,
 ) -> tuple[np.ndarray, WindowStats]:
     """Improve a feasible plan ``values`` window by window for ``seconds``: seeds drawn (seeded) from
     the integer columns no window has held yet, so the search sweeps the whole city before it returns
     to a neighbourhood; it stops early after a sweep in which no window improved the plan.
-    ``solve_window(sub_lp, start, seconds)`` solves one window's MIP. Returns the plan (never worse
-    than ``values``) and what the search did.
+    ``solve_window(sub_lp, start, seconds)`` solves one window's MIP, for at most ``window_seconds``.
+    Returns the plan (never worse than ``values``) and what the search did.
 
     With ``narrow_blocks`` (the cover rows), a share ``narrow_share`` of the windows (spread evenly;
     every other one at 0.5) is *narrow*: seeded at a column of the plan (one no window has held yet,
     while there is one) and grown only through those rows, so it holds one format's pairs over a
     wider area and can rearrange several of its placements (a window grown through every local row
     holds a few pairs of each format). Measured on the L city: narrow and wide windows by turns gain
-    more than wide ones alone in the same time (bench/RESULTS.md)."""
+    more than wide ones alone in the same time (bench/RESULTS.md).
+
+    With ``workers`` above one, that many windows are in flight at a time on threads (``solve_window``
+    must allow it; HiGHS runs without Python's lock), no two with a free column in common; each answer
+    goes into the plan as it comes if the plan with it still meets every row (the budgets are shared),
+    and the next window is cut from the plan as it then is."""
     t0 = time.perf_counter()
     values = np.asarray(values, dtype=float).copy()
-    stats = WindowStats(values=[float(lp.c @ values)])
+    search = _Search(lp, values, shared_blocks, size, seed, tuple(narrow_blocks), narrow_share)
     if not lp.integer.any():
-        return values, stats
-    win = Windows(lp, shared_blocks)
-    narrow_blocks = tuple(narrow_blocks)
-    through = lp.row_mask(narrow_blocks)
-    rng = np.random.default_rng(seed)
-    seen = np.zeros(len(win.ints), dtype=bool)
-    sign = 1.0 if lp.sense == "max" else -1.0
-    improved_in_sweep = False
-    while (left := seconds - (time.perf_counter() - t0)) > 1.0:
-        if seen.all():  # a sweep over the whole city is done: stop if no window in it improved the plan
-            if not improved_in_sweep:
-                break
-            seen[:] = False
-            improved_in_sweep = False
-        placed = values[win.ints] > 0.5
-        turn = int((stats.windows + 1) * narrow_share) > int(stats.windows * narrow_share)
-        if narrow_blocks and turn and placed.any():
-            fresh = placed & ~seen
-            window = win.grow(
-                int(rng.choice(np.flatnonzero(fresh if fresh.any() else placed))), size, through
-            )
-        else:
-            window = win.grow(int(rng.choice(np.flatnonzero(~seen))), size)
-        seen[window] = True
-        free = win.free_columns(window)
-        sub, _ = win.sub_lp(free, values)
-        start = values[free]
-        sol = solve_window(sub, start, min(WINDOW_SECONDS, left))
-        stats.windows += 1
-        if sol.values is None or sol.objective is None:
-            continue
-        before = float(sub.c @ start)
-        if sign * (float(sub.c @ sol.values) - before) > 1e-9 * max(1.0, abs(stats.values[-1])):
-            candidate = values.copy()
-            candidate[free] = sol.values
-            candidate[lp.integer] = np.round(candidate[lp.integer])
-            if lp.is_feasible(candidate):
-                values = candidate
-                stats.improved += 1
-                improved_in_sweep = True
-                stats.values.append(float(lp.c @ values))
-                if progress is not None:
-                    elapsed = time.perf_counter() - t0
-                    progress(Progress("windows", elapsed, stats.values[-1], None, None))
-    return values, stats
+        return values, search.stats
+
+    def report() -> None:
+        if progress is not None:
+            progress(Progress("windows", time.perf_counter() - t0, search.stats.values[-1], None, None))
+
+    def left() -> float:
+        return seconds - (time.perf_counter() - t0)
+
+    if workers <= 1:
+        while left() > 1.0 and not search.sweep_is_over():
+            w = search.next_window()
+            assert w is not None
+            sol = solve_window(w.sub, w.start, min(window_seconds, left()))
+            search.stats.windows += 1
+            if search.take(w, sol):
+                report()
+    else:
+        _in_flight(search, solve_window, workers, window_seconds, left, report)
+    return search.values, search.stats
+
+
+def _in_flight(
+    search: _Search,
+    solve_window: SolveWindow,
+    workers: int,
+    window_seconds: float,
+    left: Callable[[], float],
+    report: Callable[[], None],
+    tries: int = 3,
+) -> None:
+    """The search with ``workers`` windows in flight on threads: whenever one is answered, its answer
+    is taken (if it still fits) and a new window, disjoint from those in flight, is started."""
+    running: dict[Future[Solution], _Window] = {}
+    with ThreadPoolExecutor(workers) as pool:
+        while True:
+            while len(running) < workers and left() > 1.0 and not search.sweep_is_over():
+                taken = np.concatenate([w.free for w in running.values()]) if running else None
+                w = next((w for _ in range(tries) if (w := search.next_window(taken)) is not None), None)
+                if w is None:
+                    break
+                running[pool.submit(solve_window, w.sub, w.start, min(window_seconds, left()))] = w
+            if not running:
+                return
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                w = running.pop(future)
+                search.stats.windows += 1
+                if search.take(w, future.result()):
+                    report()
 
 
 __all__ = ["WINDOW_COLS", "SolveWindow", "Windows", "WindowStats", "improve_by_windows"]
