@@ -303,14 +303,7 @@ KEYS: tuple[Key, ...] = (
         exclusive_min=True,
     ),
     Key("solver.mip_gap", "float", "Relative MIP gap at which the solver stops.", default=1e-4, min=0),
-    Key(
-        "solver.threads",
-        "int",
-        "Solver threads; also the windows in flight at once while a large model's start is improved.",
-        default=2,
-        min=1,
-        max=256,
-    ),
+    Key("solver.threads", "int", "Solver threads, and windows solved at once.", default=2, min=1, max=256),
     Key(
         "solver.decompose",
         "choice",
