@@ -265,7 +265,8 @@ def improve_by_windows(
     With ``workers`` above one, that many windows are in flight at a time on threads (``solve_window``
     must allow it; HiGHS runs without Python's lock), no two with a free column in common; each answer
     goes into the plan as it comes if the plan with it still meets every row (the budgets are shared),
-    and the next window is cut from the plan as it then is."""
+    and the next window is cut from the plan as it then is. Answers come in the order they finish, so
+    the plan then depends on timing as well as on ``seed``; one worker repeats a run exactly."""
     t0 = time.perf_counter()
     values = np.asarray(values, dtype=float).copy()
     search = _Search(lp, values, shared_blocks, size, seed, tuple(narrow_blocks), narrow_share)
