@@ -268,15 +268,16 @@ def shape_options(model: CoverageModel, config: SolverConfig) -> SolverConfig:
 # improve the start"), HiGHS, 60 s: at 4,000 x 500 (290 k nonzeros) the MIP from the greedy start ended
 # 3.4% below the optimum, from a start improved for a quarter of the time 0.1% below; at 2,000 x 300
 # (90 k), which the MIP proves in 35 s, a quarter cost 4 s. One MIP of a connected city from
-# LARGE_MIP_MIN_NNZ gets four fifths: on L and a 1.5 M-nonzero city the MIP never improved on its
-# start, and the more time the windows had the better the plan (300 s: L 2.954% gap at 0.8 against
-# 3.157% at 0.5; the 1.5 M city 1.785% against 1.884%; at 180 s half beat a tenth); the bound of such a
-# model comes from the relaxation beside the MIP in any case. Walkable regions, which improve their
-# plans region by region themselves, a tenth.
+# LARGE_MIP_MIN_NNZ gets all but a twentieth: on L and a 1.5 M-nonzero city the MIP never improved on
+# its start (eight runs), and the more time the windows had the better the plan (300 s: L 2.364% gap
+# at 0.95 against 2.526% at 0.8 and 3.157% at 0.5; the 1.5 M city's windows reached a local optimum
+# before either share ran out); the bound of such a model comes from the relaxation beside the MIP in
+# any case, and windows that stop early (a sweep without a better window) leave the MIP the rest.
+# Walkable regions, which improve their plans region by region themselves, a tenth.
 LOCAL_SEARCH_MIN_NNZ = 100_000
 LARGE_MIP_MIN_NNZ = 1_000_000
 ONE_MIP_IMPROVE_SHARE = 0.25  # before one MIP
-LARGE_MIP_IMPROVE_SHARE = 0.8  # before one MIP from LARGE_MIP_MIN_NNZ
+LARGE_MIP_IMPROVE_SHARE = 0.95  # before one MIP from LARGE_MIP_MIN_NNZ
 LOCAL_SEARCH_SHARE = 0.1  # before walkable regions
 HEURISTIC_IMPROVE_SHARE = 0.5  # solver.name heuristic: its answer is that plan
 # ... except from SMOOTHED_DUAL_MIN_NNZ, where its bound (the smoothed dual) tightens with every second
