@@ -1,7 +1,7 @@
 """Windows on a connected city: how much each window size adds to the start in the same time.
 
     python bench/windows.py [--size L] [--fraction 1] [--seconds 100] [--cols 150 300 600] [--seed 0]
-                            [--narrow 0 0.5] [--presolve off choose] [--window-seconds 10 2]
+                            [--narrow 0 0.5] [--paired 0 auto] [--presolve off choose] [--window-seconds 10 2]
                             [--workers 1 2] [--same-windows 40]
 
 The city's start (greedy plan improved by 1-swaps to a local optimum) is computed once; then, per
@@ -9,6 +9,8 @@ window size, ``improve_by_windows`` runs for the same number of seconds from tha
 size: windows solved, windows that improved the plan, the median seconds per window, and the plan's
 gain over the start (absolute and relative). One run, sizes one after another on the same machine.
 ``--narrow``: shares of narrow windows (one format's pairs over a wider area), each run per size.
+``--paired``: shares of the narrow windows cut in two halves far apart, or ``auto`` (the engine's:
+decided by the value each kind adds per second), each run per size and narrow share.
 ``--presolve``: HiGHS's presolve for each window, ``off`` (the engine's) or ``choose`` (the backend's
 rule by the window's size), each run per size and share. ``--window-seconds``: time limits of one
 window's MIP (the engine's is ``decompose.windows.WINDOW_SECONDS``), each run per size, share and
@@ -18,7 +20,7 @@ presolve choice. ``--workers``: windows solved at a time on threads (the engine 
 ``--seed``) and solve the very same windows once per ``--presolve`` choice, printing per kind the
 total seconds, the windows proved optimal and the value they add: options compared on identical MIPs.
 ``--fraction F``: the size's city at its density on F of its area (``generate.instance``), e.g. 0.0625
-for L on 2 km x 2 km.
+for L on 2 km x 2 km. ``--size large``: the 1.5 M-nonzero city of ``bench/improve_share.py --large``.
 """
 
 from __future__ import annotations
@@ -96,9 +98,15 @@ def main() -> None:
     ap.add_argument(
         "--window-seconds", type=float, nargs="+", default=[10.0], help="time limits of one window"
     )
+    ap.add_argument("--paired", nargs="+", default=["auto"], help="paired shares, or auto")
     ap.add_argument("--same-windows", type=int, default=0, help="compare options on N fixed windows")
     args = ap.parse_args()
-    sc = instance(args.size, args.seed, fraction=args.fraction)
+    if args.size == "large":  # the 1.5 M-nonzero city of bench/improve_share.py --large
+        from improve_share import cities
+
+        sc = cities([], True, [])[0][1]
+    else:
+        sc = instance(args.size, args.seed, fraction=args.fraction)
     reach = compute_reach(sc)
     model = build_model(sc, reach)
     lp = model.lp
@@ -111,20 +119,22 @@ def main() -> None:
     if args.same_windows:
         same_windows(lp, start, args.same_windows, args)
         return
-    head = "| window pairs | narrow share | presolve | window limit s | at a time | windows | improved "
+    head = "| window pairs | narrow share | paired share | presolve | window limit s | at a time | windows "
+    head += "| improved "
     head += "| median s each "
     head += f"| plan after {args.seconds:.0f} s | gain |"
     print("\n" + head)
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     runs = [
-        (c, n, p, w, k)
+        (c, n, q, p, w, k)
         for c in args.cols
         for n in args.narrow
+        for q in args.paired
         for p in args.presolve
         for w in args.window_seconds
         for k in args.workers
     ]
-    for cols, share, presolve, window_s, workers in runs:
+    for cols, share, paired, presolve, window_s, workers in runs:
         took: list[float] = []
         engine_window = window_solver(1 if workers > 1 else None, options=_options(presolve))
 
@@ -145,12 +155,14 @@ def main() -> None:
             narrow_share=share,
             window_seconds=window_s,
             workers=workers,
+            paired_share=None if paired == "auto" else float(paired),
         )
         value = float(lp.c @ plan)
         print(
-            f"| {cols} | {share:g} | {presolve} | {window_s:g} | {workers} | {stats.windows} "
+            f"| {cols} | {share:g} | {paired} | {presolve} | {window_s:g} | {workers} | {stats.windows} "
             f"| {stats.improved} | {np.median(took):.2f} | {value:,.1f} | "
-            f"+{value - base:,.1f} (+{(value - base) / base:.3%}) |"
+            f"+{value - base:,.1f} (+{(value - base) / base:.3%}) |",
+            flush=True,
         )
 
 

@@ -135,10 +135,18 @@ class _Enough(Exception):
 
 
 @pytest.mark.parametrize(
-    ("share", "pattern"), [(0.0, "wwwwww"), (0.5, "wnwnwn"), (0.25, "wwwnww"), (1.0, "nnnnnn")]
+    ("share", "paired", "pattern"),
+    [
+        (0.0, 0.0, "wwwwww"),
+        (0.5, 0.0, "wnwnwn"),
+        (0.25, 0.0, "wwwnww"),
+        (1.0, 0.0, "nnnnnn"),
+        (1.0, 0.5, "nhhnhh"),  # h: one of a paired window's two halves
+        (0.5, 1.0, "whhwhh"),
+    ],
 )
-def test_the_narrow_share_decides_which_windows_are_narrow(
-    share: float, pattern: str, monkeypatch: pytest.MonkeyPatch
+def test_the_narrow_and_paired_shares_decide_which_windows_are_narrow(
+    share: float, paired: float, pattern: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sc, reach, m = _model(600, 120, 3, budget={"capital_yuan": 1_500_000})
     plan = greedy_start(sc, reach, m)
@@ -146,8 +154,8 @@ def test_the_narrow_share_decides_which_windows_are_narrow(
     grow = Windows.grow
 
     def recording(self, seed, size, through=None):  # type: ignore[no-untyped-def]
-        kinds.append("w" if through is None else "n")
-        if through is not None:  # seeded at a pair of the plan
+        kinds.append("w" if through is None else "n" if size == 30 else "h")
+        if through is not None:  # seeded at a pair of the plan (both halves)
             assert plan[self.ints[seed]] > 0.5
         return grow(self, seed, size, through)
 
@@ -167,6 +175,7 @@ def test_the_narrow_share_decides_which_windows_are_narrow(
             size=30,
             narrow_blocks=families_with_role(COVER),
             narrow_share=share,
+            paired_share=paired,
         )
     assert "".join(kinds) == pattern
 
@@ -293,3 +302,78 @@ def test_windows_on_two_threads_never_lose_value_and_keep_every_row(workers: int
     assert all(b >= a - 1e-6 for a, b in zip(stats.values, stats.values[1:], strict=False))
     assert m.lp.is_feasible(better) and float(m.lp.c @ better) == pytest.approx(stats.values[-1])
     assert stats.values[0] < stats.values[-1] <= lp_bound.objective + 1e-6
+
+
+def _money_far_apart():
+    """Pair a at one place covers a unit worth 1; pairs b and b2 of another format elsewhere cover units
+    worth 5 each (and share one worth 0.1, which links them through a cover row). The capital budget
+    pays for two pairs; the plan has a and b (6.1), the optimum b and b2 (10.1)."""
+    import scipy.sparse as sp
+
+    from optimizer.lp import LinearProgram
+
+    # columns: x_a, x_b, x_b2, y_a, y_b, y_b2, y_shared
+    A = sp.csr_array(
+        np.array(
+            [
+                [-1.0, 0, 0, 1, 0, 0, 0],
+                [0, -1.0, 0, 0, 1, 0, 0],
+                [0, 0, -1.0, 0, 0, 1, 0],
+                [0, -1.0, -1.0, 0, 0, 0, 1],
+                [1.0, 1.0, 1.0, 0, 0, 0, 0],
+            ]
+        )
+    )
+    lp = LinearProgram(
+        "max",
+        np.array([0, 0, 0, 1.0, 5.0, 5.0, 0.1]),
+        np.zeros(7),
+        np.ones(7),
+        np.array([True, True, True, False, False, False, False]),
+        A,
+        np.full(5, -np.inf),
+        np.array([0, 0, 0, 0, 2.0]),
+        col_blocks={"x": slice(0, 3), "y": slice(3, 7)},
+        row_blocks={"cover": slice(0, 4), "capital": slice(4, 5)},
+    )
+    return lp, np.array([1.0, 1.0, 0, 1.0, 1.0, 0, 1.0])
+
+
+@pytest.mark.parametrize(("paired", "value"), [(0.0, 6.1), (1.0, 10.1), (None, 10.1)])
+def test_a_paired_window_moves_money_between_places_far_apart(paired: float | None, value: float) -> None:
+    lp, plan = _money_far_apart()
+    assert lp.is_feasible(plan)
+    better, stats = improve_by_windows(
+        lp,
+        plan,
+        ("capital",),
+        _solve_window,
+        30.0,
+        size=4,
+        narrow_blocks=("cover",),
+        narrow_share=1.0,
+        paired_share=paired,
+    )
+    # no window around one place can close a and open b2 (the budget leaves it no room); a window of
+    # two halves, one around a and one around b, can
+    assert float(lp.c @ better) == pytest.approx(value) and lp.is_feasible(better)
+    assert stats.improved == (paired != 0.0)  # None: the search decides, and tries both kinds first
+    if paired != 0.0:
+        assert np.array_equal(better[:3], [0.0, 1.0, 1.0])
+
+
+def test_the_kind_that_added_more_per_second_cuts_most_narrow_windows() -> None:
+    from optimizer.decompose.windows import _Rates
+
+    rates = _Rates(decay=1.0, explore=5, tries=2)
+    first = [rates.paired_next() for _ in range(4)]
+    assert first == [False, True, False, True]  # both kinds tried in turn
+    for _ in range(2):
+        rates.add("narrow", 10.0, 1.0)
+        rates.add("paired", 30.0, 1.0)  # paired: 30 per second against 10
+    rates.add("wide", 1e9, 1.0)  # wide windows do not count
+    picks = [rates.paired_next() for _ in range(10)]
+    assert picks.count(True) == 8 and picks.count(False) == 2  # every fifth: the other kind
+    for _ in range(3):
+        rates.add("narrow", 100.0, 1.0)  # now in one piece adds more per second
+    assert [rates.paired_next() for _ in range(5)].count(False) == 4

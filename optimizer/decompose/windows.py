@@ -16,7 +16,11 @@ the plan everywhere but in a *window* and solves the window exactly as a small M
   a_{rk} v_k`, so a shared row (the capital budget) gives the window exactly the room the rest of the
   plan leaves; rows without a free column hold already and are left out;
 - the window's MIP starts from the current plan (feasible there), so a window never makes the plan
-  worse; a better answer replaces the window's columns.
+  worse; a better answer replaces the window's columns;
+- a *narrow* window is grown from a pair of the plan through cover rows only (one format's pairs over
+  a wider area); a *paired* narrow window is two narrow halves grown from two pairs of the plan, often
+  of two formats far apart, so the money one part of the plan frees (the shared rows' room) can pay for
+  what another part opens: a move no window around one place can make.
 
 Every step keeps the whole plan feasible and never lowers its value; it proves nothing (the bound comes
 from elsewhere). Like the rest of this package it sees only a :class:`~optimizer.lp.LinearProgram`.
@@ -44,6 +48,15 @@ WINDOW_SECONDS = 10.0  # at most this long on one window
 # 300 s 0.75 gained +0.902% against 0.5's +0.808% and +0.879% (two runs); on the 1/8 and 1/16 cities
 # both reach the same local optimum within 0.005 points.
 NARROW_SHARE = 0.75
+# Which narrow windows are paired (two halves far apart) is decided as the search goes, by the value
+# each kind has added per second of window time (recent windows counting most: weights fall by
+# RATE_DECAY per window answered); every EXPLORE_EVERY-th narrow window is of the other kind, and the
+# first MIN_TRIES of each kind alternate. Measured (bench/RESULTS.md): paired windows lose on L, whose
+# windows are far from converged in 300 s (+0.77% against +0.96%), and win on the smaller cities,
+# where windows in one piece stall (+1.46% against +0.31% in 120 s).
+RATE_DECAY = 0.98
+EXPLORE_EVERY = 5
+MIN_TRIES = 4
 
 SolveWindow = Callable[[LinearProgram, np.ndarray, float], Solution]
 
@@ -153,6 +166,40 @@ class _Window:
     free: np.ndarray
     sub: LinearProgram
     start: np.ndarray
+    kind: str = "wide"  # wide, narrow (in one piece) or paired
+    born: float = field(default_factory=time.perf_counter)
+
+
+class _Rates:
+    """Value added per second of window time by narrow windows in one piece and paired, each weight
+    falling by ``decay`` per window answered; decides the kind of the next narrow window (see
+    :data:`RATE_DECAY`)."""
+
+    def __init__(self, decay: float = RATE_DECAY, explore: int = EXPLORE_EVERY, tries: int = MIN_TRIES):
+        self.decay, self.explore, self.tries = decay, explore, tries
+        self.gain = {"narrow": 0.0, "paired": 0.0}
+        self.secs = {"narrow": 0.0, "paired": 0.0}
+        self.count = {"narrow": 0, "paired": 0}
+        self.turn = 0
+
+    def add(self, kind: str, gain: float, secs: float) -> None:
+        if kind not in self.gain:
+            return
+        for k in self.gain:
+            self.gain[k] *= self.decay
+            self.secs[k] *= self.decay
+        self.gain[kind] += gain
+        self.secs[kind] += secs
+        self.count[kind] += 1
+
+    def paired_next(self) -> bool:
+        """Whether the next narrow window is paired."""
+        self.turn += 1
+        if min(self.count.values()) < self.tries:
+            return self.turn % 2 == 0
+        rate = {k: self.gain[k] / max(self.secs[k], 1e-9) for k in self.gain}
+        paired_best = rate["paired"] > rate["narrow"]
+        return paired_best != (self.turn % self.explore == 0)
 
 
 class _Search:
@@ -168,10 +215,11 @@ class _Search:
         seed: int,
         narrow_blocks: tuple[str, ...],
         narrow_share: float,
+        paired_share: float | None = None,
     ) -> None:
         self.lp, self.values, self.size = lp, values, size
         self.win = Windows(lp, shared_blocks)
-        self.narrow_blocks, self.narrow_share = narrow_blocks, narrow_share
+        self.narrow_blocks, self.narrow_share, self.paired_share = narrow_blocks, narrow_share, paired_share
         self.through = lp.row_mask(narrow_blocks)
         self.rng = np.random.default_rng(seed)
         self.seen = np.zeros(len(self.win.ints), dtype=bool)
@@ -179,6 +227,8 @@ class _Search:
         self.improved_in_sweep = False
         self.stats = WindowStats(values=[float(lp.c @ values)])
         self.cut = 0  # windows cut so far (decides which are narrow)
+        self.narrow_cut = 0  # narrow windows cut so far (with a fixed paired share: which are paired)
+        self.rates = _Rates()
 
     def sweep_is_over(self) -> bool:
         """True once a sweep over the whole city ended with no window improving the plan; a sweep that
@@ -193,16 +243,16 @@ class _Search:
 
     def next_window(self, taken: np.ndarray | None = None) -> _Window | None:
         """The next window (narrow by turns: seeded at a pair of the plan no window has held yet, while
-        there is one, and grown through the narrow rows); None when it would share a free column with
-        the LP columns ``taken`` (those of windows solved beside it)."""
+        there is one, and grown through the narrow rows; some of those paired); None when it would
+        share a free column with the LP columns ``taken`` (those of windows solved beside it)."""
         win, values = self.win, self.values
         placed = values[win.ints] > 0.5
         share = self.narrow_share
         turn = int((self.cut + 1) * share) > int(self.cut * share)
-        if self.narrow_blocks and turn and placed.any():
-            fresh = placed & ~self.seen
-            seed = int(self.rng.choice(np.flatnonzero(fresh if fresh.any() else placed)))
-            window = win.grow(seed, self.size, self.through)
+        narrow = bool(self.narrow_blocks and turn and placed.any())
+        kind = "wide"
+        if narrow:
+            kind, window = self._narrow(placed)
         else:
             unseen = np.flatnonzero(~self.seen)  # empty only for a window beside the sweep's last one
             pool = unseen if len(unseen) else np.arange(len(self.seen))
@@ -211,9 +261,35 @@ class _Search:
         if taken is not None and np.intersect1d(free, taken, assume_unique=True).size:
             return None  # the next window is of the same kind
         self.cut += 1
+        self.narrow_cut += narrow
         self.seen[window] = True
         sub, _ = win.sub_lp(free, values)
-        return _Window(free, sub, values[free])
+        return _Window(free, sub, values[free], kind)
+
+    def _seed(self, among: np.ndarray) -> int:
+        """A pair of ``among`` (a mask over the integer columns) no window has held in this sweep, while
+        there is one."""
+        fresh = among & ~self.seen
+        return int(self.rng.choice(np.flatnonzero(fresh if fresh.any() else among)))
+
+    def _paired_next(self) -> bool:
+        share, k = self.paired_share, self.narrow_cut
+        if share is None:
+            return self.rates.paired_next()
+        return int((k + 1) * share) > int(k * share)
+
+    def _narrow(self, placed: np.ndarray) -> tuple[str, np.ndarray]:
+        """A narrow window, or a paired one: two narrow halves, the second seeded at a pair of the plan
+        outside the first (which, by :class:`_Rates` or a fixed ``paired_share`` spread evenly)."""
+        win, first = self.win, self._seed(placed)
+        if self._paired_next():
+            half = win.grow(first, self.size // 2, self.through)
+            other = placed.copy()
+            other[half] = False
+            if other.any():
+                second = win.grow(self._seed(other), self.size - len(half), self.through)
+                return "paired", np.union1d(half, second)
+        return "narrow", win.grow(first, self.size, self.through)
 
     def gain(self, w: _Window, sol: Solution) -> float:
         """How much better the window's answer is than the plan on it (0 without an answer)."""
@@ -224,14 +300,19 @@ class _Search:
     def take(self, w: _Window, sol: Solution) -> bool:
         """Put a window's answer into the plan if it improves it and the plan with it meets every row
         (a window solved beside others was cut from an older plan: its own columns have not changed
-        since, but the budgets' room may have). Whether the plan improved."""
-        if self.gain(w, sol) <= 1e-9 * max(1.0, abs(self.stats.values[-1])):
+        since, but the budgets' room may have). Whether the plan improved; what it added, and in how
+        long, counts for the window's kind."""
+        gain, secs = self.gain(w, sol), time.perf_counter() - w.born
+        if gain <= 1e-9 * max(1.0, abs(self.stats.values[-1])):
+            self.rates.add(w.kind, 0.0, secs)
             return False
         candidate = self.values.copy()
         candidate[w.free] = sol.values
         candidate[self.lp.integer] = np.round(candidate[self.lp.integer])
         if not self.lp.is_feasible(candidate):
+            self.rates.add(w.kind, 0.0, secs)
             return False
+        self.rates.add(w.kind, gain, secs)
         self.values = candidate
         self.stats.improved += 1
         self.improved_in_sweep = True
@@ -252,6 +333,7 @@ def improve_by_windows(
     narrow_share: float = NARROW_SHARE,
     window_seconds: float = WINDOW_SECONDS,
     workers: int = 1,
+    paired_share: float | None = None,
 ) -> tuple[np.ndarray, WindowStats]:
     """Improve a feasible plan ``values`` window by window for ``seconds``: seeds drawn (seeded) from
     the integer columns no window has held yet, so the search sweeps the whole city before it returns
@@ -264,7 +346,10 @@ def improve_by_windows(
     while there is one) and grown only through those rows, so it holds one format's pairs over a
     wider area and can rearrange several of its placements (a window grown through every local row
     holds a few pairs of each format). Measured on the L city: narrow and wide windows by turns gain
-    more than wide ones alone in the same time (bench/RESULTS.md).
+    more than wide ones alone in the same time (bench/RESULTS.md). A narrow window may be *paired*:
+    two narrow halves seeded at two pairs of the plan, so money moves between places and formats far
+    apart. Which are paired is decided as the search goes, by the value each kind added per second
+    (:class:`_Rates`), or, with ``paired_share``, that share of them spread evenly.
 
     With ``workers`` above one, that many windows are in flight at a time on threads (``solve_window``
     must allow it; HiGHS runs without Python's lock), no two with a free column in common; each answer
@@ -273,7 +358,7 @@ def improve_by_windows(
     the plan then depends on timing as well as on ``seed``; one worker repeats a run exactly."""
     t0 = time.perf_counter()
     values = np.asarray(values, dtype=float).copy()
-    search = _Search(lp, values, shared_blocks, size, seed, tuple(narrow_blocks), narrow_share)
+    search = _Search(lp, values, shared_blocks, size, seed, tuple(narrow_blocks), narrow_share, paired_share)
     if not lp.integer.any():
         return values, search.stats
 
