@@ -175,7 +175,9 @@ class _Rates:
     falling by ``decay`` per window answered; decides the kind of the next narrow window (see
     :data:`RATE_DECAY`)."""
 
-    def __init__(self, decay: float = RATE_DECAY, explore: int = EXPLORE_EVERY, tries: int = MIN_TRIES):
+    def __init__(
+        self, decay: float = RATE_DECAY, explore: int = EXPLORE_EVERY, tries: int = MIN_TRIES
+    ) -> None:
         self.decay, self.explore, self.tries = decay, explore, tries
         self.gain = {"narrow": 0.0, "paired": 0.0}
         self.secs = {"narrow": 0.0, "paired": 0.0}
