@@ -170,6 +170,11 @@ class _Window:
     born: float = field(default_factory=time.perf_counter)
 
 
+def _by_turns(k: int, share: float) -> bool:
+    """Whether the ``k``-th of a series (from 0) is among a ``share`` of them spread evenly."""
+    return int((k + 1) * share) > int(k * share)
+
+
 class _Rates:
     """Value added per second of window time by narrow windows in one piece and paired, each weight
     falling by ``decay`` per window answered; decides the kind of the next narrow window (see
@@ -249,9 +254,7 @@ class _Search:
         share a free column with the LP columns ``taken`` (those of windows solved beside it)."""
         win, values = self.win, self.values
         placed = values[win.ints] > 0.5
-        share = self.narrow_share
-        turn = int((self.cut + 1) * share) > int(self.cut * share)
-        narrow = bool(self.narrow_blocks and turn and placed.any())
+        narrow = bool(self.narrow_blocks and _by_turns(self.cut, self.narrow_share) and placed.any())
         kind = "wide"
         if narrow:
             kind, window = self._narrow(placed)
@@ -275,10 +278,9 @@ class _Search:
         return int(self.rng.choice(np.flatnonzero(fresh if fresh.any() else among)))
 
     def _paired_next(self) -> bool:
-        share, k = self.paired_share, self.narrow_cut
-        if share is None:
+        if self.paired_share is None:
             return self.rates.paired_next()
-        return int((k + 1) * share) > int(k * share)
+        return _by_turns(self.narrow_cut, self.paired_share)
 
     def _narrow(self, placed: np.ndarray) -> tuple[str, np.ndarray]:
         """A narrow window, or a paired one: two narrow halves, the second seeded at a pair of the plan
