@@ -37,6 +37,7 @@ from .backends.base import (
     relative_gap,
     solve_empty,
 )
+from .backends.heuristic import HeuristicBackend
 from .backends.highs_process import HighsProcessBackend
 from .backends.registry import EXACT_SOLVERS
 from .backends.relaxation import FIRST_ORDER_MIN_NNZ, SMOOTHED_DUAL_MIN_NNZ, SideBound, tighter, tighter_bound
@@ -44,6 +45,7 @@ from .config import SolverConfig
 from .deadline import GRACE_S, Deadline
 from .decompose import (
     AUTO_MIN_NNZ,
+    Guide,
     Regions,
     SolveWindow,
     find_regions,
@@ -171,11 +173,13 @@ def _starting_plan(
     lp: LinearProgram | None = None,
     progress: ProgressCallback | None = None,
     threads: int = 1,
+    guide: Guide | None = None,
 ) -> np.ndarray | None:
     """The better of the greedy plan and the caller's plan, among those that meet every row (a plan
     that misses a mandate is no start: the solver then searches from scratch). With ``improve_s``, the
     greedy plan is first improved by local search (1-swaps) and the best plan then window by window
-    (:mod:`optimizer.decompose.windows`, on ``lp``'s objective) for what is left of that many seconds."""
+    (:mod:`optimizer.decompose.windows`, on ``lp``'s objective) for what is left of that many seconds,
+    following the relaxation's values (``guide``) once a sweep of windows improves nothing."""
     if not len(model.x):
         return None
     t0 = time.perf_counter()
@@ -193,7 +197,7 @@ def _starting_plan(
     best = max(feasible, key=lambda v: float(model.lp.c @ v))
     left = (improve_s or 0.0) - (time.perf_counter() - t0)
     if left > MIN_WINDOW_SECONDS:
-        best = _by_windows(lp if lp is not None else model.lp, best, left, progress, threads)
+        best = _by_windows(lp if lp is not None else model.lp, best, left, progress, threads, guide)
     return best
 
 
@@ -224,10 +228,15 @@ def window_solver(threads: int | None = None, options: dict[str, Any] | None = N
 
 
 def _by_windows(
-    lp: LinearProgram, values: np.ndarray, seconds: float, progress: ProgressCallback | None, threads: int
+    lp: LinearProgram,
+    values: np.ndarray,
+    seconds: float,
+    progress: ProgressCallback | None,
+    threads: int,
+    guide: Guide | None = None,
 ) -> np.ndarray:
     """``values`` improved window by window for ``seconds``, each window a small MIP for HiGHS, as many
-    windows at a time as the run has threads."""
+    windows at a time as the run has threads; guided by the relaxation's values once windows stall."""
     workers = max(1, threads)
     better, stats = improve_by_windows(
         lp,
@@ -238,10 +247,12 @@ def _by_windows(
         progress=progress,
         narrow_blocks=families_with_role(COVER),
         workers=workers,
+        guide=guide,
     )
     log.info(
-        "windows: %d solved, %d improved the plan (%s -> %s)",
+        "windows: %d solved (%d guided by the relaxation), %d improved the plan (%s -> %s)",
         stats.windows,
+        stats.guided,
         stats.improved,
         stats.values[0],
         stats.values[-1],
@@ -280,6 +291,8 @@ ONE_MIP_IMPROVE_SHARE = 0.25  # before one MIP
 LARGE_MIP_IMPROVE_SHARE = 0.95  # before one MIP from LARGE_MIP_MIN_NNZ
 LOCAL_SEARCH_SHARE = 0.1  # before walkable regions
 HEURISTIC_IMPROVE_SHARE = 0.5  # solver.name heuristic: its answer is that plan
+# ... all but a twentieth where the relaxation runs beside the windows from the start (_side_bound)
+HEURISTIC_SIDE_IMPROVE_SHARE = 0.95
 # ... except from SMOOTHED_DUAL_MIN_NNZ, where its bound (the smoothed dual) tightens with every second
 # it gets: on XL (135 M nonzeros, 1,800 s) a quarter gave a gap of 4.778% against half's 4.955% (plan
 # 0.045% lower, bound 0.21% tighter; bench/RESULTS.md).
@@ -287,15 +300,20 @@ HEURISTIC_HUGE_IMPROVE_SHARE = 0.25
 
 
 def _improve_seconds(
-    model: CoverageModel, config: SolverConfig, deadline: Deadline, regions: Regions | None
+    model: CoverageModel,
+    config: SolverConfig,
+    deadline: Deadline,
+    regions: Regions | None,
+    side: bool = False,
 ) -> float | None:
-    """How long 1-swaps and windows may improve the greedy start: half the time for the heuristic
-    solver (its answer is that plan; a quarter on models bounded by the smoothed dual); for an exact
-    solver, by model size (above), none on small
+    """How long 1-swaps and windows may improve the greedy start: for the heuristic solver (its answer
+    is that plan) half the time, all but a twentieth with the relaxation beside (``side``), a quarter
+    on models bounded by the smoothed dual; for an exact solver, by model size (above), none on small
     models, where the MIP itself does better."""
     nnz = model.lp.A.nnz
     if config.name == "heuristic":
         share = HEURISTIC_HUGE_IMPROVE_SHARE if nnz >= SMOOTHED_DUAL_MIN_NNZ else HEURISTIC_IMPROVE_SHARE
+        share = HEURISTIC_SIDE_IMPROVE_SHARE if side else share
     elif nnz < LOCAL_SEARCH_MIN_NNZ:
         return None
     elif regions is not None:
@@ -319,13 +337,21 @@ def regions_to_solve(model: CoverageModel, config: SolverConfig) -> Regions | No
 def _side_bound(
     lp: LinearProgram, config: SolverConfig, regions: Regions | None, deadline: Deadline
 ) -> SideBound | None:
-    """The LP relaxation's bound started beside the solve, on a spare core, for one large MIP (at least
-    :data:`~optimizer.backends.relaxation.FIRST_ORDER_MIN_NNZ` nonzeros): its own root LP may not finish
-    within the limit. None where it does not pay (small models, regions with their own bound, the
-    heuristic solver, which computes the relaxation itself)."""
-    if config.name not in EXACT_SOLVERS or regions is not None or not lp.integer.any():
+    """The LP relaxation started beside the solve, on a spare core, for one MIP: its bound where the
+    MIP's own root LP may not finish within the limit (from
+    :data:`~optimizer.backends.relaxation.FIRST_ORDER_MIN_NNZ` nonzeros), and its values, which guide
+    the windows once they stall. For the heuristic solver wherever windows improve its plan (from
+    :data:`LOCAL_SEARCH_MIN_NNZ`) and the relaxation is solved by a method that gives values (below
+    :data:`~optimizer.backends.relaxation.SMOOTHED_DUAL_MIN_NNZ`): its bound is then the side's, and
+    the windows have the time it took. None elsewhere (small models, regions with their own bound)."""
+    if regions is not None or not lp.integer.any():
         return None
-    return SideBound(lp, deadline).start() if lp.A.nnz >= FIRST_ORDER_MIN_NNZ else None
+    nnz = lp.A.nnz
+    if config.name == "heuristic":
+        wanted = LOCAL_SEARCH_MIN_NNZ <= nnz < SMOOTHED_DUAL_MIN_NNZ
+    else:
+        wanted = config.name in EXACT_SOLVERS and nnz >= FIRST_ORDER_MIN_NNZ
+    return SideBound(lp, deadline).start() if wanted else None
 
 
 def _one_mip(
@@ -342,6 +368,11 @@ def _one_mip(
     runs in a process of its own, stopped at the deadline where it does not stop itself."""
     if side is None:
         return run_backend(lp, config, start, deadline=deadline, abs_gap=abs_gap, progress=progress)
+    if config.name == "heuristic":  # its bound is the side's: never proved optimal by it
+        try:
+            return run_backend(lp, config, start, deadline=deadline, backend=HeuristicBackend(side))
+        finally:
+            side.cancel()
 
     def report(p: Progress) -> None:
         known = side.peek()
@@ -441,9 +472,17 @@ def solve(
     regions = regions_to_solve(model, config)
     side = _side_bound(stage.lp, stage.config, regions, deadline)  # starts now, beside the start's search
     try:
-        improve = _improve_seconds(model, config, deadline, regions)
+        improve = _improve_seconds(model, config, deadline, regions, side is not None)
         start_values = _starting_plan(
-            scenario, reach, model, start, improve, stage.lp, report, config.threads
+            scenario,
+            reach,
+            model,
+            start,
+            improve,
+            stage.lp,
+            report,
+            config.threads,
+            side.values if side else None,
         )
     except BaseException:
         if side is not None:

@@ -59,6 +59,54 @@ def test_the_side_process_returns_the_bound_and_is_stopped(city_lp) -> None:
     assert other._proc.poll() is not None and not os.path.exists(other._dir.name)
 
 
+def test_the_side_process_hands_over_the_relaxations_values(city_lp) -> None:
+    lp, optimum = city_lp
+    side = SideBound(lp, Deadline(60)).start()
+    values = side.values(wait=60)
+    relaxed = replace(lp, integer=np.zeros_like(lp.integer))
+    # an optimal point of the relaxation (the windows' guide), and the process is left to end itself
+    assert values is not None and float(lp.c @ values) == pytest.approx(optimum, rel=1e-9)
+    assert relaxed.is_feasible(values, tol=1e-6)
+    assert side.values() is values and side.result(timeout=5).bound == pytest.approx(optimum, rel=1e-9)
+    # not yet computed: None at once, and the process keeps running
+    other = SideBound(lp, Deadline(60)).start()
+    assert other.values(wait=0.0) is None and other._proc.poll() is None
+    other.cancel()
+    assert other.values(wait=1.0) is None
+
+
+def test_the_quick_answer_takes_its_bound_from_the_relaxation_beside_its_windows(
+    monkeypatch, city_lp
+) -> None:
+    lp, optimum = city_lp
+    sc = synthetic_city(
+        400, 80, formats=("convenience_store", "pharmacy"), seed=3, objective={"tie_break": "none"}
+    )
+    monkeypatch.setattr(solve_mod, "LOCAL_SEARCH_MIN_NNZ", 0)  # as if windows improved its plan
+    started: list[SideBound] = []
+    real_start = SideBound.start
+
+    def recording(self: SideBound) -> SideBound:
+        started.append(self)
+        return real_start(self)
+
+    monkeypatch.setattr(SideBound, "start", recording)
+    shares: list[float] = []
+    real_improve = solve_mod._improve_seconds
+
+    def improve(model, config, deadline, regions, side=False):  # type: ignore[no-untyped-def]
+        out = real_improve(model, config, deadline, regions, side)
+        shares.append(out / deadline.left())
+        return out
+
+    monkeypatch.setattr(solve_mod, "_improve_seconds", improve)
+    res = qh.solve(sc, solver={"name": "heuristic", "time_limit_s": 6.0})
+    s = res.summary()
+    assert len(started) == 1 and shares == [pytest.approx(solve_mod.HEURISTIC_SIDE_IMPROVE_SHARE, rel=0.01)]
+    assert s["status"] == "feasible" and s["bound"] == pytest.approx(optimum, rel=1e-9)
+    assert not os.path.exists(started[0]._dir.name)
+
+
 def _sol(obj: float, bound: float | None, status=FEASIBLE) -> Solution:
     gap = None if bound is None else abs(bound - obj) / obj
     return Solution(status, np.zeros(2), obj, bound, gap, 1.0, "highs", "time limit")

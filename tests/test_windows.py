@@ -377,3 +377,59 @@ def test_the_kind_that_added_more_per_second_cuts_most_narrow_windows() -> None:
     for _ in range(3):
         rates.add("narrow", 100.0, 1.0)  # now in one piece adds more per second
     assert [rates.paired_next() for _ in range(5)].count(False) == 4
+
+
+def test_a_window_grows_only_to_the_allowed_pairs() -> None:
+    sc, reach, m = _model(600, 120, 3, budget={"capital_yuan": 1_500_000})
+    win = Windows(m.lp, shared_blocks())
+    allowed = np.random.default_rng(0).random(len(win.ints)) < 0.3
+    for seed in (0, 7, 50, 200):
+        free, kept = win.grow(seed, 40), win.grow(seed, 40, allowed=allowed)
+        assert set(kept) <= set(np.flatnonzero(allowed)) | {seed} and 1 < len(kept) <= 40
+        assert not set(free) <= set(np.flatnonzero(allowed)) | {seed}  # the mask did the choosing
+
+
+@pytest.mark.parametrize("known", [True, False])
+def test_stalled_windows_follow_the_relaxation_when_its_values_come(known: bool, monkeypatch) -> None:
+    from optimizer.backends.relaxation import relaxation_bound
+
+    sc, reach, m = _model(300, 60, 2, budget={"capital_yuan": 600_000})
+    lp_values = relaxation_bound(m.lp, Deadline(30)).values
+    assert lp_values is not None
+    waits: list[float] = []
+
+    def guide(wait: float) -> np.ndarray | None:
+        waits.append(wait)
+        return lp_values if known else None
+
+    grown: list[tuple[np.ndarray, np.ndarray | None]] = []
+    real_grow = Windows.grow
+
+    def recording(self, seed, size, through=None, allowed=None):  # type: ignore[no-untyped-def]
+        out = real_grow(self, seed, size, through, allowed)
+        grown.append((out, None if allowed is None else allowed | (np.arange(len(allowed)) == seed)))
+        return out
+
+    monkeypatch.setattr(Windows, "grow", recording)
+    plan = greedy_start(sc, reach, m)
+    better, stats = improve_by_windows(
+        m.lp,
+        plan,
+        shared_blocks(),
+        _solve_window,
+        60.0,
+        size=30,
+        narrow_blocks=families_with_role(COVER),
+        guide=guide,
+    )
+    # the guide is asked once, when a sweep improves nothing, with the time left to wait for it
+    assert len(waits) == 1 and 0 < waits[0] < 60
+    assert m.lp.is_feasible(better) and float(m.lp.c @ better) == pytest.approx(stats.values[-1])
+    if not known:  # no values: the search ends there, as without a guide
+        assert stats.guided == 0 and all(a is None for _, a in grown)
+        return
+    support = lp_values[Windows(m.lp, shared_blocks()).ints] > 1e-6
+    guided = [(w, a) for w, a in grown if a is not None]
+    assert stats.guided >= 1 and len(guided) >= stats.guided
+    for w, a in guided:  # grown within the relaxation's pairs, the plan's and the seed: most others out
+        assert a[w].all() and a[support].all() and (a & ~support).sum() < (~support).sum() / 2

@@ -11,14 +11,21 @@ import time
 
 import numpy as np
 
-from ..deadline import Deadline
+from ..deadline import GRACE_S, Deadline
 from ..lp import LinearProgram
 from ..outcome import ProgressCallback
 from .base import FEASIBLE, NO_SOLUTION, Solution, SolverConfig, relative_gap
+from .relaxation import RelaxationBound, SideBound
 
 
 class HeuristicBackend:
+    """``side``: the relaxation already running beside the search (its bound is waited for until the
+    deadline, instead of solving the relaxation here)."""
+
     name = "heuristic"
+
+    def __init__(self, side: SideBound | None = None) -> None:
+        self.side = side
 
     def solve(
         self,
@@ -34,7 +41,13 @@ class HeuristicBackend:
         t0 = time.perf_counter()
         # the relaxation's bound: its value when solved, or what its prices prove (a stopped simplex, or
         # the first-order method used on large models)
-        relaxation = bound_by_deadline(lp, deadline or Deadline(config.time_limit_s))
+        deadline = deadline or Deadline(config.time_limit_s)
+        if self.side is None:
+            relaxation = bound_by_deadline(lp, deadline)
+        else:
+            beside = self.side.result(timeout=deadline.left() + GRACE_S)
+            why = "not solved by the time limit"
+            relaxation = beside or RelaxationBound(None, "beside the search", time.perf_counter() - t0, why)
         bound = relaxation.bound
         seconds = time.perf_counter() - t0
         if start is None:

@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +57,9 @@ class RelaxationBound:
     method: str
     seconds: float
     message: str = ""
+    # the relaxation's column values where the method gives them (simplex, PDLP; not the smoothed
+    # dual): never a bound, only a guide for the search (:mod:`optimizer.decompose.windows`)
+    values: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 def _method(lp: LinearProgram) -> str:
@@ -79,6 +82,7 @@ class SideBound:
         relaxed.save(folder / "lp.npz", seconds=np.array(deadline.left()))
         self._proc: subprocess.Popen[bytes] | None = None
         self._out: RelaxationBound | None = None
+        self._values: np.ndarray | None = None
 
     def start(self) -> SideBound:
         cmd = [sys.executable, "-m", __name__, self._dir.name]
@@ -97,6 +101,21 @@ class SideBound:
         if self._out is None and answer.exists():
             self._out = RelaxationBound(**json.loads(answer.read_text()))
         return self._out
+
+    def values(self, wait: float = 0.0) -> np.ndarray | None:
+        """The relaxation's column values once computed (waiting at most ``wait`` seconds for the
+        process to end, without stopping it); None while it runs, after it failed or was stopped, or
+        where its method gives none."""
+        assert self._proc is not None, "start() first"
+        if self._values is None:
+            try:
+                self._proc.wait(max(0.0, wait))
+            except subprocess.TimeoutExpired:
+                return None
+            path = Path(self._dir.name) / "values.npy"
+            if self._proc.returncode == 0 and path.exists():
+                self._values = np.load(path)
+        return self._values
 
     def result(self, timeout: float | None = None) -> RelaxationBound | None:
         """The bound once computed (waiting at most ``timeout`` seconds); None while it is still
@@ -117,8 +136,12 @@ def _main(folder: str) -> None:
     lp, extra = LinearProgram.load(Path(folder) / "lp.npz")
     seconds = float(extra["seconds"])
     out = relaxation_bound(lp, Deadline(seconds), threads=1)
+    if out.values is not None:  # before the bound: a reader that sees the bound finds the values
+        with open(Path(folder) / "values.tmp.npy", "wb") as f:
+            np.save(f, out.values)
+        (Path(folder) / "values.tmp.npy").replace(Path(folder) / "values.npy")
     tmp = Path(folder) / "bound.json.tmp"
-    tmp.write_text(json.dumps(asdict(out)))
+    tmp.write_text(json.dumps({k: v for k, v in asdict(out).items() if k != "values"}))
     tmp.replace(Path(folder) / "bound.json")
 
 
@@ -147,7 +170,9 @@ def _solve(h: object, lp: LinearProgram, deadline: Deadline, threads: int | None
     bound = _lp_bound(h, lp, obj, optimal)  # PDLP's value is never taken: its prices' bound is
     if bound is not None and not np.isfinite(bound):
         bound = None
-    return RelaxationBound(bound, method, time.perf_counter() - t0, h.modelStatusToString(ms))
+    solution = h.getSolution()
+    values = np.asarray(solution.col_value, dtype=float) if solution.value_valid else None
+    return RelaxationBound(bound, method, time.perf_counter() - t0, h.modelStatusToString(ms), values)
 
 
 def relaxation_bound(lp: LinearProgram, deadline: Deadline, threads: int | None = None) -> RelaxationBound:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .lagrange import RegionJob, coordinate, solve_by_regions, solve_region
 from .regions import Regions, Shared, find_regions, merged, region_lp, shared_rows
-from .windows import WINDOW_COLS, SolveWindow, Windows, WindowStats, improve_by_windows
+from .windows import WINDOW_COLS, Guide, SolveWindow, Windows, WindowStats, improve_by_windows
 
 # ``solver.decompose: auto`` splits only models at least this large (nonzeros); below it one MIP is
 # faster than the rounds of prices, and exact where a price gap could remain.
@@ -22,6 +22,7 @@ AUTO_MIN_NNZ = 1_000_000
 __all__ = [
     "AUTO_MIN_NNZ",
     "WINDOW_COLS",
+    "Guide",
     "SolveWindow",
     "Windows",
     "WindowStats",

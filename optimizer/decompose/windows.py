@@ -57,8 +57,16 @@ NARROW_SHARE = 0.75
 RATE_DECAY = 0.98
 EXPLORE_EVERY = 5
 MIN_TRIES = 4
+# Once a sweep of the city improves nothing, windows are grown only through the pairs the LP relaxation
+# uses (above this value) and the plan's own: wider windows of the pairs that compete. Measured
+# (bench/RESULTS.md, "Windows the relaxation guides"): on a city at an eighth of L's area windows
+# stalled at 13,234,034.5 and the guided ones reached 13,275,101.5 in 120 s, past HiGHS's plan after
+# 1,500 s; before the stall they add less per second (on L +0.17% against +0.25% in 150 s).
+GUIDE_MIN = 1e-6
 
 SolveWindow = Callable[[LinearProgram, np.ndarray, float], Solution]
+# The LP relaxation's column values, waiting at most the given seconds for them (None: not known).
+Guide = Callable[[float], np.ndarray | None]
 
 
 @dataclass
@@ -67,6 +75,7 @@ class WindowStats:
 
     windows: int = 0
     improved: int = 0
+    guided: int = 0  # windows grown through the relaxation's pairs (after a sweep without gain)
     values: list[float] = field(default_factory=list)
 
 
@@ -100,10 +109,13 @@ class Windows:
         pos, _ = segment_positions(self.A_rows.indptr, rows)
         return positions[self.A_rows.indices[pos]]
 
-    def grow(self, seed: int, size: int, through: np.ndarray | None = None) -> np.ndarray:
+    def grow(
+        self, seed: int, size: int, through: np.ndarray | None = None, allowed: np.ndarray | None = None
+    ) -> np.ndarray:
         """Integer column positions (into ``self.ints``) of a window of at most ``size``, breadth-first
-        from ``seed`` along local rows (only the rows where ``through`` is True, when given); the last
-        ring is cut to the columns sharing most rows with it."""
+        from ``seed`` along local rows (only the rows where ``through`` is True, when given) to the
+        columns ``allowed`` (a mask over ``self.ints``, when given); the last ring is cut to the
+        columns sharing most rows with it."""
         n = len(self.ints)
         inside = np.zeros(n, dtype=bool)
         inside[seed] = True
@@ -113,6 +125,8 @@ class Windows:
             at = self._entries_of(rows if through is None else rows[through[rows]], self.pos_int)
             links = np.bincount(at[at >= 0], minlength=n)  # rows each column shares with the frontier
             new = (links > 0) & ~inside
+            if allowed is not None:
+                new &= allowed
             if inside.sum() + new.sum() > size:
                 cand = np.flatnonzero(new)
                 keep = cand[np.argsort(-links[cand], kind="stable")[: size - int(inside.sum())]]
@@ -167,6 +181,7 @@ class _Window:
     sub: LinearProgram
     start: np.ndarray
     kind: str = "wide"  # wide, narrow (in one piece) or paired
+    guided: bool = False  # grown only through the relaxation's pairs and the plan's
     born: float = field(default_factory=time.perf_counter)
 
 
@@ -223,8 +238,10 @@ class _Search:
         narrow_blocks: tuple[str, ...],
         narrow_share: float,
         paired_share: float | None = None,
+        guide: Guide | None = None,
     ) -> None:
-        self.lp, self.values, self.size = lp, values, size
+        self.lp, self.values, self.size, self.guide = lp, values, size, guide
+        self.support: np.ndarray | None = None  # the relaxation's pairs, once windows follow them
         self.win = Windows(lp, shared_blocks)
         self.narrow_blocks, self.narrow_share, self.paired_share = narrow_blocks, narrow_share, paired_share
         self.through = lp.row_mask(narrow_blocks)
@@ -237,16 +254,28 @@ class _Search:
         self.narrow_cut = 0  # narrow windows cut so far (with a fixed paired share: which are paired)
         self.rates = _Rates()
 
-    def sweep_is_over(self) -> bool:
+    def sweep_is_over(self, wait: float = 0.0) -> bool:
         """True once a sweep over the whole city ended with no window improving the plan; a sweep that
-        did improve it starts the next."""
+        did improve it starts the next, and so does the first one without gain when the relaxation's
+        values come (within ``wait`` seconds): windows then follow them."""
         if not self.seen.all():
             return False
         if not self.improved_in_sweep:
-            return True
+            return not self._follow_guide(wait)
         self.seen[:] = False
         self.improved_in_sweep = False
         return False
+
+    def _follow_guide(self, wait: float) -> bool:
+        """Whether windows start following the relaxation's values (once; False without them)."""
+        if self.support is not None or self.guide is None:
+            return False
+        lp_values = self.guide(wait)
+        if lp_values is None:
+            return False
+        self.support = np.asarray(lp_values)[self.win.ints] > GUIDE_MIN
+        self.seen = ~(self.support | (self.values[self.win.ints] > 0.5))
+        return True
 
     def next_window(self, taken: np.ndarray | None = None) -> _Window | None:
         """The next window (narrow by turns: seeded at a pair of the plan no window has held yet, while
@@ -254,14 +283,21 @@ class _Search:
         share a free column with the LP columns ``taken`` (those of windows solved beside it)."""
         win, values = self.win, self.values
         placed = values[win.ints] > 0.5
+        allowed = None if self.support is None else self.support | placed
         narrow = bool(self.narrow_blocks and _by_turns(self.cut, self.narrow_share) and placed.any())
         kind = "wide"
         if narrow:
-            kind, window = self._narrow(placed)
+            kind, window = self._narrow(placed, allowed)
         else:
             unseen = np.flatnonzero(~self.seen)  # empty only for a window beside the sweep's last one
-            pool = unseen if len(unseen) else np.arange(len(self.seen))
-            window = win.grow(int(self.rng.choice(pool)), self.size)
+            pool = (
+                unseen
+                if len(unseen)
+                else np.arange(len(self.seen))
+                if allowed is None
+                else np.flatnonzero(allowed)
+            )
+            window = win.grow(int(self.rng.choice(pool)), self.size, allowed=allowed)
         free = win.free_columns(window)
         if taken is not None and np.intersect1d(free, taken, assume_unique=True).size:
             return None  # the next window is of the same kind
@@ -269,7 +305,7 @@ class _Search:
         self.narrow_cut += narrow
         self.seen[window] = True
         sub, _ = win.sub_lp(free, values)
-        return _Window(free, sub, values[free], kind)
+        return _Window(free, sub, values[free], kind, guided=allowed is not None)
 
     def _seed(self, among: np.ndarray) -> int:
         """A pair of ``among`` (a mask over the integer columns) no window has held in this sweep, while
@@ -282,18 +318,24 @@ class _Search:
             return self.rates.paired_next()
         return _by_turns(self.narrow_cut, self.paired_share)
 
-    def _narrow(self, placed: np.ndarray) -> tuple[str, np.ndarray]:
+    def _narrow(self, placed: np.ndarray, allowed: np.ndarray | None) -> tuple[str, np.ndarray]:
         """A narrow window, or a paired one: two narrow halves, the second seeded at a pair of the plan
-        outside the first (which, by :class:`_Rates` or a fixed ``paired_share`` spread evenly)."""
+        outside the first (which, by :class:`_Rates` or a fixed ``paired_share`` spread evenly); grown
+        only to the ``allowed`` pairs when given."""
         win, first = self.win, self._seed(placed)
         if self._paired_next():
-            half = win.grow(first, self.size // 2, self.through)
+            half = win.grow(first, self.size // 2, self.through, allowed)
             other = placed.copy()
             other[half] = False
             if other.any():
-                second = win.grow(self._seed(other), self.size - len(half), self.through)
+                second = win.grow(self._seed(other), self.size - len(half), self.through, allowed)
                 return "paired", np.union1d(half, second)
-        return "narrow", win.grow(first, self.size, self.through)
+        return "narrow", win.grow(first, self.size, self.through, allowed)
+
+    def count(self, w: _Window) -> None:
+        """One more window answered."""
+        self.stats.windows += 1
+        self.stats.guided += w.guided
 
     def gain(self, w: _Window, sol: Solution) -> float:
         """How much better the window's answer is than the plan on it (0 without an answer)."""
@@ -338,6 +380,7 @@ def improve_by_windows(
     window_seconds: float = WINDOW_SECONDS,
     workers: int = 1,
     paired_share: float | None = None,
+    guide: Guide | None = None,
 ) -> tuple[np.ndarray, WindowStats]:
     """Improve a feasible plan ``values`` window by window for ``seconds``: seeds drawn (seeded) from
     the integer columns no window has held yet, so the search sweeps the whole city before it returns
@@ -359,10 +402,17 @@ def improve_by_windows(
     must allow it; HiGHS runs without Python's lock), no two with a free column in common; each answer
     goes into the plan as it comes if the plan with it still meets every row (the budgets are shared),
     and the next window is cut from the plan as it then is. Answers come in the order they finish, so
-    the plan then depends on timing as well as on ``seed``; one worker repeats a run exactly."""
+    the plan then depends on timing as well as on ``seed``; one worker repeats a run exactly.
+
+    With a ``guide`` (the LP relaxation's column values, waited for at most the time left), the first
+    sweep that improves nothing is followed by windows grown only through the pairs the relaxation
+    uses (above :data:`GUIDE_MIN`) and the plan's own: the same number of pairs, spread over the
+    placements that compete with the plan, where the windows of every pair had stalled."""
     t0 = time.perf_counter()
     values = np.asarray(values, dtype=float).copy()
-    search = _Search(lp, values, shared_blocks, size, seed, tuple(narrow_blocks), narrow_share, paired_share)
+    search = _Search(
+        lp, values, shared_blocks, size, seed, tuple(narrow_blocks), narrow_share, paired_share, guide
+    )
     if not lp.integer.any():
         return values, search.stats
 
@@ -374,11 +424,11 @@ def improve_by_windows(
         return seconds - (time.perf_counter() - t0)
 
     if workers <= 1:
-        while left() > 1.0 and not search.sweep_is_over():
+        while left() > 1.0 and not search.sweep_is_over(left() - 1.0):
             w = search.next_window()
             assert w is not None
             sol = solve_window(w.sub, w.start, min(window_seconds, left()))
-            search.stats.windows += 1
+            search.count(w)
             if search.take(w, sol):
                 report()
     else:
@@ -400,7 +450,7 @@ def _in_flight(
     running: dict[Future[Solution], _Window] = {}
     with ThreadPoolExecutor(workers) as pool:
         while True:
-            while len(running) < workers and left() > 1.0 and not search.sweep_is_over():
+            while len(running) < workers and left() > 1.0 and not search.sweep_is_over(left() - 1.0):
                 taken = np.concatenate([w.free for w in running.values()]) if running else None
                 w = next((w for _ in range(tries) if (w := search.next_window(taken)) is not None), None)
                 if w is None:
@@ -411,9 +461,9 @@ def _in_flight(
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 w = running.pop(future)
-                search.stats.windows += 1
+                search.count(w)
                 if search.take(w, future.result()):
                     report()
 
 
-__all__ = ["WINDOW_COLS", "SolveWindow", "Windows", "WindowStats", "improve_by_windows"]
+__all__ = ["WINDOW_COLS", "Guide", "SolveWindow", "Windows", "WindowStats", "improve_by_windows"]
