@@ -432,6 +432,32 @@ def _exact(sol: Solution, quantum: float | None) -> bool:
     return slack < quantum if quantum else slack <= 1e-9 * max(1.0, abs(sol.objective))
 
 
+def _start_beside(
+    scenario: Scenario,
+    reach: Reach,
+    model: CoverageModel,
+    given: pd.DataFrame | None,
+    stage: tiebreak.StageOne,
+    config: SolverConfig,
+    regions: Regions | None,
+    deadline: Deadline,
+    report: ProgressCallback,
+) -> tuple[SideBound | None, np.ndarray | None]:
+    """The relaxation started beside the search (where it pays, :func:`_side_bound`), and the starting
+    plan, its windows guided by the relaxation's values; the side process is stopped if the search
+    fails."""
+    side = _side_bound(stage.lp, stage.config, regions, deadline)
+    try:
+        improve = _improve_seconds(model, config, deadline, regions, side is not None)
+        guide = side.values if side else None
+        plan = _starting_plan(scenario, reach, model, given, improve, stage.lp, report, config.threads, guide)
+    except BaseException:
+        if side is not None:
+            side.cancel()
+        raise
+    return side, plan
+
+
 def solve(
     scenario: Scenario,
     solver: SolverConfig | str | dict[str, Any] | None = None,
@@ -470,24 +496,9 @@ def solve(
     report = _progress(on_progress)
     stage = tiebreak.stage_one(scenario.config.objective, model, config, quantum, abs_gap)
     regions = regions_to_solve(model, config)
-    side = _side_bound(stage.lp, stage.config, regions, deadline)  # starts now, beside the start's search
-    try:
-        improve = _improve_seconds(model, config, deadline, regions, side is not None)
-        start_values = _starting_plan(
-            scenario,
-            reach,
-            model,
-            start,
-            improve,
-            stage.lp,
-            report,
-            config.threads,
-            side.values if side else None,
-        )
-    except BaseException:
-        if side is not None:
-            side.cancel()
-        raise
+    side, start_values = _start_beside(
+        scenario, reach, model, start, stage, config, regions, deadline, report
+    )
     first, by_regions = _stage_one(
         stage.lp, model, stage.config, start_values, deadline, stage.abs_gap, report, executor, regions, side
     )

@@ -153,11 +153,11 @@ def test_the_narrow_and_paired_shares_decide_which_windows_are_narrow(
     kinds: list[str] = []
     grow = Windows.grow
 
-    def recording(self, seed, size, through=None):  # type: ignore[no-untyped-def]
+    def recording(self, seed, size, through=None, allowed=None):  # type: ignore[no-untyped-def]
         kinds.append("w" if through is None else "n" if size == 30 else "h")
         if through is not None:  # seeded at a pair of the plan (both halves)
             assert plan[self.ints[seed]] > 0.5
-        return grow(self, seed, size, through)
+        return grow(self, seed, size, through, allowed)
 
     def solve_window(sub, start, limit):  # type: ignore[no-untyped-def]
         if len(kinds) == len(pattern):
