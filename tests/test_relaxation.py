@@ -59,6 +59,19 @@ def test_the_side_process_returns_the_bound_and_is_stopped(city_lp) -> None:
     assert other._proc.poll() is not None and not os.path.exists(other._dir.name)
 
 
+def _started_sides(monkeypatch) -> list[SideBound]:
+    """Every SideBound started from here on, in order."""
+    started: list[SideBound] = []
+    real_start = SideBound.start
+
+    def recording(self: SideBound) -> SideBound:
+        started.append(self)
+        return real_start(self)
+
+    monkeypatch.setattr(SideBound, "start", recording)
+    return started
+
+
 def test_the_side_process_hands_over_the_relaxations_values(city_lp) -> None:
     lp, optimum = city_lp
     side = SideBound(lp, Deadline(60)).start()
@@ -83,14 +96,7 @@ def test_the_quick_answer_takes_its_bound_from_the_relaxation_beside_its_windows
         400, 80, formats=("convenience_store", "pharmacy"), seed=3, objective={"tie_break": "none"}
     )
     monkeypatch.setattr(solve_mod, "LOCAL_SEARCH_MIN_NNZ", 0)  # as if windows improved its plan
-    started: list[SideBound] = []
-    real_start = SideBound.start
-
-    def recording(self: SideBound) -> SideBound:
-        started.append(self)
-        return real_start(self)
-
-    monkeypatch.setattr(SideBound, "start", recording)
+    started = _started_sides(monkeypatch)
     shares: list[float] = []
     real_improve = solve_mod._improve_seconds
 
@@ -156,14 +162,7 @@ def test_a_solve_reports_the_relaxation_bound_when_the_mip_has_none(monkeypatch)
 def test_the_quick_answer_takes_a_large_models_bound_from_a_process_it_can_stop(monkeypatch, city_lp) -> None:
     lp, optimum = city_lp
     monkeypatch.setattr(relax, "FIRST_ORDER_MIN_NNZ", 0)  # as if it were large (the process decides anew)
-    started: list[SideBound] = []
-    real_start = SideBound.start
-
-    def recording(self: SideBound) -> SideBound:
-        started.append(self)
-        return real_start(self)
-
-    monkeypatch.setattr(SideBound, "start", recording)
+    started = _started_sides(monkeypatch)
     out = relax.bound_by_deadline(lp, Deadline(60))
     assert len(started) == 1 and out.bound == pytest.approx(optimum, rel=1e-9)
     # one that cannot answer within the time left (none, and no grace) is stopped there: no bound,
