@@ -15,7 +15,7 @@ from ..deadline import GRACE_S, Deadline
 from ..lp import LinearProgram
 from ..outcome import ProgressCallback
 from .base import FEASIBLE, NO_SOLUTION, Solution, SolverConfig, relative_gap
-from .relaxation import RelaxationBound, SideBound
+from .relaxation import RelaxationBound, SideBound, bound_by_deadline
 
 
 class HeuristicBackend:
@@ -36,8 +36,6 @@ class HeuristicBackend:
         abs_gap: float | None = None,
         progress: ProgressCallback | None = None,
     ) -> Solution:
-        from .relaxation import bound_by_deadline
-
         t0 = time.perf_counter()
         # the relaxation's bound: its value when solved, or what its prices prove (a stopped simplex, or
         # the first-order method used on large models)

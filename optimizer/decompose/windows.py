@@ -290,13 +290,7 @@ class _Search:
             kind, window = self._narrow(placed, allowed)
         else:
             unseen = np.flatnonzero(~self.seen)  # empty only for a window beside the sweep's last one
-            pool = (
-                unseen
-                if len(unseen)
-                else np.arange(len(self.seen))
-                if allowed is None
-                else np.flatnonzero(allowed)
-            )
+            pool = unseen if len(unseen) else np.arange(len(self.seen))
             window = win.grow(int(self.rng.choice(pool)), self.size, allowed=allowed)
         free = win.free_columns(window)
         if taken is not None and np.intersect1d(free, taken, assume_unique=True).size:
