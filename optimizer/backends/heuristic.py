@@ -11,11 +11,11 @@ import time
 
 import numpy as np
 
-from ..deadline import GRACE_S, Deadline
+from ..deadline import Deadline
 from ..lp import LinearProgram
 from ..outcome import ProgressCallback
 from .base import FEASIBLE, NO_SOLUTION, Solution, SolverConfig, relative_gap
-from .relaxation import RelaxationBound, SideBound, bound_by_deadline
+from .relaxation import SideBound, bound_by_deadline
 
 
 class HeuristicBackend:
@@ -39,13 +39,7 @@ class HeuristicBackend:
         t0 = time.perf_counter()
         # the relaxation's bound: its value when solved, or what its prices prove (a stopped simplex, or
         # the first-order method used on large models)
-        deadline = deadline or Deadline(config.time_limit_s)
-        if self.side is None:
-            relaxation = bound_by_deadline(lp, deadline)
-        else:
-            beside = self.side.result(timeout=deadline.left() + GRACE_S)
-            why = "not solved by the time limit"
-            relaxation = beside or RelaxationBound(None, "beside the search", time.perf_counter() - t0, why)
+        relaxation = bound_by_deadline(lp, deadline or Deadline(config.time_limit_s), self.side)
         bound = relaxation.bound
         seconds = time.perf_counter() - t0
         if start is None:

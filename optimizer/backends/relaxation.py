@@ -188,19 +188,22 @@ def relaxation_bound(lp: LinearProgram, deadline: Deadline, threads: int | None 
     return _solve(new_highs(), replace(lp, integer=np.zeros_like(lp.integer)), deadline, threads)
 
 
-def bound_by_deadline(lp: LinearProgram, deadline: Deadline) -> RelaxationBound:
+def bound_by_deadline(
+    lp: LinearProgram, deadline: Deadline, side: SideBound | None = None
+) -> RelaxationBound:
     """The relaxation's bound for a caller that waits for it and must end by ``deadline``: simplex and
     the smoothed dual here (they heed the deadline; the smoothed dual makes no copy of the model); PDLP,
     which does not, in a process of its own, stopped at the deadline plus the grace (bound None then),
-    so the solve keeps its time limit and this process never holds HiGHS's copy of a large model."""
-    if _method(lp) != "pdlp":
+    so the solve keeps its time limit and this process never holds HiGHS's copy of a large model.
+    ``side``: that process already started (beside a search), waited for the same way."""
+    if side is None and _method(lp) != "pdlp":
         return relaxation_bound(lp, deadline)
     t0 = time.perf_counter()
-    out = SideBound(lp, deadline).start().result(timeout=deadline.left() + GRACE_S)
+    out = (side or SideBound(lp, deadline).start()).result(timeout=deadline.left() + GRACE_S)
     if out is not None:
         return out
     why = "stopped at the time limit" if deadline.expired else "its process ended without an answer"
-    return RelaxationBound(None, "pdlp", time.perf_counter() - t0, why)
+    return RelaxationBound(None, _method(lp), time.perf_counter() - t0, why)
 
 
 def tighter_bound(sense: str, a: float | None, b: float) -> float:
