@@ -4,8 +4,11 @@ solve merges it (never a wrong bound, never a lost plan)."""
 from __future__ import annotations
 
 import importlib
+import json
 import os
+import time
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -214,6 +217,23 @@ def test_the_smoothed_dual_bound_on_a_coverage_model_stops_at_the_deadline(monke
     assert out.method == "smoothed dual" and out.seconds < 3.0 + relax.GRACE_S
     assert optimum * (1 - 1e-9) <= out.bound <= optimum * 1.01
     assert "evaluations of the dual function" in out.message
+
+
+def test_the_side_process_ends_by_the_callers_deadline_however_long_the_model_took(
+    monkeypatch, city_lp
+) -> None:
+    lp, optimum = city_lp
+    monkeypatch.setattr(relax, "SMOOTHED_DUAL_MIN_NNZ", 0)  # a method that runs until its deadline
+    side = SideBound(lp, Deadline(2.0))
+    time.sleep(1.0)  # as if writing and reading a district's model took half the limit
+    t0 = time.perf_counter()
+    relax._main(side._dir.name)  # what the process runs, here
+    took = time.perf_counter() - t0
+    answer = json.loads((Path(side._dir.name) / "bound.json").read_text())
+    side.cancel()
+    # it stopped at the caller's deadline (one second on), not two seconds after it began
+    assert took < 1.5 and answer["method"] == "smoothed dual"
+    assert optimum * (1 - 1e-9) <= answer["bound"] <= optimum * 1.05
 
 
 def test_the_smoothed_dual_bound_of_an_lp_without_rows_is_its_best_corner() -> None:

@@ -79,7 +79,9 @@ class SideBound:
         self._dir = tempfile.TemporaryDirectory(prefix="quarterhour-bound-")
         folder = Path(self._dir.name)
         relaxed = replace(lp, integer=np.zeros_like(lp.integer))
-        relaxed.save(folder / "lp.npz", seconds=np.array(deadline.left()))
+        # the deadline as a wall-clock time: the process ends with the caller's deadline, however long
+        # writing and reading the model took (seconds on the largest models)
+        relaxed.save(folder / "lp.npz", end=np.array(time.time() + deadline.left()))
         self._proc: subprocess.Popen[bytes] | None = None
         self._out: RelaxationBound | None = None
         self._values: np.ndarray | None = None
@@ -134,8 +136,7 @@ class SideBound:
 def _main(folder: str) -> None:
     """The side process: read the LP, bound its relaxation, write the answer (atomically)."""
     lp, extra = LinearProgram.load(Path(folder) / "lp.npz")
-    seconds = float(extra["seconds"])
-    out = relaxation_bound(lp, Deadline(seconds), threads=1)
+    out = relaxation_bound(lp, Deadline(float(extra["end"]) - time.time()), threads=1)
     if out.values is not None:  # before the bound: a reader that sees the bound finds the values
         with open(Path(folder) / "values.tmp.npy", "wb") as f:
             np.save(f, out.values)

@@ -40,6 +40,10 @@ MEMORY_PAIRS = 10  # L-BFGS-B's history (each pair two vectors of the rows' size
 CHUNK = 1 << 22  # entries read at once when scanning the matrix
 
 
+class _Stop(Exception):
+    """The deadline passed during an evaluation (an L-BFGS-B iteration may take several)."""
+
+
 @dataclass
 class _Best:
     bound: float = np.inf
@@ -71,8 +75,9 @@ def _softplus(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class _Dual:
     """The (smoothed) dual function of a maximisation in scaled prices ``theta`` (``p = theta * scale``)."""
 
-    def __init__(self, lp: LinearProgram) -> None:
+    def __init__(self, lp: LinearProgram, deadline: Deadline | None = None) -> None:
         self.lp = lp
+        self.deadline = deadline
         self.sign = 1.0 if lp.sense == "max" else -1.0
         self.A, self.c = lp.A, self.sign * lp.c
         self.lb, self.ub = lp.lb, lp.ub
@@ -99,6 +104,8 @@ class _Dual:
         self.best = _Best()
 
     def __call__(self, theta: np.ndarray, mu: float) -> tuple[float, np.ndarray]:
+        if self.deadline is not None and self.deadline.expired and self.best.evaluations:
+            raise _Stop
         p = theta * self.scale
         d = self.c - self.A.T @ p
         # rows: linear on one-sided rows (the price's sign is fixed), smoothed kink on ranged rows
@@ -126,7 +133,7 @@ class _Dual:
 def smoothed_dual_bound(lp: LinearProgram, deadline: Deadline) -> tuple[float | None, str]:
     """The least dual bound met by the deadline (see the module docstring) and a line saying how it
     went; the bound is None when none is finite (an unbounded column meets a price that needs it)."""
-    f = _Dual(lp)
+    f = _Dual(lp, deadline)
     theta = np.zeros(lp.n_rows)
     if lp.n_rows == 0:  # no rows: every column at its best bound
         f(theta, 1.0)
@@ -145,9 +152,10 @@ def smoothed_dual_bound(lp: LinearProgram, deadline: Deadline) -> tuple[float | 
                 raise StopIteration
 
         options = {"maxiter": 1_000_000, "maxcor": MEMORY_PAIRS, "ftol": 0.0, "gtol": 0.0}
-        res = minimize(
-            f, theta, args=(mu,), jac=True, method="L-BFGS-B", bounds=f.bounds, callback=stop, options=options
-        )
+        try:
+            res = minimize(f, theta, (mu,), "L-BFGS-B", True, bounds=f.bounds, callback=stop, options=options)
+        except _Stop:
+            break
         theta = res.x
         k += 1
         # Converged before its time: go on with a finer smoothing while that still tightens the bound.
