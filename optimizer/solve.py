@@ -297,6 +297,16 @@ HEURISTIC_SIDE_IMPROVE_SHARE = 0.95
 # it gets: on XL (135 M nonzeros, 1,800 s) a quarter gave a gap of 4.778% against half's 4.955% (plan
 # 0.045% lower, bound 0.21% tighter; bench/RESULTS.md).
 HEURISTIC_HUGE_IMPROVE_SHARE = 0.25
+# From here an exact solver is not run on one connected model: HiGHS neither loads nor solves the root
+# of such a model within a planner's limit (L, 7.5 M nonzeros: root LP about 517 s; the MIP never
+# improved its start in eight runs of L and a 1.5 M city), and its copy would double the run's memory
+# (PDLP's copy of XL, 135 M nonzeros, held 12.8 GB). The run then is the quick answer's (its share of
+# the limit for windows, the smoothed dual's bound), reported as feasible with that bound and the
+# reason in its message; walkable regions are still solved exactly, each its own smaller MIP.
+MIP_MAX_NNZ = 20_000_000
+BEYOND_MIP = (
+    "no branch and bound: {nnz:,} nonzeros in one connected model, beyond what a MIP solves within the limit"
+)
 
 
 def _improve_seconds(
@@ -308,10 +318,11 @@ def _improve_seconds(
 ) -> float | None:
     """How long 1-swaps and windows may improve the greedy start: for the heuristic solver (its answer
     is that plan) half the time, all but a twentieth with the relaxation beside (``side``), a quarter
-    on models bounded by the smoothed dual; for an exact solver, by model size (above), none on small
+    on models bounded by the smoothed dual (and so for an exact solver beyond :data:`MIP_MAX_NNZ`,
+    which runs no MIP there); for an exact solver, by model size (above), none on small
     models, where the MIP itself does better."""
     nnz = model.lp.A.nnz
-    if config.name == "heuristic":
+    if config.name == "heuristic" or (regions is None and nnz >= MIP_MAX_NNZ):
         share = HEURISTIC_HUGE_IMPROVE_SHARE if nnz >= SMOOTHED_DUAL_MIN_NNZ else HEURISTIC_IMPROVE_SHARE
         share = HEURISTIC_SIDE_IMPROVE_SHARE if side else share
     elif nnz < LOCAL_SEARCH_MIN_NNZ:
@@ -350,7 +361,7 @@ def _side_bound(
     if config.name == "heuristic":
         wanted = LOCAL_SEARCH_MIN_NNZ <= nnz < SMOOTHED_DUAL_MIN_NNZ
     else:
-        wanted = config.name in EXACT_SOLVERS and nnz >= FIRST_ORDER_MIN_NNZ
+        wanted = config.name in EXACT_SOLVERS and FIRST_ORDER_MIN_NNZ <= nnz < MIP_MAX_NNZ
     return SideBound(lp, deadline).start() if wanted else None
 
 
@@ -363,9 +374,15 @@ def _one_mip(
     progress: ProgressCallback,
     side: SideBound | None = None,
 ) -> Solution:
-    """One MIP by the configured backend; with a ``side`` bound (a large model), the tighter of the two
+    """One MIP by the configured backend (none beyond :data:`MIP_MAX_NNZ`: the start, with the
+    relaxation's bound, as the quick answer's); with a ``side`` bound (a large model), the tighter of the two
     bounds is kept (and each progress report's bound tightened once the side bound is known), and HiGHS
     runs in a process of its own, stopped at the deadline where it does not stop itself."""
+    if side is None and config.name in EXACT_SOLVERS and lp.A.nnz >= MIP_MAX_NNZ and start is not None:
+        why = BEYOND_MIP.format(nnz=lp.A.nnz)
+        log.info("%s: the improved start with the relaxation's bound", why)
+        sol = run_backend(lp, config, start, deadline=deadline, backend=HeuristicBackend())
+        return replace(sol, message=f"{why}; {sol.message}")
     if side is None:
         return run_backend(lp, config, start, deadline=deadline, abs_gap=abs_gap, progress=progress)
     if config.name == "heuristic":  # its bound is the side's: never proved optimal by it

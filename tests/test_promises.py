@@ -215,3 +215,8 @@ def test_a_large_model_starts_from_the_greedy_plan_improved_by_local_search(monk
     monkeypatch.setattr(solve_module, "SMOOTHED_DUAL_MIN_NNZ", 1)
     qh.solve(quick)
     assert len(calls) == 6 and 0.2 * 40 < calls[5] <= 0.25 * 40
+    # an exact solver beyond MIP_MAX_NNZ runs no MIP, so it takes the quick answer's share (a quarter
+    # where the bound is the smoothed dual's, still patched above)
+    monkeypatch.setattr(solve_module, "MIP_MAX_NNZ", 1)
+    assert qh.solve(sc).summary()["status"] == "feasible"
+    assert len(calls) == 7 and 0.2 * 40 < calls[6] <= 0.25 * 40

@@ -116,6 +116,23 @@ def test_the_quick_answer_takes_its_bound_from_the_relaxation_beside_its_windows
     assert not os.path.exists(started[0]._dir.name)
 
 
+def test_an_exact_solver_runs_no_mip_on_a_model_beyond_branch_and_bound(monkeypatch, city_lp) -> None:
+    lp, optimum = city_lp
+    sc = synthetic_city(
+        400, 80, formats=("convenience_store", "pharmacy"), seed=3, objective={"tie_break": "none"}
+    )
+    monkeypatch.setattr(solve_mod, "MIP_MAX_NNZ", lp.A.nnz)  # as if this city were XL
+    started = _started_sides(monkeypatch)
+    res = qh.solve(sc, solver={"name": "highs", "time_limit_s": 6.0})
+    s = res.summary()
+    # the improved start, with the relaxation's bound computed here (no process beside, no MIP's copy)
+    assert started == [] and res.first.solver == "heuristic"
+    assert s["status"] == "feasible" and s["bound"] == pytest.approx(optimum, rel=1e-9)
+    assert res.first.message.startswith(f"no branch and bound: {lp.A.nnz:,} nonzeros in one connected model")
+    monkeypatch.setattr(solve_mod, "MIP_MAX_NNZ", lp.A.nnz + 1)  # one nonzero below: the MIP proves it
+    assert qh.solve(sc, solver={"name": "highs", "time_limit_s": 60.0}).summary()["status"] == "optimal"
+
+
 def _sol(obj: float, bound: float | None, status=FEASIBLE) -> Solution:
     gap = None if bound is None else abs(bound - obj) / obj
     return Solution(status, np.zeros(2), obj, bound, gap, 1.0, "highs", "time limit")
