@@ -56,6 +56,39 @@ def test_regions_follow_the_clusters_and_cut_no_local_row() -> None:
     assert local.isdisjoint(shared) and len(local) + len(shared) == m.lp.n_rows
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_regions_are_the_connected_parts_of_random_matrices(seed) -> None:
+    import scipy.sparse as sp
+
+    from optimizer.lp import LinearProgram
+
+    rng = np.random.default_rng(seed)
+    m, n = int(rng.integers(1, 30)), int(rng.integers(1, 40))
+    A = sp.random_array((m, n), density=0.08, rng=rng, format="csr")  # empty rows and columns too
+    a = int(rng.integers(0, m))
+    b = int(rng.integers(a, m + 1))
+    shared = np.zeros(m, bool)
+    shared[a:b] = True  # a shared block anywhere among the rows, possibly empty
+    ones, zeros = np.ones(n), np.zeros(n)
+    blocks = {"shared": slice(a, b)}
+    lp = LinearProgram("max", ones, zeros, ones, zeros > 0, A, np.zeros(m), np.ones(m), row_blocks=blocks)
+    parent = list(range(n))  # brute force: union the columns of every local row
+
+    def root(j: int) -> int:
+        while parent[j] != j:
+            j = parent[j]
+        return j
+
+    for r in np.flatnonzero(~shared):
+        cols = A.indices[A.indptr[r] : A.indptr[r + 1]]
+        for j in cols[1:]:
+            parent[root(int(j))] = root(int(cols[0]))
+    expected = {frozenset(j for j in range(n) if root(j) == k) for k in set(map(root, range(n)))}
+    regions = find_regions(lp, ("shared",))
+    assert {frozenset(c.tolist()) for c in regions.cols} == expected
+    assert set(np.concatenate(regions.rows).tolist()) <= set(np.flatnonzero(~shared).tolist())
+
+
 def test_a_city_without_gaps_is_one_region() -> None:
     _, m = model_of(city(1))
     assert find_regions(m.lp, shared_blocks()).n == 1
