@@ -249,7 +249,7 @@ def test_the_side_process_ends_by_the_callers_deadline_however_long_the_model_to
     answer = json.loads((Path(side._dir.name) / "bound.json").read_text())
     side.cancel()
     # it stopped at the caller's deadline (one second on), not two seconds after it began
-    assert took < 1.5 and answer["method"] == "smoothed dual"
+    assert took < 1.7 and answer["method"] == "smoothed dual"
     assert optimum * (1 - 1e-9) <= answer["bound"] <= optimum * 1.05
 
 
