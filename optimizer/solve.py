@@ -309,6 +309,11 @@ BEYOND_MIP = (
 )
 
 
+def _beyond_mip(lp: LinearProgram, config: SolverConfig) -> bool:
+    """Whether an exact solver runs no MIP on ``lp`` as one model (:data:`MIP_MAX_NNZ`)."""
+    return config.name in EXACT_SOLVERS and lp.A.nnz >= MIP_MAX_NNZ
+
+
 def _improve_seconds(
     model: CoverageModel,
     config: SolverConfig,
@@ -322,7 +327,7 @@ def _improve_seconds(
     which runs no MIP there); for an exact solver, by model size (above), none on small
     models, where the MIP itself does better."""
     nnz = model.lp.A.nnz
-    if config.name == "heuristic" or (regions is None and nnz >= MIP_MAX_NNZ):
+    if config.name == "heuristic" or (regions is None and _beyond_mip(model.lp, config)):
         share = HEURISTIC_HUGE_IMPROVE_SHARE if nnz >= SMOOTHED_DUAL_MIN_NNZ else HEURISTIC_IMPROVE_SHARE
         share = HEURISTIC_SIDE_IMPROVE_SHARE if side else share
     elif nnz < LOCAL_SEARCH_MIN_NNZ:
@@ -361,7 +366,7 @@ def _side_bound(
     if config.name == "heuristic":
         wanted = LOCAL_SEARCH_MIN_NNZ <= nnz < SMOOTHED_DUAL_MIN_NNZ
     else:
-        wanted = config.name in EXACT_SOLVERS and FIRST_ORDER_MIN_NNZ <= nnz < MIP_MAX_NNZ
+        wanted = config.name in EXACT_SOLVERS and nnz >= FIRST_ORDER_MIN_NNZ and not _beyond_mip(lp, config)
     return SideBound(lp, deadline).start() if wanted else None
 
 
@@ -378,7 +383,7 @@ def _one_mip(
     relaxation's bound, as the quick answer's); with a ``side`` bound (a large model), the tighter of the two
     bounds is kept (and each progress report's bound tightened once the side bound is known), and HiGHS
     runs in a process of its own, stopped at the deadline where it does not stop itself."""
-    if side is None and config.name in EXACT_SOLVERS and lp.A.nnz >= MIP_MAX_NNZ and start is not None:
+    if _beyond_mip(lp, config) and start is not None:  # never with a side: _side_bound starts none
         why = BEYOND_MIP.format(nnz=lp.A.nnz)
         log.info("%s: the improved start with the relaxation's bound", why)
         sol = run_backend(lp, config, start, deadline=deadline, backend=HeuristicBackend())
