@@ -89,6 +89,39 @@ def test_regions_are_the_connected_parts_of_random_matrices(seed) -> None:
     assert set(np.concatenate(regions.rows).tolist()) <= set(np.flatnonzero(~shared).tolist())
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_regions_read_a_chunk_at_a_time_are_the_graph_searchs_in_its_order(seed) -> None:
+    """Against a search of the whole row-column graph (scipy's, which numbers parts in the order of
+    their first node, rows before columns), regions largest first: the same columns and rows in the
+    same order, whatever the number of entries read at a time."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    from optimizer.lp import LinearProgram
+
+    rng = np.random.default_rng(100 + seed)
+    m, n = int(rng.integers(1, 80)), int(rng.integers(1, 80))
+    A = sp.random_array((m, n), density=float(rng.uniform(0.01, 0.1)), rng=rng, format="csr")
+    a = int(rng.integers(0, m))
+    b = int(rng.integers(a, min(a + 5, m) + 1))
+    ones = np.ones(n)
+    blocks = {"shared": slice(a, b)}
+    lp = LinearProgram("max", ones, 0 * ones, ones, ones < 0, A, np.zeros(m), np.ones(m), row_blocks=blocks)
+    local = sp.csr_array(A.multiply(np.r_[np.ones(a), np.zeros(b - a), np.ones(m - b)][:, None]))
+    local.eliminate_zeros()  # the shared rows' entries gone
+    graph = sp.block_array([[None, local], [local.T, None]], format="csr")
+    _, label = connected_components(graph, directed=False)
+    has_entries = np.diff(local.indptr) > 0
+    parts = [
+        (np.flatnonzero(label[m:] == k), np.flatnonzero((label[:m] == k) & has_entries)) for k in range(m + n)
+    ]
+    want = sorted((p for p in parts if len(p[0])), key=lambda p: -len(p[0]))  # stable: first node's order
+    for chunk in (1, 7, 10**6):
+        regions = find_regions(lp, ("shared",), chunk)
+        assert [c.tolist() for c in regions.cols] == [c.tolist() for c, _ in want]
+        assert [r.tolist() for r in regions.rows] == [r.tolist() for _, r in want]
+
+
 def test_a_city_without_gaps_is_one_region() -> None:
     _, m = model_of(city(1))
     assert find_regions(m.lp, shared_blocks()).n == 1

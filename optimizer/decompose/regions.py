@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from ..lp import INF, LinearProgram
+
+CHUNK_NNZ = 1 << 22  # entries of the matrix read at a time by column_roots (about 50 MB of temporaries)
 
 
 @dataclass(frozen=True)
@@ -74,33 +75,67 @@ def local_rows(lp: LinearProgram, shared_blocks: Iterable[str]) -> np.ndarray:
     return np.flatnonzero(~lp.row_mask(shared_blocks))
 
 
-def find_regions(lp: LinearProgram, shared_blocks: Iterable[str]) -> Regions:
+def find_regions(lp: LinearProgram, shared_blocks: Iterable[str], chunk: int = CHUNK_NNZ) -> Regions:
     """The regions of ``lp`` once the rows of ``shared_blocks`` are set aside: the connected parts of
-    the graph whose nodes are the rows and the columns and whose edges are the local rows' entries. The
-    graph is the matrix's own index arrays, shifted, with no copy of its values and only one direction
-    of each edge (the search walks both): on L 32 bytes per nonzero at its peak, against 68 for the
-    symmetric graph built through coordinates (bench/RESULTS.md)."""
+    the graph whose nodes are the rows and the columns and whose edges are the local rows' entries,
+    found by :func:`column_roots` on the matrix's own arrays, ``chunk`` entries at a time, with no graph
+    of the whole matrix (which took 32 bytes per nonzero at its peak: about 4 GB on XL; bench/RESULTS.md).
+    Regions come largest first, ties in the order of their first row (of their first column when they
+    have no local row); a local row without entries belongs to none."""
     blocks = tuple(shared_blocks)
     shared = shared_rows(lp, blocks)
+    A = lp.A
+    m, n = A.shape
     is_local = ~lp.row_mask(blocks)
-    local = np.flatnonzero(is_local)
-    m, n = lp.A.shape
-    lengths = np.diff(lp.A.indptr)
-    indptr = np.zeros(m + n + 1, dtype=np.int64)
-    np.cumsum(np.where(is_local, lengths, 0), out=indptr[1 : m + 1])
-    indptr[m + 1 :] = indptr[m]
-    index = np.int32 if m + n < 2**31 else np.int64
-    indices = (lp.A.indices[np.repeat(is_local, lengths)] + m).astype(index, copy=False)
-    graph = sp.csr_array((np.ones(len(indices)), indices, indptr), shape=(m + n, m + n))
-    _, label = connected_components(graph, directed=False)
-    del graph, indices
-    row_label, col_label = label[local], label[m:]
-    n_labels = int(label.max()) + 1 if len(label) else 0
+    local = np.flatnonzero(is_local & (np.diff(A.indptr) > 0))
+    _, col_label = np.unique(column_roots(A, is_local, chunk), return_inverse=True)
+    col_label = col_label.ravel()
+    n_labels = int(col_label.max()) + 1 if n else 0
+    row_label = col_label[A.indices[A.indptr[local]]]  # a row is in the region of its first column
+    first = np.full(n_labels, m + n, dtype=np.int64)  # each region's first node, rows before columns
+    np.minimum.at(first, col_label, m + np.arange(n))
+    np.minimum.at(first, row_label, local)
     col_groups = _groups(col_label, n_labels)
     row_groups = _groups(row_label, n_labels)
     sizes = np.array([len(g) for g in col_groups], dtype=np.int64)
-    order = [int(r) for r in np.argsort(-sizes, kind="stable") if sizes[r]]
+    order = np.lexsort((first, -sizes))
     return Regions(tuple(col_groups[r] for r in order), tuple(local[row_groups[r]] for r in order), shared)
+
+
+def column_roots(A: sp.csr_array, rows: np.ndarray, chunk: int = CHUNK_NNZ) -> np.ndarray:
+    """Per column of ``A``, the least column joined to it by a chain of the rows where ``rows`` is
+    True: a union-find over those rows' entries, vectorised. Each pass hooks the roots met in every row
+    onto that row's least root (``parent[root] = min(parent[root], least)``, which only ever lowers a
+    parent, so no cycle forms) and then follows every column's pointers to its root; passes repeat
+    until one hooks nothing, when every row's columns share one root. Rows are read ``chunk`` entries
+    at a time, so memory is the columns' parents and one chunk."""
+    n = A.shape[1]
+    parent = np.arange(n, dtype=np.int64)
+    indptr = A.indptr
+    cuts = np.unique(
+        np.r_[np.searchsorted(indptr, np.arange(0, indptr[-1], max(chunk, 1)), "right") - 1, A.shape[0]]
+    )
+    hooked = True
+    while hooked:
+        hooked = False
+        for r0, r1 in zip(cuts[:-1], cuts[1:], strict=True):
+            lengths = np.diff(indptr[r0 : r1 + 1])
+            keep = rows[r0:r1] & (lengths > 1)  # a row with one entry joins nothing
+            if not keep.any():
+                continue
+            roots = parent[A.indices[indptr[r0] : indptr[r1]][np.repeat(keep, lengths)]]
+            kept = lengths[keep]
+            least = np.repeat(np.minimum.reduceat(roots, np.r_[0, np.cumsum(kept)[:-1]]), kept)
+            above = roots > least
+            if above.any():
+                hooked = True
+                np.minimum.at(parent, roots[above], least[above])
+        while True:  # every column straight to its root
+            up = parent[parent]
+            if np.array_equal(up, parent):
+                break
+            parent = up
+    return parent
 
 
 def _groups(label: np.ndarray, n: int) -> list[np.ndarray]:
