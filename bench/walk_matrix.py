@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.engine is not None:
         walk_distances.ENGINE = args.engine
     engine = walk_distances.resolve_engine()
-    threads = walk_distances.KERNEL_THREADS or _dijkstra.default_threads()
+    threads = walk_distances.KERNEL_THREADS or _dijkstra.available_cpus()
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs visible; engine {engine}"
         + (f" (numba {_dijkstra.numba.__version__}, {threads} threads)" if engine == "numba" else "")

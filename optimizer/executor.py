@@ -24,6 +24,14 @@ Progress = Callable[[int, int], None]  # (done, total)
 Done = Callable[[int], None]  # the position of a job that has just finished
 
 
+def available_cpus() -> int:
+    """The CPUs this process may run on (its affinity where the system has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 class Executor(Protocol):
     kind: str
 
@@ -87,7 +95,7 @@ class Pool:
     kind = "pool"
 
     def __init__(self, workers: int | None = None) -> None:
-        self.workers = workers or os.cpu_count() or 1
+        self.workers = workers or available_cpus()
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> Pool:
@@ -137,7 +145,7 @@ class DaskCluster:
             self._client = Client(self.address)
         else:
             self._cluster = LocalCluster(
-                n_workers=self.workers or os.cpu_count() or 1, threads_per_worker=1, processes=True
+                n_workers=self.workers or available_cpus(), threads_per_worker=1, processes=True
             )
             self._client = Client(self._cluster)
         # how many jobs run at once (a running scheduler says how many workers it has)

@@ -268,3 +268,23 @@ def test_the_smoothed_dual_bound_of_an_lp_without_rows_is_its_best_corner() -> N
         [],
     )
     assert smoothed_dual_bound(lp, Deadline(1.0)) == (pytest.approx(3.0), "no rows")
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 50])
+def test_the_smoothed_duals_products_by_blocks_of_rows_are_the_matrixs(threads) -> None:
+    """Threads over ranges of rows (more threads than rows too) give ``A v`` and ``A^T p``, empty rows
+    included."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from optimizer.backends.smoothed_dual import _Products
+
+    rng = np.random.default_rng(threads)
+    A = sp.csr_array(sp.random_array((40, 30), density=0.1, rng=rng, format="csr"))
+    v, p = rng.normal(size=30), rng.normal(size=40)
+    with ThreadPoolExecutor(threads) as pool:
+        prod = _Products(A, threads, pool)
+        cuts = [r0 for r0, _ in prod.rows] + [prod.rows[-1][1]]
+        assert cuts[0] == 0 and cuts[-1] == 40 and cuts == sorted(set(cuts)) and len(prod.rows) <= threads
+        assert (len(prod.rows) > 1) == (threads > 1)
+        np.testing.assert_allclose(prod.times(v), A @ v, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(prod.transposed(p), A.T @ p, rtol=1e-12, atol=1e-12)

@@ -182,7 +182,7 @@ def relaxation_bound(lp: LinearProgram, deadline: Deadline, threads: int | None 
     its scheduler started with in this process."""
     if _method(lp) == "smoothed dual":
         t0 = time.perf_counter()
-        bound, how = smoothed_dual_bound(lp, deadline)
+        bound, how = smoothed_dual_bound(lp, deadline, threads)
         return RelaxationBound(bound, "smoothed dual", time.perf_counter() - t0, how)
     from .highs import new_highs
 

@@ -25,12 +25,24 @@ the model's size (``bench/RESULTS.md``).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.optimize import Bounds, minimize
 
+try:  # the kernels behind ``A @ v`` for CSR and CSC, called on ranges of rows (see _Products)
+    from scipy.sparse._sparsetools import csc_matvec, csr_matvec
+
+    _KERNELS = True
+except ImportError:  # pragma: no cover - a scipy without them: one thread
+    _KERNELS = False
+
 from ..deadline import Deadline
+from ..executor import available_cpus
 from ..lp import LinearProgram
 
 # Smoothing widths, relative to the objective's typical coefficient, and the share of the time for each.
@@ -67,6 +79,60 @@ def _row_abs_max(lp: LinearProgram) -> np.ndarray:
     return out
 
 
+class _Products:
+    """``A v`` and ``A^T p`` over ranges of rows, one thread per range. The kernels are scipy's own
+    (those behind ``A @ v``), called on each range of the matrix's own arrays: they release the GIL,
+    and a range needs no copy (a ``csr_array`` built on a slice copies it). ``A^T p`` sums one column
+    vector per range. Without the kernels (a scipy that moved them), one thread and ``A @ v``."""
+
+    def __init__(self, A: sp.csr_array, threads: int, pool: ThreadPoolExecutor | None) -> None:
+        self.A, self.pool = A, pool
+        m, ptr = A.shape[0], A.indptr
+        n_parts = max(1, min(threads, m)) if pool is not None and _KERNELS else 1
+        cuts = np.unique(np.r_[0, np.searchsorted(ptr, np.linspace(0, ptr[-1], n_parts + 1)[1:-1]), m])
+        self.rows = [(int(r0), int(r1)) for r0, r1 in zip(cuts[:-1], cuts[1:], strict=True)]
+        col_cuts = np.unique(np.linspace(0, A.shape[1], len(self.rows) + 1).astype(np.int64))
+        self.cols = [(int(c0), int(c1)) for c0, c1 in zip(col_cuts[:-1], col_cuts[1:], strict=True)]
+
+    def each(self, fn: Callable[[int, int], float]) -> float:
+        """The sum of ``fn(c0, c1)`` over the ranges of columns, one thread each (numpy's element-wise
+        functions release the GIL too)."""
+        if self.pool is None or len(self.cols) < 2:
+            return sum(fn(c0, c1) for c0, c1 in self.cols)
+        return sum(self.pool.map(lambda r: fn(*r), self.cols))
+
+    def times(self, v: np.ndarray) -> np.ndarray:
+        """``A v``."""
+        if len(self.rows) < 2:
+            return np.asarray(self.A @ v, dtype=float)
+        A, out = self.A, np.zeros(self.A.shape[0])
+        v = np.ascontiguousarray(v, dtype=float)
+
+        def part(r: tuple[int, int]) -> None:
+            csr_matvec(
+                r[1] - r[0], A.shape[1], A.indptr[r[0] : r[1] + 1], A.indices, A.data, v, out[r[0] : r[1]]
+            )
+
+        list(self.pool.map(part, self.rows))  # type: ignore[union-attr]
+        return out
+
+    def transposed(self, p: np.ndarray) -> np.ndarray:
+        """``A^T p``."""
+        if len(self.rows) < 2:
+            return np.asarray(self.A.T @ p, dtype=float)
+        A = self.A
+        p = np.ascontiguousarray(p, dtype=float)
+
+        def part(r: tuple[int, int]) -> np.ndarray:
+            out = np.zeros(A.shape[1])
+            csc_matvec(
+                A.shape[1], r[1] - r[0], A.indptr[r[0] : r[1] + 1], A.indices, A.data, p[r[0] : r[1]], out
+            )
+            return out
+
+        return np.sum(list(self.pool.map(part, self.rows)), axis=0)  # type: ignore[union-attr]
+
+
 def _softplus(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """softplus(t) = log(1 + e^t) and its derivative, without overflow."""
     return np.logaddexp(0.0, t), 0.5 * (1.0 + np.tanh(0.5 * t))
@@ -75,9 +141,12 @@ def _softplus(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class _Dual:
     """The (smoothed) dual function of a maximisation in scaled prices ``theta`` (``p = theta * scale``)."""
 
-    def __init__(self, lp: LinearProgram, deadline: Deadline | None = None) -> None:
+    def __init__(
+        self, lp: LinearProgram, deadline: Deadline | None = None, products: _Products | None = None
+    ) -> None:
         self.lp = lp
         self.deadline = deadline
+        self.products = products or _Products(lp.A, 1, None)
         self.sign = 1.0 if lp.sense == "max" else -1.0
         self.A, self.c = lp.A, self.sign * lp.c
         self.lb, self.ub = lp.lb, lp.ub
@@ -107,7 +176,7 @@ class _Dual:
         if self.deadline is not None and self.deadline.expired and self.best.evaluations:
             raise _Stop
         p = theta * self.scale
-        d = self.c - self.A.T @ p
+        d = self.c - self.products.transposed(p)
         # rows: linear on one-sided rows (the price's sign is fixed), smoothed kink on ranged rows
         val_r = self.row_coef * p
         grad_r = self.row_coef.copy()
@@ -118,22 +187,37 @@ class _Dual:
             span = self.rhi[rg] - self.rlo[rg]
             val_r[rg] = self.rlo[rg] * p[rg] + span * w * s
             grad_r[rg] = self.rlo[rg] + span * ds
-        w = mu * self.col_width
-        s, ds = _softplus(d / w)
-        val_c = self.lb_s * d + (self.ub_s - self.lb_s) * w * s
-        dval_dd = self.lb_s + (self.ub_s - self.lb_s) * ds
+        dval_dd = np.empty_like(d)
+
+        def columns(c0: int, c1: int) -> float:  # the columns' smoothed terms and their derivative in d
+            w, lb, span = mu * self.col_width[c0:c1], self.lb_s[c0:c1], self.ub_s[c0:c1] - self.lb_s[c0:c1]
+            s, ds = _softplus(d[c0:c1] / w)
+            dval_dd[c0:c1] = lb + span * ds
+            return float((lb * d[c0:c1] + span * w * s).sum())
+
+        val_c = self.products.each(columns)
         exact = self.lp.max_form_dual(p, d)
         self.best.evaluations += 1
         if exact < self.best.bound:
             self.best.bound = exact
-        grad = (grad_r - self.A @ dval_dd) * self.scale
-        return float(val_r.sum() + val_c.sum()), grad
+        grad = (grad_r - self.products.times(dval_dd)) * self.scale
+        return float(val_r.sum() + val_c), grad
 
 
-def smoothed_dual_bound(lp: LinearProgram, deadline: Deadline) -> tuple[float | None, str]:
+def smoothed_dual_bound(
+    lp: LinearProgram, deadline: Deadline, threads: int | None = None
+) -> tuple[float | None, str]:
     """The least dual bound met by the deadline (see the module docstring) and a line saying how it
-    went; the bound is None when none is finite (an unbounded column meets a price that needs it)."""
-    f = _Dual(lp, deadline)
+    went; the bound is None when none is finite (an unbounded column meets a price that needs it).
+    The products with the matrix run on ``threads`` threads (default: every CPU this process may use)."""
+    n = available_cpus() if threads is None else max(1, threads)
+    with ThreadPoolExecutor(n) if n > 1 else nullcontext() as pool:
+        return _minimise(_Dual(lp, deadline, _Products(lp.A, n, pool)), deadline)
+
+
+def _minimise(f: _Dual, deadline: Deadline) -> tuple[float | None, str]:
+    """L-BFGS-B on ``f`` for each smoothing width of :data:`STAGES` in turn, by the deadline."""
+    lp = f.lp
     theta = np.zeros(lp.n_rows)
     if lp.n_rows == 0:  # no rows: every column at its best bound
         f(theta, 1.0)

@@ -18,7 +18,6 @@ Without numba (:data:`AVAILABLE` false) nothing here can run; callers fall back 
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
+
+from ..executor import available_cpus
 
 try:  # numba is optional: without it the walk engine uses scipy.
     import numba
@@ -190,13 +191,6 @@ _pool_size = 0
 _pool_lock = threading.Lock()
 
 
-def default_threads() -> int:
-    """The CPUs this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, os.cpu_count() or 1)
-
 
 def _executor(threads: int) -> ThreadPoolExecutor:
     """A shared thread pool of ``threads`` workers (re-made when the count changes)."""
@@ -248,7 +242,7 @@ def bounded_dijkstra_parts(
     if source_id is None:
         source_id = np.arange(n_src, dtype=np.int64)
     source_id = np.asarray(source_id, dtype=np.int64)
-    threads = default_threads() if threads is None else max(1, int(threads))
+    threads = available_cpus() if threads is None else max(1, int(threads))
     threads = min(threads, max(1, n_src // 16))
     limit = float(limit)
 
