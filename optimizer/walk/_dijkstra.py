@@ -191,7 +191,6 @@ _pool_size = 0
 _pool_lock = threading.Lock()
 
 
-
 def _executor(threads: int) -> ThreadPoolExecutor:
     """A shared thread pool of ``threads`` workers (re-made when the count changes)."""
     global _pool, _pool_size
