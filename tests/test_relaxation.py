@@ -288,3 +288,25 @@ def test_the_smoothed_duals_products_by_blocks_of_rows_are_the_matrixs(threads) 
         assert (len(prod.rows) > 1) == (threads > 1)
         np.testing.assert_allclose(prod.times(v), A @ v, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(prod.transposed(p), A.T @ p, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_the_quick_answers_smoothed_dual_runs_on_the_solvers_threads(monkeypatch, threads) -> None:
+    """``solver.threads`` bounds the smoothed dual's threads too (it runs in the solving process)."""
+    from optimizer.backends.heuristic import HeuristicBackend
+    from optimizer.config import SolverConfig
+
+    lp = _random_lp(0, "max")
+    monkeypatch.setattr(relax, "SMOOTHED_DUAL_MIN_NNZ", 0)
+    seen: list[int | None] = []
+    real = relax.smoothed_dual_bound
+
+    def spy(lp: LinearProgram, deadline: Deadline, threads: int | None = None) -> tuple[float | None, str]:
+        seen.append(threads)
+        return real(lp, deadline, threads)
+
+    monkeypatch.setattr(relax, "smoothed_dual_bound", spy)
+    sol = HeuristicBackend().solve(
+        lp, SolverConfig(name="heuristic", threads=threads), np.zeros(lp.n_cols), Deadline(1.0)
+    )
+    assert seen == [threads] and sol.bound is not None and "smoothed dual" in sol.message

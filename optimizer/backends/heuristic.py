@@ -39,7 +39,9 @@ class HeuristicBackend:
         t0 = time.perf_counter()
         # the relaxation's bound: its value when solved, or what its prices prove (a stopped simplex, or
         # the first-order method used on large models)
-        relaxation = bound_by_deadline(lp, deadline or Deadline(config.time_limit_s), self.side)
+        relaxation = bound_by_deadline(
+            lp, deadline or Deadline(config.time_limit_s), self.side, config.threads
+        )
         bound = relaxation.bound
         seconds = time.perf_counter() - t0
         if start is None:

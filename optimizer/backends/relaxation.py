@@ -190,13 +190,16 @@ def relaxation_bound(lp: LinearProgram, deadline: Deadline, threads: int | None 
 
 
 def bound_by_deadline(
-    lp: LinearProgram, deadline: Deadline, side: SideBound | None = None
+    lp: LinearProgram, deadline: Deadline, side: SideBound | None = None, threads: int | None = None
 ) -> RelaxationBound:
     """The relaxation's bound for a caller that waits for it and must end by ``deadline``: simplex and
-    the smoothed dual here (they heed the deadline; the smoothed dual makes no copy of the model); PDLP,
-    which does not, in a process of its own, stopped at the deadline plus the grace (bound None then),
-    so the solve keeps its time limit and this process never holds HiGHS's copy of a large model.
-    ``side``: that process already started (beside a search), waited for the same way."""
+    the smoothed dual here (they heed the deadline; the smoothed dual makes no copy of the model, and
+    runs on ``threads`` threads); PDLP, which does not, in a process of its own, stopped at the deadline
+    plus the grace (bound None then), so the solve keeps its time limit and this process never holds
+    HiGHS's copy of a large model. ``side``: that process already started (beside a search), waited
+    for the same way."""
+    if side is None and _method(lp) == "smoothed dual":
+        return relaxation_bound(lp, deadline, threads)  # its own threads, not HiGHS's
     if side is None and _method(lp) != "pdlp":
         return relaxation_bound(lp, deadline)
     t0 = time.perf_counter()
