@@ -167,6 +167,18 @@ def segment_positions(ptr: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, n
     return pos, new_ptr
 
 
+def row_ranges(ptr: np.ndarray, entries: int) -> list[tuple[int, int]]:
+    """Consecutive ranges ``(r0, r1)`` of a compressed sparse matrix's segments (``ptr``: CSR rows or
+    CSC columns) covering all of them, a new range starting at the segment that holds every
+    ``entries``-th entry: beyond its first segment a range holds at most ``entries`` entries, and there
+    are at most ``ceil(nnz / entries)`` ranges (one for segments without entries). For reading a large
+    matrix a slice at a time, or in about even parts on several threads."""
+    n, nnz = len(ptr) - 1, int(ptr[-1])
+    inner = np.searchsorted(ptr, np.arange(max(entries, 1), nnz, max(entries, 1)), "right") - 1
+    cuts = np.unique(np.r_[0, inner, n]) if n else np.zeros(1, dtype=np.int64)
+    return [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+
+
 @dataclass(frozen=True)
 class Term:
     """Coefficients of one variable block in a constraint block: entry k is ``vals[k]`` at row

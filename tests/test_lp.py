@@ -106,3 +106,24 @@ def test_segment_positions_gathers_the_entries_of_the_rows_asked_for() -> None:
     assert ptr.tolist() == [0, 2, 2, 4, 5]  # row 1 is empty
     pos, ptr = segment_positions(A.indptr, np.array([], dtype=int))
     assert len(pos) == 0 and ptr.tolist() == [0]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_row_ranges_cover_every_segment_in_slices_of_at_most_the_entries_asked(seed) -> None:
+    from optimizer.lp import row_ranges
+
+    rng = np.random.default_rng(seed)
+    lengths = rng.choice([0, 0, 1, 2, 5, 40], size=int(rng.integers(0, 30)))
+    ptr = np.r_[0, np.cumsum(lengths)].astype(np.int32)
+    entries = int(rng.integers(1, 30))
+    ranges = row_ranges(ptr, entries)
+    cuts = [a for a, _ in ranges] + [len(lengths)] if ranges else [0]
+    assert (
+        cuts[0] == 0
+        and cuts[-1] == len(lengths)
+        and all(a < b for a, b in zip(cuts[:-1], cuts[1:], strict=True))
+    )
+    assert [b for _, b in ranges] == cuts[1:]
+    nnz = int(ptr[-1])
+    assert len(ranges) <= max(-(-nnz // entries), 1 if len(lengths) else 0)
+    assert all(ptr[b] - ptr[a + 1] <= entries for a, b in ranges)  # beyond its first segment

@@ -43,7 +43,7 @@ except ImportError:  # pragma: no cover - a scipy without them: one thread
 
 from ..deadline import Deadline
 from ..executor import available_cpus
-from ..lp import LinearProgram
+from ..lp import LinearProgram, row_ranges
 
 # Smoothing widths, relative to the objective's typical coefficient, and the share of the time for each.
 STAGES: tuple[tuple[float, float], ...] = ((0.1, 0.4), (0.01, 0.35), (0.001, 0.25))
@@ -66,16 +66,12 @@ def _row_abs_max(lp: LinearProgram) -> np.ndarray:
     """Each row's largest absolute coefficient (0 for an empty row), read a slice of rows at a time."""
     ptr, data = lp.A.indptr, lp.A.data
     out = np.zeros(lp.n_rows)
-    r0 = 0
-    while r0 < lp.n_rows:
-        r1 = max(int(np.searchsorted(ptr, ptr[r0] + CHUNK, side="right")) - 1, r0 + 1)
-        r1 = min(r1, lp.n_rows)
+    for r0, r1 in row_ranges(ptr, CHUNK):
         seg = ptr[r0 : r1 + 1] - ptr[r0]
         vals = np.abs(data[ptr[r0] : ptr[r1]])
         if len(vals):
             m = np.maximum.reduceat(vals, np.minimum(seg[:-1], len(vals) - 1))
             out[r0:r1] = np.where(seg[:-1] == seg[1:], 0.0, m)
-        r0 = r1
     return out
 
 
@@ -87,10 +83,8 @@ class _Products:
 
     def __init__(self, A: sp.csr_array, threads: int, pool: ThreadPoolExecutor | None) -> None:
         self.A, self.pool = A, pool
-        m, ptr = A.shape[0], A.indptr
-        n_parts = max(1, min(threads, m)) if pool is not None and _KERNELS else 1
-        cuts = np.unique(np.r_[0, np.searchsorted(ptr, np.linspace(0, ptr[-1], n_parts + 1)[1:-1]), m])
-        self.rows = [(int(r0), int(r1)) for r0, r1 in zip(cuts[:-1], cuts[1:], strict=True)]
+        n_parts = max(1, threads) if pool is not None and _KERNELS else 1
+        self.rows = row_ranges(A.indptr, -(-A.nnz // n_parts))
         col_cuts = np.unique(np.linspace(0, A.shape[1], len(self.rows) + 1).astype(np.int64))
         self.cols = [(int(c0), int(c1)) for c0, c1 in zip(col_cuts[:-1], col_cuts[1:], strict=True)]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ..lp import INF, LinearProgram
+from ..lp import INF, LinearProgram, row_ranges
 
 CHUNK_NNZ = 1 << 22  # entries of the matrix read at a time by column_roots (about 50 MB of temporaries)
 
@@ -112,13 +112,11 @@ def column_roots(A: sp.csr_array, rows: np.ndarray, chunk: int = CHUNK_NNZ) -> n
     n = A.shape[1]
     parent = np.arange(n, dtype=np.int64)
     indptr = A.indptr
-    cuts = np.unique(
-        np.r_[np.searchsorted(indptr, np.arange(0, indptr[-1], max(chunk, 1)), "right") - 1, A.shape[0]]
-    )
+    ranges = row_ranges(indptr, chunk)
     hooked = True
     while hooked:
         hooked = False
-        for r0, r1 in zip(cuts[:-1], cuts[1:], strict=True):
+        for r0, r1 in ranges:
             lengths = np.diff(indptr[r0 : r1 + 1])
             keep = rows[r0:r1] & (lengths > 1)  # a row with one entry joins nothing
             if not keep.any():
