@@ -135,14 +135,12 @@ def _softplus(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class _Dual:
     """The (smoothed) dual function of a maximisation in scaled prices ``theta`` (``p = theta * scale``)."""
 
-    def __init__(
-        self, lp: LinearProgram, deadline: Deadline | None = None, products: _Products | None = None
-    ) -> None:
+    def __init__(self, lp: LinearProgram, deadline: Deadline | None, products: _Products) -> None:
         self.lp = lp
         self.deadline = deadline
-        self.products = products or _Products(lp.A, 1, None)
+        self.products = products  # the products with lp.A
         self.sign = 1.0 if lp.sense == "max" else -1.0
-        self.A, self.c = lp.A, self.sign * lp.c
+        self.c = self.sign * lp.c
         self.lb, self.ub = lp.lb, lp.ub
         self.rlo, self.rhi = lp.row_lb, lp.row_ub
         has_hi, has_lo = np.isfinite(self.rhi), np.isfinite(self.rlo)
