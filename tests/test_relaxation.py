@@ -310,3 +310,49 @@ def test_the_quick_answers_smoothed_dual_runs_on_the_solvers_threads(monkeypatch
         lp, SolverConfig(name="heuristic", threads=threads), np.zeros(lp.n_cols), Deadline(1.0)
     )
     assert seen == [threads] and sol.bound is not None and "smoothed dual" in sol.message
+
+
+def test_a_smoothed_dual_stage_stalls_once_its_last_evaluations_hardly_tighten_the_bound() -> None:
+    """Stalled: the bound STALL_EVALUATIONS evaluations ago is less than STALL_SHARE of it above today's;
+    never before that many evaluations were seen, nor on an infinite bound."""
+    from collections import deque
+
+    import optimizer.backends.smoothed_dual as sd
+
+    k, share = sd.STALL_EVALUATIONS, sd.STALL_SHARE
+    best, seen = sd._Best(), deque()
+    for e, b in [(1, np.inf), (10, 1000.0), (k - 1, 1000.0)]:
+        best.evaluations, best.bound = e, b
+        assert not best.stalled(seen)  # not yet k evaluations since the first
+    best.evaluations, best.bound = k + 10, 1000.0 * (1 - 2 * share)
+    assert not best.stalled(seen)  # since evaluation 10 (1000): tightened by two shares
+    best.evaluations, best.bound = 2 * k + 9, 1000.0 * (1 - 2.5 * share)
+    assert not best.stalled(seen)  # since evaluation k - 1 (1000): by two and a half
+    best.evaluations = 2 * k + 10
+    assert best.stalled(seen)  # since evaluation k + 10: by half a share
+    assert [e for e, _ in seen][0] == k + 10  # older points than needed are dropped
+
+
+def test_the_smoothed_dual_leaves_a_stalled_stage_for_the_next_but_never_the_last(monkeypatch) -> None:
+    """With every stage stalled at once, each but the last ends after its first iteration; the last runs
+    to the deadline."""
+    import optimizer.backends.smoothed_dual as sd
+
+    lp = _random_lp(3, "max")
+    widths: list[float] = []
+    real = sd._Dual.__call__
+
+    def spy(self, theta: np.ndarray, mu: float) -> tuple[float, np.ndarray]:
+        widths.append(mu)
+        return real(self, theta, mu)
+
+    monkeypatch.setattr(sd._Dual, "__call__", spy)
+    monkeypatch.setattr(sd, "STAGES", ((0.1, 0.5), (0.01, 0.3), (0.001, 0.2)))
+    monkeypatch.setattr(sd._Best, "stalled", lambda self, seen: True)
+    t0 = time.perf_counter()
+    bound, _ = sd.smoothed_dual_bound(lp, Deadline(1.0), threads=1)
+    assert bound is not None and time.perf_counter() - t0 < 1.0 + relax.GRACE_S
+    first = {mu: widths.index(mu) for mu in (0.1, 0.01, 0.001)}
+    # one iteration (a few evaluations) at each of the first two widths, then the last one's
+    assert first[0.01] < 10 and first[0.001] - first[0.01] < 10
+    assert widths.count(0.001) > 10 * (widths.count(0.1) + widths.count(0.01))

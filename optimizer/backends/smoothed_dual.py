@@ -12,7 +12,8 @@ proves the bound
 is convex and piecewise linear; with each kink :math:`\max(0, t)` replaced by the softplus
 :math:`\mu \log(1 + e^{t/\mu})` (an upper approximation within :math:`\mu \log 2`) it becomes smooth,
 and L-BFGS-B minimises it under the sign bounds, for widths :math:`\mu` falling in stages (each from the
-last stage's prices). Every evaluation costs two sparse products with :math:`A` (the caller's own
+last stage's prices; a stage but the last ends early, leaving its time to the finer ones, once the exact
+bound stops moving). Every evaluation costs two sparse products with :math:`A` (the caller's own
 matrix: no copy is made) and also yields the exact :math:`D` at that point, so the bound reported is the
 least exact :math:`D` met: valid whenever the method stops, however far from converged.
 
@@ -25,6 +26,7 @@ the model's size (``bench/RESULTS.md``).
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
@@ -49,6 +51,11 @@ from ..lp import LinearProgram, row_ranges
 STAGES: tuple[tuple[float, float], ...] = ((0.1, 0.4), (0.01, 0.35), (0.001, 0.25))
 MIN_WIDTH = 1e-8
 MEMORY_PAIRS = 10  # L-BFGS-B's history (each pair two vectors of the rows' size)
+# A stage other than the last ends early, its time going to the finer ones, once its last
+# STALL_EVALUATIONS evaluations tightened the bound by less than STALL_SHARE of it: near the smoothed
+# function's minimum the exact bound stops moving, and only a finer width tightens it further.
+STALL_EVALUATIONS = 50
+STALL_SHARE = 1e-4
 CHUNK = 1 << 22  # entries read at once when scanning the matrix
 
 
@@ -60,6 +67,19 @@ class _Stop(Exception):
 class _Best:
     bound: float = np.inf
     evaluations: int = 0
+
+    def stalled(self, seen: deque[tuple[int, float]]) -> bool:
+        """Whether the last :data:`STALL_EVALUATIONS` evaluations tightened the bound by less than
+        :data:`STALL_SHARE` of it. ``seen``: (evaluations, bound) at the stage's iterations so far (this
+        one is appended; those older than needed are dropped)."""
+        seen.append((self.evaluations, self.bound))
+        back = self.evaluations - STALL_EVALUATIONS
+        while len(seen) > 1 and seen[1][0] <= back:
+            seen.popleft()
+        evaluations, old = seen[0]
+        if evaluations > back or not np.isfinite(old) or not np.isfinite(self.bound):
+            return False
+        return old - self.bound < STALL_SHARE * abs(self.bound)
 
 
 def _row_abs_max(lp: LinearProgram) -> np.ndarray:
@@ -222,9 +242,11 @@ def _minimise(f: _Dual, deadline: Deadline) -> tuple[float | None, str]:
     while k < len(stages) and not deadline.expired:
         mu, end = stages[k]
         before = f.best.bound
+        last = k == len(stages) - 1
+        seen: deque[tuple[int, float]] = deque()
 
-        def stop(_: object, end: float = end) -> None:
-            if time.perf_counter() >= end or deadline.expired:
+        def stop(_: object, end: float = end, last: bool = last, seen: deque = seen) -> None:
+            if time.perf_counter() >= end or deadline.expired or (not last and f.best.stalled(seen)):
                 raise StopIteration
 
         options = {"maxiter": 1_000_000, "maxcor": MEMORY_PAIRS, "ftol": 0.0, "gtol": 0.0}
