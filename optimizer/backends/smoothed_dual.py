@@ -245,7 +245,9 @@ def _minimise(f: _Dual, deadline: Deadline) -> tuple[float | None, str]:
         last = k == len(stages) - 1
         seen: deque[tuple[int, float]] = deque()
 
-        def stop(_: object, end: float = end, last: bool = last, seen: deque = seen) -> None:
+        def stop(
+            _: object, end: float = end, last: bool = last, seen: deque[tuple[int, float]] = seen
+        ) -> None:
             if time.perf_counter() >= end or deadline.expired or (not last and f.best.stalled(seen)):
                 raise StopIteration
 
