@@ -313,8 +313,8 @@ def test_the_quick_answers_smoothed_dual_runs_on_the_solvers_threads(monkeypatch
 
 
 def test_a_smoothed_dual_stage_stalls_once_its_last_evaluations_hardly_tighten_the_bound() -> None:
-    """Stalled: the bound STALL_EVALUATIONS evaluations ago is less than STALL_SHARE of it above today's;
-    never before that many evaluations were seen, nor on an infinite bound."""
+    """Stalled: the bound STALL_EVALUATIONS evaluations ago is less than STALL_SHARE of it above the
+    current one; never before that many evaluations were seen, nor on an infinite bound."""
     from collections import deque
 
     import optimizer.backends.smoothed_dual as sd
@@ -334,8 +334,8 @@ def test_a_smoothed_dual_stage_stalls_once_its_last_evaluations_hardly_tighten_t
 
 
 def test_the_smoothed_dual_leaves_a_stalled_stage_for_the_next_but_never_the_last(monkeypatch) -> None:
-    """With every stage stalled at once, each but the last ends after its first iteration; the last runs
-    to the deadline."""
+    """With every stage stalled at once, each but the last ends after its first iteration; the last is
+    never cut short by a stall (here it runs 220 evaluations, until L-BFGS-B stops, then finer widths)."""
     import optimizer.backends.smoothed_dual as sd
 
     lp = _random_lp(3, "max")
