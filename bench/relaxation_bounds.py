@@ -1,19 +1,21 @@
 """The LP relaxation's bound on a large city: PDLP against the smoothed dual, same limits, one run.
 
     python bench/relaxation_bounds.py [--size L] [--seconds 50 100 200] [--methods pdlp "smoothed dual"]
-                                      [--threads 1 2]
+                                      [--threads 1 2] [--trace 25]
 
 The city's model is built once; then, per method, thread count and time limit, ``relaxation_bound``
 runs with that method forced (one after another on the same machine). Printed per run: the seconds it
 took, the bound (None when the method returned no prices by its limit), the bound's excess over the
 tightest bound of the whole run, how it went (the smoothed dual's evaluations) and the peak memory of
 the process so far (PDLP works on HiGHS's copy of the model; the smoothed dual on the model's own
-matrix, its products with it on ``--threads`` threads).
+matrix, its products with it on ``--threads`` threads). ``--trace N``: the smoothed dual's seconds,
+evaluations, width and best bound every N evaluations, on standard error (its debug log).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import platform
 import resource
 import sys
@@ -26,6 +28,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from generate import instance  # noqa: E402
 
 import optimizer.backends.relaxation as relax  # noqa: E402
+import optimizer.backends.smoothed_dual as smoothed_dual  # noqa: E402
 from optimizer.deadline import Deadline  # noqa: E402
 from optimizer.model import build_model  # noqa: E402
 from optimizer.reach import compute_reach  # noqa: E402
@@ -43,7 +46,14 @@ def main() -> None:
     ap.add_argument("--methods", nargs="+", default=list(THRESHOLDS), choices=list(THRESHOLDS))
     ap.add_argument("--threads", type=int, nargs="+", default=[1])
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--trace", type=int, default=0, metavar="N", help="log the smoothed dual every N evaluations"
+    )
     args = ap.parse_args()
+    if args.trace:
+        logging.basicConfig(format="%(message)s")
+        logging.getLogger(smoothed_dual.__name__).setLevel(logging.DEBUG)
+        smoothed_dual.LOG_EVERY = args.trace
     sc = instance(args.size, args.seed)
     lp = build_model(sc, compute_reach(sc)).lp
     size = f"{lp.n_rows:,} rows x {lp.n_cols:,} columns x {lp.A.nnz:,} nonzeros"

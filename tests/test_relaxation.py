@@ -356,3 +356,29 @@ def test_the_smoothed_dual_leaves_a_stalled_stage_for_the_next_but_never_the_las
     # one iteration (a few evaluations) at each of the first two widths, then the last one's
     assert first[0.01] < 10 and first[0.001] - first[0.01] < 10
     assert widths.count(0.001) > 10 * (widths.count(0.1) + widths.count(0.01))
+
+
+def test_the_smoothed_dual_logs_its_best_bound_every_so_many_evaluations(monkeypatch, caplog) -> None:
+    """Debug lines every LOG_EVERY evaluations; the bound they show never loosens and never passes the LP
+    optimum (a maximisation)."""
+    import logging
+    import re
+
+    import optimizer.backends.smoothed_dual as sd
+
+    lp = _random_lp(1, "max")
+    optimum = relaxation_bound(lp, Deadline(30)).bound
+    monkeypatch.setattr(sd, "LOG_EVERY", 7)
+    with caplog.at_level(logging.DEBUG, logger=sd.__name__):
+        bound, how = sd.smoothed_dual_bound(lp, Deadline(0.5), threads=1)
+    lines = [
+        re.fullmatch(r"smoothed dual: [\d.]+ s, (\d+) evaluations, width \S+, bound (\S+)", r.message)
+        for r in caplog.records
+    ]
+    assert lines and all(lines)
+    evaluations = [int(m.group(1)) for m in lines if m]
+    bounds = [float(m.group(2)) for m in lines if m]
+    assert evaluations == list(range(7, 7 * len(lines) + 1, 7))
+    assert int(how.split()[0]) - evaluations[-1] < 7
+    assert all(b1 <= b0 for b0, b1 in zip(bounds, bounds[1:], strict=False))
+    assert optimum * (1 - 1e-9) - 0.1 <= bounds[-1] and bound <= bounds[-1] + 0.05

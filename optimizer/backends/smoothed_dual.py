@@ -25,6 +25,7 @@ the model's size (``bench/RESULTS.md``).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
 from collections.abc import Callable
@@ -57,6 +58,9 @@ MEMORY_PAIRS = 10  # L-BFGS-B's history (each pair two vectors of the rows' size
 STALL_EVALUATIONS = 50
 STALL_SHARE = 1e-4
 CHUNK = 1 << 22  # entries read at once when scanning the matrix
+LOG_EVERY = 100  # evaluations between debug log lines (seconds, evaluations, width, best bound)
+
+log = logging.getLogger(__name__)
 
 
 class _Stop(Exception):
@@ -183,6 +187,7 @@ class _Dual:
         self.ub_s = np.where(np.isfinite(self.ub), self.ub, big)
         self.lb_s = np.where(np.isfinite(self.lb), self.lb, -big)
         self.best = _Best()
+        self.t0 = time.perf_counter()
 
     def __call__(self, theta: np.ndarray, mu: float) -> tuple[float, np.ndarray]:
         if self.deadline is not None and self.deadline.expired and self.best.evaluations:
@@ -212,6 +217,15 @@ class _Dual:
         self.best.evaluations += 1
         if exact < self.best.bound:
             self.best.bound = exact
+        if self.best.evaluations % LOG_EVERY == 0:
+            took, bound = time.perf_counter() - self.t0, self.sign * self.best.bound
+            log.debug(
+                "smoothed dual: %.1f s, %d evaluations, width %g, bound %.1f",
+                took,
+                self.best.evaluations,
+                mu,
+                bound,
+            )
         grad = (grad_r - self.products.times(dval_dd)) * self.scale
         return float(val_r.sum() + val_c), grad
 
