@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -51,6 +52,7 @@ from .decompose import (
     find_regions,
     improve_by_windows,
     merged,
+    mip_with_windows,
     solve_by_regions,
 )
 from .diagnose import diagnose_infeasible
@@ -234,9 +236,11 @@ def _by_windows(
     progress: ProgressCallback | None,
     threads: int,
     guide: Guide | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> np.ndarray:
-    """``values`` improved window by window for ``seconds``, each window a small MIP for HiGHS, as many
-    windows at a time as the run has threads; guided by the relaxation's values once windows stall."""
+    """``values`` improved window by window for ``seconds`` (or until ``stop()``), each window a small
+    MIP for HiGHS, as many windows at a time as the run has threads; guided by the relaxation's values
+    once windows stall."""
     workers = max(1, threads)
     better, stats = improve_by_windows(
         lp,
@@ -248,6 +252,7 @@ def _by_windows(
         narrow_blocks=families_with_role(COVER),
         workers=workers,
         guide=guide,
+        stop=stop,
     )
     log.info(
         "windows: %d solved (%d guided by the relaxation), %d improved the plan (%s -> %s)",
@@ -366,7 +371,8 @@ def _side_bound(
     if config.name == "heuristic":
         wanted = LOCAL_SEARCH_MIN_NNZ <= nnz < SMOOTHED_DUAL_MIN_NNZ
     else:
-        wanted = config.name in EXACT_SOLVERS and nnz >= FIRST_ORDER_MIN_NNZ and not _beyond_mip(lp, config)
+        large = nnz >= FIRST_ORDER_MIN_NNZ or (config.name == "highs" and nnz >= LOCAL_SEARCH_MIN_NNZ)
+        wanted = config.name in EXACT_SOLVERS and large and not _beyond_mip(lp, config)
     return SideBound(lp, deadline).start() if wanted else None
 
 
@@ -382,7 +388,8 @@ def _one_mip(
     """One MIP by the configured backend (none beyond :data:`MIP_MAX_NNZ`: the start, with the
     relaxation's bound, as the quick answer's); with a ``side`` bound (a large model), the tighter of the two
     bounds is kept (and each progress report's bound tightened once the side bound is known), and HiGHS
-    runs in a process of its own, stopped at the deadline where it does not stop itself."""
+    runs in a process of its own, stopped at the deadline where it does not stop itself, while windows
+    improve its start beside it (:func:`~optimizer.decompose.mip_with_windows`)."""
     if _beyond_mip(lp, config) and start is not None:  # never with a side: _side_bound starts none
         why = BEYOND_MIP.format(nnz=lp.A.nnz)
         log.info("%s: the improved start with the relaxation's bound", why)
@@ -404,8 +411,23 @@ def _one_mip(
         progress(p)
 
     try:
-        own = HighsProcessBackend() if config.name == "highs" else None
-        sol = run_backend(lp, config, start, deadline=deadline, abs_gap=abs_gap, progress=report, backend=own)
+        if config.name == "highs" and start is not None:  # windows beside HiGHS's own process
+
+            def mip(rep: ProgressCallback) -> Solution:
+                own = HighsProcessBackend()
+                return run_backend(
+                    lp, config, start, deadline=deadline, abs_gap=abs_gap, progress=rep, backend=own
+                )
+
+            def improve(v: np.ndarray, stop: Callable[[], bool], rep: ProgressCallback) -> np.ndarray:
+                return _by_windows(lp, v, deadline.left(), rep, 1, side.values, stop)
+
+            sol = mip_with_windows(lp, start, mip, improve, report, config.mip_gap, abs_gap)
+        else:
+            own = HighsProcessBackend() if config.name == "highs" else None
+            sol = run_backend(
+                lp, config, start, deadline=deadline, abs_gap=abs_gap, progress=report, backend=own
+            )
         if sol.status == OPTIMAL or not sol.has_solution:
             return sol
         bound = side.result(timeout=deadline.left() + GRACE_S)

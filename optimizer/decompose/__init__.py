@@ -5,12 +5,14 @@ budgets and the equity mandates) are set aside; coverage never reaches beyond th
 so regions far apart share nothing else. :mod:`.lagrange` prices the shared rows, solves every region
 at those prices through one executor (this process, a process pool, or a Dask cluster), keeps a valid
 global bound and picks one plan per region within the shared limits. :mod:`.windows` improves a plan
-of a connected city one neighbourhood at a time (a small MIP per window). This package sees only a
+of a connected city one neighbourhood at a time (a small MIP per window); :mod:`.beside` runs them
+beside one MIP. This package sees only a
 :class:`~optimizer.lp.LinearProgram` and the names of its shared row blocks, like a backend.
 """
 
 from __future__ import annotations
 
+from .beside import mip_with_windows
 from .lagrange import RegionJob, coordinate, solve_by_regions, solve_region
 from .regions import Regions, Shared, find_regions, merged, region_lp, shared_rows
 from .windows import WINDOW_COLS, Guide, SolveWindow, Windows, WindowStats, improve_by_windows
@@ -27,6 +29,7 @@ __all__ = [
     "Windows",
     "WindowStats",
     "improve_by_windows",
+    "mip_with_windows",
     "RegionJob",
     "Regions",
     "Shared",

@@ -375,6 +375,7 @@ def improve_by_windows(
     workers: int = 1,
     paired_share: float | None = None,
     guide: Guide | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> tuple[np.ndarray, WindowStats]:
     """Improve a feasible plan ``values`` window by window for ``seconds``: seeds drawn (seeded) from
     the integer columns no window has held yet, so the search sweeps the whole city before it returns
@@ -401,7 +402,10 @@ def improve_by_windows(
     With a ``guide`` (the LP relaxation's column values, waited for at most the time left), the first
     sweep that improves nothing is followed by windows grown only through the pairs the relaxation
     uses (above :data:`GUIDE_MIN`) and the plan's own: the same number of pairs, spread over the
-    placements that compete with the plan, where the windows of every pair had stalled."""
+    placements that compete with the plan, where the windows of every pair had stalled.
+
+    ``stop``: asked before each window; once it answers True no window starts (those in flight end
+    within their seconds), e.g. when a MIP beside the search has proved its plan optimal."""
     t0 = time.perf_counter()
     values = np.asarray(values, dtype=float).copy()
     search = _Search(
@@ -415,7 +419,7 @@ def improve_by_windows(
             progress(Progress("windows", time.perf_counter() - t0, search.stats.values[-1], None, None))
 
     def left() -> float:
-        return seconds - (time.perf_counter() - t0)
+        return 0.0 if stop is not None and stop() else seconds - (time.perf_counter() - t0)
 
     if workers <= 1:
         while left() > 1.0 and not search.sweep_is_over(left() - 1.0):
