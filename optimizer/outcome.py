@@ -63,6 +63,15 @@ def relative_gap(objective: float | None, bound: float | None) -> float | None:
     return abs(bound - objective) / max(abs(objective), 1e-9)
 
 
+def proves(objective: float, bound: float | None, mip_gap: float, abs_gap: float | None) -> bool:
+    """Whether ``bound`` proves a plan of value ``objective`` optimal as a solver would report it:
+    within ``mip_gap`` relative, or closer than ``abs_gap``."""
+    gap = relative_gap(objective, bound)
+    if gap is None or bound is None:
+        return False
+    return gap <= mip_gap or (abs_gap is not None and abs(bound - objective) < abs_gap)
+
+
 @dataclass(frozen=True)
 class Progress:
     """Where a long solve stands: ``seconds`` since the solver started, the best plan's value

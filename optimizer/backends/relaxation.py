@@ -34,6 +34,7 @@ import numpy as np
 
 from ..deadline import GRACE_S, Deadline
 from ..lp import LinearProgram
+from ..outcome import proves
 from .base import FEASIBLE, OPTIMAL, Solution, relative_gap
 from .smoothed_dual import smoothed_dual_bound
 
@@ -236,7 +237,7 @@ def tighter(
     bound = sol.objective + sign * max(0.0, sign * (bound - sol.objective))
     gap = relative_gap(sol.objective, bound)
     status = sol.status
-    if gap is not None and (gap <= mip_gap or (abs_gap is not None and abs(bound - sol.objective) < abs_gap)):
+    if proves(sol.objective, bound, mip_gap, abs_gap):
         status = OPTIMAL
     note = f"; bound from the LP relaxation ({side.method}, {side.seconds:.0f} s)"
     return replace(sol, status=status, bound=bound, gap=gap, message=sol.message + note)

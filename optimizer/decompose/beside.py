@@ -4,9 +4,9 @@ solver's bound.
 
 On a connected model of a few hundred thousand nonzeros the MIP often neither proves its plan nor
 improves it within a planner's limit, while windows keep finding better plans long after the share
-of the limit they get before it (bench/RESULTS.md, "Windows beside the MIP"). Running both costs the
-MIP nothing it would use (HiGHS's branch and bound runs on one thread) and keeps the proof where the
-MIP finds one: once it returns, no further window starts.
+of the limit they get before it (bench/RESULTS.md, "Windows beside the MIP"). The windows start only
+once the MIP reports a wide gap (:data:`MIN_GAP`), since HiGHS at times uses a second thread and a MIP
+near its proof is better left both cores; once the MIP returns, no further window starts.
 
 Like the rest of this package it sees only a :class:`~optimizer.lp.LinearProgram`; the MIP and the
 windows come in as callables.
@@ -21,7 +21,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..lp import LinearProgram
-from ..outcome import Progress, ProgressCallback, Solution, Status, relative_gap
+from ..outcome import Progress, ProgressCallback, Solution, Status, proves, relative_gap
 
 # Runs the MIP from the start it was given, reporting through the callback.
 RunMip = Callable[[ProgressCallback], Solution]
@@ -103,16 +103,12 @@ def mip_with_windows(
     value = float(lp.c @ values)
     if best.sign * (value - sol.objective) <= 1e-9 * max(1.0, abs(sol.objective)):
         return sol
-    gap = relative_gap(value, sol.bound)
-    proved = sol.bound is not None and (
-        (gap is not None and gap <= mip_gap) or (abs_gap is not None and abs(sol.bound - value) < abs_gap)
-    )
     return replace(
         sol,
-        status=Status.OPTIMAL if proved else Status.FEASIBLE,
+        status=Status.OPTIMAL if proves(value, sol.bound, mip_gap, abs_gap) else Status.FEASIBLE,
         values=values,
         objective=value,
-        gap=gap,
+        gap=relative_gap(value, sol.bound),
         message=sol.message + NOTE,
     )
 
