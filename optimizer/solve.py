@@ -361,7 +361,8 @@ def _side_bound(
     """The LP relaxation started beside the solve, on a spare core, for one MIP: its bound where the
     MIP's own root LP may not finish within the limit (from
     :data:`~optimizer.backends.relaxation.FIRST_ORDER_MIN_NNZ` nonzeros), and its values, which guide
-    the windows once they stall. For the heuristic solver wherever windows improve its plan (from
+    the windows once they stall (for HiGHS from :data:`LOCAL_SEARCH_MIN_NNZ`, where windows run beside
+    its MIP). For the heuristic solver wherever windows improve its plan (from
     :data:`LOCAL_SEARCH_MIN_NNZ`) and the relaxation is solved by a method that gives values (below
     :data:`~optimizer.backends.relaxation.SMOOTHED_DUAL_MIN_NNZ`): its bound is then the side's, and
     the windows have the time it took. None elsewhere (small models, regions with their own bound)."""
@@ -411,23 +412,20 @@ def _one_mip(
         progress(p)
 
     try:
-        if config.name == "highs" and start is not None:  # windows beside HiGHS's own process
+        own = HighsProcessBackend() if config.name == "highs" else None
 
-            def mip(rep: ProgressCallback) -> Solution:
-                own = HighsProcessBackend()
-                return run_backend(
-                    lp, config, start, deadline=deadline, abs_gap=abs_gap, progress=rep, backend=own
-                )
+        def mip(rep: ProgressCallback) -> Solution:
+            return run_backend(
+                lp, config, start, deadline=deadline, abs_gap=abs_gap, progress=rep, backend=own
+            )
 
-            def improve(v: np.ndarray, stop: Callable[[], bool], rep: ProgressCallback) -> np.ndarray:
-                return _by_windows(lp, v, deadline.left(), rep, 1, side.values, stop)
+        def improve(v: np.ndarray, stop: Callable[[], bool], rep: ProgressCallback) -> np.ndarray:
+            return _by_windows(lp, v, deadline.left(), rep, 1, side.values, stop)
 
+        if own is not None and start is not None:  # windows beside HiGHS's own process
             sol = mip_with_windows(lp, start, mip, improve, report, config.mip_gap, abs_gap)
         else:
-            own = HighsProcessBackend() if config.name == "highs" else None
-            sol = run_backend(
-                lp, config, start, deadline=deadline, abs_gap=abs_gap, progress=report, backend=own
-            )
+            sol = mip(report)
         if sol.status == OPTIMAL or not sol.has_solution:
             return sol
         bound = side.result(timeout=deadline.left() + GRACE_S)
