@@ -361,20 +361,22 @@ def _side_bound(
     """The LP relaxation started beside the solve, on a spare core, for one MIP: its bound where the
     MIP's own root LP may not finish within the limit (from
     :data:`~optimizer.backends.relaxation.FIRST_ORDER_MIN_NNZ` nonzeros), and its values, which guide
-    the windows once they stall (for HiGHS from :data:`LOCAL_SEARCH_MIN_NNZ`, where windows run beside
-    its MIP). For the heuristic solver wherever windows improve its plan (from
+    the windows once they stall; for HiGHS from :data:`LOCAL_SEARCH_MIN_NNZ` it is made unstarted and
+    started only when windows start beside its MIP (:func:`_one_mip`), so a MIP near its proof keeps
+    both cores. For the heuristic solver wherever windows improve its plan (from
     :data:`LOCAL_SEARCH_MIN_NNZ`) and the relaxation is solved by a method that gives values (below
     :data:`~optimizer.backends.relaxation.SMOOTHED_DUAL_MIN_NNZ`): its bound is then the side's, and
     the windows have the time it took. None elsewhere (small models, regions with their own bound)."""
     if regions is not None or not lp.integer.any():
         return None
     nnz = lp.A.nnz
+    later = config.name == "highs" and LOCAL_SEARCH_MIN_NNZ <= nnz < FIRST_ORDER_MIN_NNZ  # see above
     if config.name == "heuristic":
         wanted = LOCAL_SEARCH_MIN_NNZ <= nnz < SMOOTHED_DUAL_MIN_NNZ
     else:
-        large = nnz >= FIRST_ORDER_MIN_NNZ or (config.name == "highs" and nnz >= LOCAL_SEARCH_MIN_NNZ)
-        wanted = config.name in EXACT_SOLVERS and large and not _beyond_mip(lp, config)
-    return SideBound(lp, deadline).start() if wanted else None
+        wanted = config.name in EXACT_SOLVERS and (later or nnz >= FIRST_ORDER_MIN_NNZ)
+    side = SideBound(lp, deadline) if wanted and not _beyond_mip(lp, config) else None
+    return side if side is None or later else side.start()
 
 
 def _one_mip(
@@ -420,7 +422,7 @@ def _one_mip(
             )
 
         def improve(v: np.ndarray, stop: Callable[[], bool], rep: ProgressCallback) -> np.ndarray:
-            return _by_windows(lp, v, deadline.left(), rep, 1, side.values, stop)
+            return _by_windows(lp, v, deadline.left(), rep, 1, side.start().values, stop)
 
         if own is not None and start is not None:  # windows beside HiGHS's own process
             sol = mip_with_windows(lp, start, mip, improve, report, config.mip_gap, abs_gap)

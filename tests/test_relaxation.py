@@ -133,6 +133,30 @@ def test_an_exact_solver_runs_no_mip_on_a_model_beyond_branch_and_bound(monkeypa
     assert qh.solve(sc, solver={"name": "highs", "time_limit_s": 60.0}).summary()["status"] == "optimal"
 
 
+@pytest.mark.parametrize("windows", [False, True])
+def test_highs_has_the_relaxation_beside_its_mip_only_once_windows_start(monkeypatch, windows) -> None:
+    sc = synthetic_city(
+        400, 80, formats=("convenience_store", "pharmacy"), seed=3, objective={"tie_break": "none"}
+    )
+    plain = qh.solve(sc, solver={"name": "highs", "time_limit_s": 60.0})
+    monkeypatch.setattr(solve_mod, "LOCAL_SEARCH_MIN_NNZ", 0)  # as if windows ran beside its MIP
+    started, made = _started_sides(monkeypatch), []
+    real_side = solve_mod._side_bound
+    monkeypatch.setattr(solve_mod, "_side_bound", lambda *a: made.append(real_side(*a)) or made[-1])
+
+    def beside(lp, start, mip, improve, progress, *args):  # type: ignore[no-untyped-def]
+        if windows:  # as when the MIP reports a wide gap: windows start before it returns
+            improve(start, lambda: True, progress)
+        return mip(progress)
+
+    monkeypatch.setattr(solve_mod, "mip_with_windows", beside)
+    res = qh.solve(sc, solver={"name": "highs", "time_limit_s": 60.0})
+    # made at the start, started only for the windows (a MIP near its proof keeps both cores), and
+    # nothing left behind either way
+    assert len(made) == 1 and started == made[:windows] and not os.path.exists(made[0]._dir.name)
+    assert res.status == "optimal" and res.objective == pytest.approx(plain.objective)
+
+
 def _sol(obj: float, bound: float | None, status=FEASIBLE) -> Solution:
     gap = None if bound is None else abs(bound - obj) / obj
     return Solution(status, np.zeros(2), obj, bound, gap, 1.0, "highs", "time limit")

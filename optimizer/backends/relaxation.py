@@ -74,7 +74,8 @@ class SideBound:
     solves the MIP: a process, because PDLP does not heed HiGHS's interrupt (a thread could not be
     stopped once the MIP is done), and a fresh interpreter (``python -m``), so that a caller's script
     is never re-run as multiprocessing's spawn would. :meth:`result` waits for it, :meth:`cancel`
-    stops it; the arrays go through a temporary folder that is removed with it."""
+    stops it; the arrays go through a temporary folder that is removed with it. Made before it is
+    needed, it may be started late (:meth:`start` once, when wanted); until then it answers None."""
 
     def __init__(self, lp: LinearProgram, deadline: Deadline) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="quarterhour-bound-")
@@ -87,9 +88,15 @@ class SideBound:
         self._out: RelaxationBound | None = None
         self._values: np.ndarray | None = None
 
+    @property
+    def started(self) -> bool:
+        return self._proc is not None
+
     def start(self) -> SideBound:
-        cmd = [sys.executable, "-m", __name__, self._dir.name]
-        self._proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        """Start the process (once: later calls change nothing)."""
+        if self._proc is None:
+            cmd = [sys.executable, "-m", __name__, self._dir.name]
+            self._proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return self
 
     def cancel(self) -> None:
@@ -107,10 +114,9 @@ class SideBound:
 
     def values(self, wait: float = 0.0) -> np.ndarray | None:
         """The relaxation's column values once computed (waiting at most ``wait`` seconds for the
-        process to end, without stopping it); None while it runs, after it failed or was stopped, or
-        where its method gives none."""
-        assert self._proc is not None, "start() first"
-        if self._values is None:
+        process to end, without stopping it); None before it starts, while it runs, after it failed or
+        was stopped, or where its method gives none."""
+        if self._values is None and self._proc is not None:
             try:
                 self._proc.wait(max(0.0, wait))
             except subprocess.TimeoutExpired:
@@ -122,8 +128,10 @@ class SideBound:
 
     def result(self, timeout: float | None = None) -> RelaxationBound | None:
         """The bound once computed (waiting at most ``timeout`` seconds); None while it is still
-        running (it is then stopped) or when it failed."""
-        assert self._proc is not None, "start() first"
+        running (it is then stopped), never started, or when it failed."""
+        if self._proc is None:
+            self.cancel()
+            return self._out
         try:
             self._proc.wait(timeout)
         except subprocess.TimeoutExpired:
