@@ -155,6 +155,19 @@ def test_merged_classes_hold_units_with_identical_reach() -> None:
         assert table["coef"].sum() == pytest.approx(unmerged["coef"].sum())
 
 
+def test_units_with_the_same_reach_are_one_class_wherever_they_stand() -> None:
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(7)
+    sets = rng.random((400, 60)) < 0.3
+    dense = sets[rng.integers(0, 400, 5_000)]  # each set at many rows, far apart
+    cls = red._classes([sp.csr_array(dense)], np.zeros(len(dense), dtype=np.int64))
+    distinct, inverse = np.unique(dense, axis=0, return_inverse=True)
+    # one class per distinct set, exactly: the same rows together as np.unique puts them
+    assert cls.max() + 1 == len(distinct)
+    assert len(set(zip(cls.tolist(), inverse.ravel().tolist(), strict=True))) == len(distinct)
+
+
 def test_classes_are_exact_when_hashes_collide(monkeypatch) -> None:
     rng = np.random.default_rng(0)
     import scipy.sparse as sp

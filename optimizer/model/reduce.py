@@ -100,8 +100,11 @@ def _needed_subsidy(x: pd.DataFrame) -> np.ndarray:
 
 
 def _row_hash(m: sp.csr_array, salt: np.ndarray) -> np.ndarray:
-    """Per row: the wrapping sum of a random 64-bit salt over its columns (equal sets, equal hashes)."""
-    cs = np.concatenate([[0], np.cumsum(salt[m.indices], dtype=np.uint64)]).astype(np.uint64)
+    """Per row: the wrapping sum of a random 64-bit salt over its columns (equal sets, equal hashes).
+    The prefix sums stay uint64 throughout: a detour through float64 (which joining them to a plain
+    ``[0]`` makes) rounds them, and equal sets at different rows then hash apart."""
+    cs = np.zeros(len(m.indices) + 1, dtype=np.uint64)
+    np.cumsum(salt[m.indices], dtype=np.uint64, out=cs[1:])
     return cs[m.indptr[1:]] - cs[m.indptr[:-1]]
 
 
