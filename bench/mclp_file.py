@@ -1,19 +1,30 @@
-"""This engine on a published maximal-covering instance file where every demand point is a candidate.
+"""This engine on a published maximal-covering instance file.
 
     python bench/mclp_file.py FILE [FILE ...] --radius 250 --p 50 [--time-limit 300] [--reference 600]
+    python bench/mclp_file.py --uniform 100 100000 --radius 625 --p 15 [--seed 1]
 
-FILE is a benchmark in the common "I = J" layout: a header line whose first field is the number of
-points, then one line per point, ``lat lon weight`` (tabs or spaces); e.g. the city-block instances
-of Máximo, Nascimento and Carvalho (2017: Manhattan, Bronx, San Francisco, Kings), distributed with
-their own terms and therefore not shipped here. Every point is a demand point (when its weight is
-above 0) and a candidate; a point covers another within ``--radius`` metres in a straight line
-(detour 1.0; the engine measures in a metric projection, so pairs within a few centimetres of the
-radius may differ from a spherical distance). At most ``--p`` sites open.
+FILE is a benchmark in one of two common layouts, both read here:
 
-Per file, in one run: the engine through ``optimizer.solve`` (HiGHS, ``--time-limit``), its status,
-plan, bound, gap and time, and the model size before and after the reductions; with ``--reference S``
-also the same covering sets as a plain compact model (points with identical covering sets merged),
-solved by HiGHS alone for up to S seconds, as a yardstick for the plan and the bound.
+- "I = J": a header line whose first field is the number of points, then one line per point,
+  ``lat lon weight`` (tabs or spaces); e.g. the city-block instances of Máximo, Nascimento and
+  Carvalho (2017: Manhattan, Bronx, San Francisco, Kings). Every point is a demand point (when its
+  weight is above 0) and a candidate.
+- "I != J", planar: a header ``n_sites n_demand``, then ``F id x y cost`` per candidate and ``C id x y
+  weight`` per demand point; e.g. the instances of Cordeau, Furini and Ljubić (2019), points in a 30 x 30
+  square. Coordinates are read as ``--unit-m`` metres each (100 by default: the square is 3 km wide, and
+  their radius 6.25 is ``--radius 625``); candidates' costs are ignored (at most ``--p`` sites open).
+
+Both are distributed with their authors' terms and therefore not shipped here; ``--uniform N_SITES
+N_DEMAND`` draws an instance of the second kind's shape instead (points uniform in the square,
+weights 1-100, seeded by ``--seed``). A point covers another within ``--radius`` metres in a straight
+line (detour 1.0; the engine measures in a metric projection, so pairs within a few centimetres of
+the radius may differ from a spherical or planar distance). At most ``--p`` sites open.
+
+Per instance, in one run: the engine through ``optimizer.solve`` (HiGHS, ``--time-limit``), its
+status, plan, bound, gap and time, and the model size before and after the reductions; with
+``--reference S`` also the same covering sets as a plain compact model (points with identical
+covering sets merged), solved by HiGHS alone for up to S seconds, as a yardstick for the plan and the
+bound.
 """
 
 from __future__ import annotations
@@ -21,6 +32,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -36,11 +48,37 @@ SPEED_M_PER_S = 1.2
 FORMAT = "pharmacy"
 
 
-def read_points(path: Path) -> pd.DataFrame:
-    """The file's points as lat, lon, weight (the header's count checked against the lines)."""
-    lines = path.read_text().split("\n")
-    n = int(lines[0].split()[0])
-    rows = [ln.split() for ln in lines[1:] if ln.strip()]
+# Where planar instances are placed on the globe (any place does: only distances matter).
+ORIGIN_LAT, ORIGIN_LON = 31.2, 121.45
+M_PER_DEG_LAT = 111_320.0
+
+
+def _planar(x_m: np.ndarray, y_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Planar metres from the origin as lat, lon (a local equirectangular placement)."""
+    lat = ORIGIN_LAT + y_m / M_PER_DEG_LAT
+    lon = ORIGIN_LON + x_m / (M_PER_DEG_LAT * np.cos(np.radians(ORIGIN_LAT)))
+    return lat, lon
+
+
+def read_points(path: Path, unit_m: float = 100.0) -> pd.DataFrame:
+    """The file's points as lat, lon, weight, candidate, demand (the header's counts checked against
+    the lines); either layout (module docstring)."""
+    lines = [ln.split() for ln in path.read_text().split("\n") if ln.strip()]
+    head, rows = lines[0], lines[1:]
+    if rows and rows[0][0] in ("F", "C"):  # planar, sites apart from demand points
+        n_sites, n_demand = int(head[0]), int(head[1])
+        kinds = [r[0] for r in rows]
+        if kinds.count("F") != n_sites or kinds.count("C") != n_demand:
+            raise SystemExit(
+                f"{path}: header says {n_sites} sites and {n_demand} demand points, "
+                f"{kinds.count('F')} F and {kinds.count('C')} C lines follow"
+            )
+        xy = np.array([[float(r[2]), float(r[3])] for r in rows]) * unit_m
+        lat, lon = _planar(xy[:, 0], xy[:, 1])
+        site = np.array(kinds) == "F"
+        weight = np.where(site, 0.0, [float(r[4]) for r in rows])
+        return pd.DataFrame({"lat": lat, "lon": lon, "weight": weight, "candidate": site, "demand": ~site})
+    n = int(head[0])
     if len(rows) != n:
         raise SystemExit(f"{path}: header says {n} points, {len(rows)} lines follow")
     return pd.DataFrame(
@@ -48,17 +86,31 @@ def read_points(path: Path) -> pd.DataFrame:
             "lat": [float(r[0]) for r in rows],
             "lon": [float(r[1]) for r in rows],
             "weight": [float(r[2]) for r in rows],
+            "candidate": True,
+            "demand": True,
         }
     )
 
 
+def uniform_points(n_sites: int, n_demand: int, seed: int, unit_m: float = 100.0) -> pd.DataFrame:
+    """A planar instance of the second layout's shape: sites and demand points uniform in a 30 x 30
+    square (``unit_m`` metres a unit), demand weights uniform on 1..100."""
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0.0, 30.0, size=(n_sites + n_demand, 2)) * unit_m
+    lat, lon = _planar(xy[:, 0], xy[:, 1])
+    site = np.arange(n_sites + n_demand) < n_sites
+    weight = np.where(site, 0.0, rng.integers(1, 101, size=n_sites + n_demand))
+    return pd.DataFrame({"lat": lat, "lon": lon, "weight": weight, "candidate": site, "demand": ~site})
+
+
 def scenario(points: pd.DataFrame, radius_m: float, p: int, name: str) -> qh.Scenario:
-    """Every point a candidate site; points of positive weight are residences."""
-    ids = [f"b{i}" for i in range(len(points))]
-    demand = points["weight"] > 0
+    """Candidate points are sites; demand points of positive weight are residences."""
+    ids = np.asarray([f"b{i}" for i in range(len(points))])
+    demand = points["demand"].to_numpy() & (points["weight"] > 0).to_numpy()
+    cand = points["candidate"].to_numpy()
     res = pd.DataFrame(
         {
-            "id": np.asarray(ids)[demand],
+            "id": ids[demand],
             "population": points.loc[demand, "weight"].to_numpy(),
             "lon": points.loc[demand, "lon"].to_numpy(),
             "lat": points.loc[demand, "lat"].to_numpy(),
@@ -66,12 +118,12 @@ def scenario(points: pd.DataFrame, radius_m: float, p: int, name: str) -> qh.Sce
     )
     sites = pd.DataFrame(
         {
-            "id": ids,
+            "id": ids[cand],
             "floor_area_m2": 400.0,
             "rent_yuan_per_m2_month": 100.0,
             "fitout_yuan": 1.0,
-            "lon": points["lon"].to_numpy(),
-            "lat": points["lat"].to_numpy(),
+            "lon": points.loc[cand, "lon"].to_numpy(),
+            "lat": points.loc[cand, "lat"].to_numpy(),
         }
     )
     cfg = {
@@ -135,19 +187,29 @@ def reference(reach_csr, weights: np.ndarray, p: int, seconds: float) -> dict[st
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("files", nargs="+", type=Path)
+    ap.add_argument("files", nargs="*", type=Path)
+    ap.add_argument("--unit-m", type=float, default=100.0, help="metres per unit of planar files")
+    ap.add_argument("--uniform", type=int, nargs=2, metavar=("N_SITES", "N_DEMAND"), help="no file: draw one")
+    ap.add_argument("--seed", type=int, default=1, help="for --uniform")
     ap.add_argument("--radius", type=float, nargs="+", default=[250.0], help="metres (several: one run each)")
     ap.add_argument("--p", type=int, nargs="+", default=[50], help="sites to open (several: one run each)")
     ap.add_argument("--time-limit", type=float, default=300.0)
     ap.add_argument("--reference", type=float, default=0.0, help="seconds for the compact model (0: none)")
     args = ap.parse_args()
     print(f"{'instance':<34} {'status':<10} {'plan':>12} {'bound':>12} {'gap %':>7} {'s':>7}")
-    for path in args.files:
-        points = read_points(path)
+    instances = [(path.stem, partial(read_points, path, args.unit_m)) for path in args.files]
+    if args.uniform:
+        n_sites, n_demand = args.uniform
+        draw = partial(uniform_points, n_sites, n_demand, args.seed, args.unit_m)
+        instances.append((f"uniform{n_sites}x{n_demand}s{args.seed}", draw))
+    if not instances:
+        ap.error("name a FILE or --uniform N_SITES N_DEMAND")
+    for stem, load in instances:
+        points = load()
         for radius in args.radius:
             for p in args.p:
-                sc = scenario(points, radius, p, path.stem)
-                label = f"{path.stem} r={radius:g} p={p}"
+                sc = scenario(points, radius, p, stem)
+                label = f"{stem} r={radius:g} p={p}"
                 t0 = time.perf_counter()
                 reach = compute_reach(sc)
                 res = qh.solve(sc, solver={"name": "highs", "time_limit_s": args.time_limit}, reach=reach)
