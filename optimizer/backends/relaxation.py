@@ -88,10 +88,6 @@ class SideBound:
         self._out: RelaxationBound | None = None
         self._values: np.ndarray | None = None
 
-    @property
-    def started(self) -> bool:
-        return self._proc is not None
-
     def start(self) -> SideBound:
         """Start the process (once: later calls change nothing)."""
         if self._proc is None:
