@@ -53,11 +53,13 @@ ORIGIN_LAT, ORIGIN_LON = 31.2, 121.45
 M_PER_DEG_LAT = 111_320.0
 
 
-def _planar(x_m: np.ndarray, y_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Planar metres from the origin as lat, lon (a local equirectangular placement)."""
-    lat = ORIGIN_LAT + y_m / M_PER_DEG_LAT
-    lon = ORIGIN_LON + x_m / (M_PER_DEG_LAT * np.cos(np.radians(ORIGIN_LAT)))
-    return lat, lon
+def _planar(xy_m: np.ndarray, site: np.ndarray, weight: np.ndarray) -> pd.DataFrame:
+    """Planar points (metres from the origin; sites, and demand points with their weights) as the
+    points table, placed by a local equirectangular projection."""
+    lat = ORIGIN_LAT + xy_m[:, 1] / M_PER_DEG_LAT
+    lon = ORIGIN_LON + xy_m[:, 0] / (M_PER_DEG_LAT * np.cos(np.radians(ORIGIN_LAT)))
+    weight = np.where(site, 0.0, weight)
+    return pd.DataFrame({"lat": lat, "lon": lon, "weight": weight, "candidate": site, "demand": ~site})
 
 
 def read_points(path: Path, unit_m: float = 100.0) -> pd.DataFrame:
@@ -74,10 +76,7 @@ def read_points(path: Path, unit_m: float = 100.0) -> pd.DataFrame:
                 f"{kinds.count('F')} F and {kinds.count('C')} C lines follow"
             )
         xy = np.array([[float(r[2]), float(r[3])] for r in rows]) * unit_m
-        lat, lon = _planar(xy[:, 0], xy[:, 1])
-        site = np.array(kinds) == "F"
-        weight = np.where(site, 0.0, [float(r[4]) for r in rows])
-        return pd.DataFrame({"lat": lat, "lon": lon, "weight": weight, "candidate": site, "demand": ~site})
+        return _planar(xy, np.array(kinds) == "F", np.array([float(r[4]) for r in rows]))
     n = int(head[0])
     if len(rows) != n:
         raise SystemExit(f"{path}: header says {n} points, {len(rows)} lines follow")
@@ -97,10 +96,8 @@ def uniform_points(n_sites: int, n_demand: int, seed: int, unit_m: float = 100.0
     square (``unit_m`` metres a unit), demand weights uniform on 1..100."""
     rng = np.random.default_rng(seed)
     xy = rng.uniform(0.0, 30.0, size=(n_sites + n_demand, 2)) * unit_m
-    lat, lon = _planar(xy[:, 0], xy[:, 1])
     site = np.arange(n_sites + n_demand) < n_sites
-    weight = np.where(site, 0.0, rng.integers(1, 101, size=n_sites + n_demand))
-    return pd.DataFrame({"lat": lat, "lon": lon, "weight": weight, "candidate": site, "demand": ~site})
+    return _planar(xy, site, rng.integers(1, 101, size=n_sites + n_demand).astype(float))
 
 
 def scenario(points: pd.DataFrame, radius_m: float, p: int, name: str) -> qh.Scenario:
